@@ -1,0 +1,350 @@
+//! SQL dialects: the small set of ways PostgreSQL, MySQL and SQLite differ.
+//!
+//! The query builders produce one tree; the renderer asks the dialect only about
+//! placeholders, quoting, type names and the few constructs spelled differently. A new
+//! dialect implements this trait and nothing else.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use crate::value::SqlType;
+
+/// How a dialect spells an upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertStyle {
+    /// `ON CONFLICT (cols) DO UPDATE SET c = EXCLUDED.c` / `DO NOTHING`.
+    OnConflict,
+    /// `ON DUPLICATE KEY UPDATE c = VALUES(c)`.
+    OnDuplicateKey,
+}
+
+/// A SQL dialect.
+pub trait Dialect: Send + Sync + std::fmt::Debug {
+    /// A short name for messages: `postgres`, `mysql`, `sqlite`.
+    fn name(&self) -> &'static str;
+
+    /// Writes the placeholder for parameter `index` (counting from 1).
+    fn write_placeholder(&self, out: &mut String, index: usize);
+
+    /// The identifier quote character.
+    fn quote_char(&self) -> char;
+
+    /// Writes a quoted identifier, doubling any quote character inside it.
+    fn write_ident(&self, out: &mut String, ident: &str) {
+        let q = self.quote_char();
+        out.push(q);
+        for ch in ident.chars() {
+            if ch == q {
+                out.push(q);
+            }
+            out.push(ch);
+        }
+        out.push(q);
+    }
+
+    /// The column type in DDL. `keyed` is true when the column is part of a key, a unique
+    /// constraint, an index or a foreign key (MySQL cannot index unbounded TEXT).
+    fn column_type(&self, ty: SqlType, keyed: bool) -> Cow<'static, str>;
+
+    /// The column definition of an auto-increment primary key, after its name.
+    fn auto_increment(&self, ty: SqlType) -> Cow<'static, str>;
+
+    /// The type name in `CAST(x AS type)`.
+    fn cast_type(&self, ty: SqlType) -> Cow<'static, str>;
+
+    /// Has `INSERT/UPDATE/DELETE ... RETURNING`.
+    fn supports_returning(&self) -> bool;
+
+    /// Has `SELECT ... FOR UPDATE`.
+    fn supports_for_update(&self) -> bool;
+
+    /// Has `NULLS FIRST` / `NULLS LAST`; otherwise they are emulated.
+    fn supports_nulls_order(&self) -> bool;
+
+    /// Has `ILIKE`; otherwise `LOWER(x) LIKE LOWER(p)`.
+    fn supports_ilike(&self) -> bool;
+
+    /// Accepts parenthesized SELECTs with their own ORDER BY / LIMIT in UNION & co.
+    fn supports_parenthesized_compound(&self) -> bool;
+
+    /// The LIKE operator for case-sensitive matching.
+    fn like_operator(&self) -> &'static str {
+        "LIKE"
+    }
+
+    /// How upserts are written.
+    fn upsert_style(&self) -> UpsertStyle;
+
+    /// SQL for the current UTC timestamp.
+    fn now(&self) -> &'static str;
+
+    /// Writes `LIMIT`/`OFFSET`; `limit_param` / `offset_param` are already-written
+    /// placeholders.
+    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+        if let Some(l) = limit_param {
+            out.push_str(" LIMIT ");
+            out.push_str(l);
+        }
+        if let Some(o) = offset_param {
+            out.push_str(" OFFSET ");
+            out.push_str(o);
+        }
+    }
+
+    /// Indexes go inside CREATE TABLE (MySQL) rather than in CREATE INDEX statements.
+    fn inline_indexes(&self) -> bool {
+        false
+    }
+
+    /// How to insert one row where every column takes its default.
+    fn empty_insert(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
+    /// Text after the closing parenthesis of CREATE TABLE.
+    fn create_table_suffix(&self) -> &'static str {
+        ""
+    }
+}
+
+/// PostgreSQL: `$n` placeholders, `"` quotes, RETURNING, ON CONFLICT, ILIKE.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+    fn write_placeholder(&self, out: &mut String, index: usize) {
+        let _ = write!(out, "${index}");
+    }
+    fn quote_char(&self) -> char {
+        '"'
+    }
+    fn column_type(&self, ty: SqlType, _keyed: bool) -> Cow<'static, str> {
+        Cow::Borrowed(match ty {
+            SqlType::Bool => "BOOLEAN",
+            SqlType::SmallInt => "SMALLINT",
+            SqlType::Int => "INTEGER",
+            SqlType::BigInt => "BIGINT",
+            SqlType::Real => "REAL",
+            SqlType::Double => "DOUBLE PRECISION",
+            SqlType::Text => "TEXT",
+            SqlType::Varchar(n) => return Cow::Owned(format!("VARCHAR({n})")),
+            SqlType::Bytes => "BYTEA",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME",
+            SqlType::Timestamp => "TIMESTAMP",
+            SqlType::TimestampTz => "TIMESTAMPTZ",
+            SqlType::Uuid => "UUID",
+            SqlType::Decimal => "NUMERIC",
+            SqlType::Json => "JSONB",
+            SqlType::Custom(name) => name,
+        })
+    }
+    fn auto_increment(&self, ty: SqlType) -> Cow<'static, str> {
+        let int = self.column_type(ty, true);
+        Cow::Owned(format!("{int} GENERATED BY DEFAULT AS IDENTITY"))
+    }
+    fn cast_type(&self, ty: SqlType) -> Cow<'static, str> {
+        self.column_type(ty, false)
+    }
+    fn supports_returning(&self) -> bool {
+        true
+    }
+    fn supports_for_update(&self) -> bool {
+        true
+    }
+    fn supports_nulls_order(&self) -> bool {
+        true
+    }
+    fn supports_ilike(&self) -> bool {
+        true
+    }
+    fn supports_parenthesized_compound(&self) -> bool {
+        true
+    }
+    fn upsert_style(&self) -> UpsertStyle {
+        UpsertStyle::OnConflict
+    }
+    fn now(&self) -> &'static str {
+        "now()"
+    }
+}
+
+/// MySQL and MariaDB: `?` placeholders, backtick quotes, AUTO_INCREMENT,
+/// ON DUPLICATE KEY UPDATE, no RETURNING, InnoDB with utf8mb4.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MySqlDialect;
+
+impl Dialect for MySqlDialect {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+    fn write_placeholder(&self, out: &mut String, _index: usize) {
+        out.push('?');
+    }
+    fn quote_char(&self) -> char {
+        '`'
+    }
+    fn column_type(&self, ty: SqlType, keyed: bool) -> Cow<'static, str> {
+        Cow::Borrowed(match ty {
+            SqlType::Bool => "BOOLEAN",
+            SqlType::SmallInt => "SMALLINT",
+            SqlType::Int => "INT",
+            SqlType::BigInt => "BIGINT",
+            SqlType::Real => "FLOAT",
+            SqlType::Double => "DOUBLE",
+            SqlType::Text if keyed => "VARCHAR(255)",
+            SqlType::Text => "LONGTEXT",
+            SqlType::Varchar(n) => return Cow::Owned(format!("VARCHAR({n})")),
+            SqlType::Bytes if keyed => "VARBINARY(255)",
+            SqlType::Bytes => "LONGBLOB",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME(6)",
+            SqlType::Timestamp | SqlType::TimestampTz => "DATETIME(6)",
+            SqlType::Uuid => "CHAR(36)",
+            SqlType::Decimal => "DECIMAL(65, 28)",
+            SqlType::Json => "JSON",
+            SqlType::Custom(name) => name,
+        })
+    }
+    fn auto_increment(&self, ty: SqlType) -> Cow<'static, str> {
+        let int = self.column_type(ty, true);
+        Cow::Owned(format!("{int} NOT NULL AUTO_INCREMENT"))
+    }
+    fn cast_type(&self, ty: SqlType) -> Cow<'static, str> {
+        Cow::Borrowed(match ty {
+            SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Bool => "SIGNED",
+            SqlType::Real => "FLOAT",
+            SqlType::Double => "DOUBLE",
+            SqlType::Decimal => "DECIMAL(65, 28)",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME(6)",
+            SqlType::Timestamp | SqlType::TimestampTz => "DATETIME(6)",
+            SqlType::Bytes => "BINARY",
+            SqlType::Json => "JSON",
+            _ => "CHAR",
+        })
+    }
+    fn supports_returning(&self) -> bool {
+        false
+    }
+    fn supports_for_update(&self) -> bool {
+        true
+    }
+    fn supports_nulls_order(&self) -> bool {
+        false
+    }
+    fn supports_ilike(&self) -> bool {
+        false
+    }
+    fn supports_parenthesized_compound(&self) -> bool {
+        true
+    }
+    fn like_operator(&self) -> &'static str {
+        // LIKE follows the column's collation, case-insensitive by default; BINARY makes
+        // it case-sensitive as on PostgreSQL.
+        "LIKE BINARY"
+    }
+    fn upsert_style(&self) -> UpsertStyle {
+        UpsertStyle::OnDuplicateKey
+    }
+    fn now(&self) -> &'static str {
+        "UTC_TIMESTAMP(6)"
+    }
+    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+        match (limit_param, offset_param) {
+            (Some(l), _) => {
+                out.push_str(" LIMIT ");
+                out.push_str(l);
+            }
+            // MySQL has no OFFSET without LIMIT; this is its documented "all rows".
+            (None, Some(_)) => out.push_str(" LIMIT 18446744073709551615"),
+            (None, None) => {}
+        }
+        if let Some(o) = offset_param {
+            out.push_str(" OFFSET ");
+            out.push_str(o);
+        }
+    }
+    fn inline_indexes(&self) -> bool {
+        true
+    }
+    fn empty_insert(&self) -> &'static str {
+        " () VALUES ()"
+    }
+    fn create_table_suffix(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+    }
+}
+
+/// SQLite: `?N` placeholders, `"` quotes, `INTEGER PRIMARY KEY` keys, RETURNING,
+/// ON CONFLICT; no FOR UPDATE.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+    fn write_placeholder(&self, out: &mut String, index: usize) {
+        let _ = write!(out, "?{index}");
+    }
+    fn quote_char(&self) -> char {
+        '"'
+    }
+    fn column_type(&self, ty: SqlType, _keyed: bool) -> Cow<'static, str> {
+        Cow::Borrowed(match ty {
+            SqlType::Bool | SqlType::SmallInt | SqlType::Int | SqlType::BigInt => "INTEGER",
+            SqlType::Real | SqlType::Double => "REAL",
+            SqlType::Varchar(n) => return Cow::Owned(format!("VARCHAR({n})")),
+            SqlType::Bytes => "BLOB",
+            SqlType::Custom(name) => name,
+            // Dates, times, UUIDs, decimals and JSON are stored as text that sorts right.
+            _ => "TEXT",
+        })
+    }
+    fn auto_increment(&self, _ty: SqlType) -> Cow<'static, str> {
+        // Only this exact spelling makes the column an alias of the rowid.
+        Cow::Borrowed("INTEGER")
+    }
+    fn cast_type(&self, ty: SqlType) -> Cow<'static, str> {
+        self.column_type(ty, false)
+    }
+    fn supports_returning(&self) -> bool {
+        true
+    }
+    fn supports_for_update(&self) -> bool {
+        false
+    }
+    fn supports_nulls_order(&self) -> bool {
+        true
+    }
+    fn supports_ilike(&self) -> bool {
+        false
+    }
+    fn supports_parenthesized_compound(&self) -> bool {
+        false
+    }
+    fn upsert_style(&self) -> UpsertStyle {
+        UpsertStyle::OnConflict
+    }
+    fn now(&self) -> &'static str {
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    }
+    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+        match (limit_param, offset_param) {
+            (Some(l), _) => {
+                out.push_str(" LIMIT ");
+                out.push_str(l);
+            }
+            (None, Some(_)) => out.push_str(" LIMIT -1"),
+            (None, None) => {}
+        }
+        if let Some(o) = offset_param {
+            out.push_str(" OFFSET ");
+            out.push_str(o);
+        }
+    }
+}

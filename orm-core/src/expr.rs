@@ -1,0 +1,734 @@
+//! Typed SQL expressions: columns, values, comparisons, arithmetic and functions.
+//!
+//! Every expression carries the Rust type of its result (`Expr<i64>`, `Column<User,
+//! String>`), so comparing a column with a value or column of another type does not
+//! compile. Underneath, expressions are an untyped [`ExprNode`] tree that the dialects
+//! render; values always become bound parameters.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::ops;
+
+use crate::query::SelectStatement;
+use crate::types::{ColumnType, Field};
+use crate::value::{SqlType, Value};
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `AND`
+    And,
+    /// `OR`
+    Or,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// SQL functions the dialects know how to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `LOWER(x)`
+    Lower,
+    /// `UPPER(x)`
+    Upper,
+    /// `COUNT(x)`
+    Count,
+    /// `COUNT(DISTINCT x)`
+    CountDistinct,
+    /// `SUM(x)`
+    Sum,
+    /// `AVG(x)`
+    Avg,
+    /// `MIN(x)`
+    Min,
+    /// `MAX(x)`
+    Max,
+    /// `COALESCE(a, b, ...)`
+    Coalesce,
+    /// The current timestamp, in UTC.
+    Now,
+}
+
+/// An untyped expression tree, as the renderer sees it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ExprNode {
+    /// A column, qualified by its table name or alias.
+    Column {
+        /// Table name or alias; `None` renders the bare column name.
+        qualifier: Option<Cow<'static, str>>,
+        /// Column name.
+        name: &'static str,
+    },
+    /// A bound parameter.
+    Param(Value),
+    /// `left op right`
+    Binary(Box<ExprNode>, BinOp, Box<ExprNode>),
+    /// `NOT (expr)`
+    Not(Box<ExprNode>),
+    /// `expr IS [NOT] NULL`
+    IsNull(Box<ExprNode>, bool),
+    /// `expr BETWEEN low AND high`
+    Between(Box<ExprNode>, Box<ExprNode>, Box<ExprNode>),
+    /// `expr [NOT] IN (a, b, ...)`
+    InList(Box<ExprNode>, Vec<ExprNode>, bool),
+    /// `expr [NOT] IN (SELECT ...)`
+    InSelect(Box<ExprNode>, Box<SelectStatement>, bool),
+    /// `[NOT] EXISTS (SELECT ...)`
+    Exists(Box<SelectStatement>, bool),
+    /// `expr [NOT] LIKE pattern`; with `case_insensitive`, ILIKE or its dialect equivalent.
+    /// `escaped` adds `ESCAPE '!'` (used by contains / startswith / endswith).
+    Like {
+        /// The matched expression.
+        expr: Box<ExprNode>,
+        /// The pattern.
+        pattern: Box<ExprNode>,
+        /// ILIKE semantics.
+        case_insensitive: bool,
+        /// NOT LIKE.
+        negated: bool,
+        /// The pattern escapes `%`, `_` and `!` with `!`.
+        escaped: bool,
+    },
+    /// A function call.
+    Func(Func, Vec<ExprNode>),
+    /// `CAST(expr AS type)`.
+    Cast(Box<ExprNode>, SqlType),
+    /// A raw SQL fragment; each `?` is a parameter from the list, `??` a literal `?`.
+    Raw(String, Vec<Value>),
+    /// `*`
+    Star,
+}
+
+impl ExprNode {
+    pub(crate) fn binary(self, op: BinOp, right: ExprNode) -> ExprNode {
+        ExprNode::Binary(Box::new(self), op, Box::new(right))
+    }
+}
+
+/// A typed expression whose SQL result decodes as `T`.
+///
+/// `Expr<bool>` is a condition: combine conditions with `&` (AND), `|` (OR) and `!` (NOT),
+/// or with [`Expr::and`] / [`Expr::or`].
+pub struct Expr<T> {
+    node: ExprNode,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// A boolean SQL expression, as used in WHERE and HAVING.
+pub type Condition = Expr<bool>;
+
+impl<T> Clone for Expr<T> {
+    fn clone(&self) -> Self {
+        Expr::from_node(self.node.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Expr<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+impl<T> Expr<T> {
+    /// Wraps an untyped node. The caller promises the node's SQL result decodes as `T`.
+    pub fn from_node(node: ExprNode) -> Self {
+        Expr {
+            node,
+            _type: PhantomData,
+        }
+    }
+
+    /// The untyped tree.
+    pub fn into_node(self) -> ExprNode {
+        self.node
+    }
+
+    /// The untyped tree, borrowed.
+    pub fn node(&self) -> &ExprNode {
+        &self.node
+    }
+}
+
+impl Expr<bool> {
+    /// `self AND other`
+    pub fn and(self, other: Condition) -> Condition {
+        Expr::from_node(self.node.binary(BinOp::And, other.node))
+    }
+
+    /// `self OR other`
+    pub fn or(self, other: Condition) -> Condition {
+        Expr::from_node(self.node.binary(BinOp::Or, other.node))
+    }
+}
+
+impl ops::BitAnd for Expr<bool> {
+    type Output = Condition;
+    fn bitand(self, rhs: Condition) -> Condition {
+        self.and(rhs)
+    }
+}
+
+impl ops::BitOr for Expr<bool> {
+    type Output = Condition;
+    fn bitor(self, rhs: Condition) -> Condition {
+        self.or(rhs)
+    }
+}
+
+impl ops::Not for Expr<bool> {
+    type Output = Condition;
+    fn not(self) -> Condition {
+        Expr::from_node(ExprNode::Not(Box::new(self.node)))
+    }
+}
+
+/// `NOT condition`
+pub fn not(condition: Condition) -> Condition {
+    !condition
+}
+
+/// A model's column: knows its model `M` and its Rust type `T`.
+///
+/// `#[derive(Model)]` generates one constant per field (`User::NAME`).
+pub struct Column<M, T> {
+    table: &'static str,
+    name: &'static str,
+    _type: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> std::fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.table, self.name)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// A column of table `table` called `name`. Used by generated code.
+    pub const fn new(table: &'static str, name: &'static str) -> Self {
+        Column {
+            table,
+            name,
+            _type: PhantomData,
+        }
+    }
+
+    /// The column's SQL name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The name of the column's table.
+    pub const fn table(&self) -> &'static str {
+        self.table
+    }
+
+    pub(crate) fn node_with(&self, qualifier: Option<Cow<'static, str>>) -> ExprNode {
+        ExprNode::Column {
+            qualifier,
+            name: self.name,
+        }
+    }
+}
+
+/// Anything with a SQL result type: columns and typed expressions.
+pub trait Expression: Sized {
+    /// The Rust type the result decodes as.
+    type Type: ColumnType;
+    /// The untyped tree.
+    fn into_node(self) -> ExprNode;
+}
+
+impl<M, T: ColumnType> Expression for Column<M, T> {
+    type Type = T;
+    fn into_node(self) -> ExprNode {
+        self.node_with(Some(Cow::Borrowed(self.table)))
+    }
+}
+
+impl<T: ColumnType> Expression for Expr<T> {
+    type Type = T;
+    fn into_node(self) -> ExprNode {
+        self.node
+    }
+}
+
+/// Something usable where a SQL value of Rust type `T` is expected: a value of that type,
+/// `Option` of it (NULL), a borrowed form (`&str` for `String`), or a column or expression
+/// with the same type.
+#[diagnostic::on_unimplemented(
+    message = "expected a `{T}` value, column or expression, found `{Self}`",
+    label = "not comparable with a `{T}` column",
+    note = "columns compare only with values, columns and expressions of the same Rust type"
+)]
+pub trait AsExpr<T> {
+    /// The untyped tree.
+    fn as_expr(self) -> ExprNode;
+}
+
+impl<T: Field> AsExpr<T> for T {
+    #[inline]
+    fn as_expr(self) -> ExprNode {
+        ExprNode::Param(self.to_value())
+    }
+}
+
+impl<T: Field> AsExpr<T> for &T {
+    #[inline]
+    fn as_expr(self) -> ExprNode {
+        ExprNode::Param(self.to_value())
+    }
+}
+
+impl<T: Field> AsExpr<T> for Option<T> {
+    #[inline]
+    fn as_expr(self) -> ExprNode {
+        ExprNode::Param(ColumnType::to_value(&self))
+    }
+}
+
+impl AsExpr<String> for &str {
+    #[inline]
+    fn as_expr(self) -> ExprNode {
+        ExprNode::Param(Value::Text(self.to_owned()))
+    }
+}
+
+impl AsExpr<Vec<u8>> for &[u8] {
+    #[inline]
+    fn as_expr(self) -> ExprNode {
+        ExprNode::Param(Value::Bytes(self.to_vec()))
+    }
+}
+
+impl<M, C: ColumnType> AsExpr<C::Base> for Column<M, C> {
+    fn as_expr(self) -> ExprNode {
+        Expression::into_node(self)
+    }
+}
+
+impl<C: ColumnType> AsExpr<C::Base> for Expr<C> {
+    fn as_expr(self) -> ExprNode {
+        self.node
+    }
+}
+
+/// Numeric column types: arithmetic, SUM and AVG apply to them.
+#[diagnostic::on_unimplemented(message = "`{Self}` is not a numeric SQL type")]
+pub trait Numeric: Field {}
+impl Numeric for i16 {}
+impl Numeric for i32 {}
+impl Numeric for i64 {}
+impl Numeric for f32 {}
+impl Numeric for f64 {}
+#[cfg(feature = "decimal")]
+impl Numeric for rust_decimal::Decimal {}
+
+/// Text column types: LIKE, LOWER and UPPER apply to them.
+#[diagnostic::on_unimplemented(message = "`{Self}` is not a text SQL type")]
+pub trait Text: Field {}
+impl Text for String {}
+
+/// Escapes `%`, `_` and the escape character `!` for a LIKE pattern with `ESCAPE '!'`.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+type BaseOf<E> = <<E as Expression>::Type as ColumnType>::Base;
+
+fn compare<E: Expression>(left: E, op: BinOp, right: ExprNode) -> Condition {
+    Expr::from_node(left.into_node().binary(op, right))
+}
+
+/// Comparison and ordering methods on columns and expressions.
+///
+/// Brought into scope by the prelude. Each method takes values of the column's own Rust
+/// type only:
+///
+/// ```
+/// # use orm_core::{Column, ExprExt};
+/// # struct User;
+/// # const NAME: Column<User, String> = Column::new("user", "name");
+/// # const AGE: Column<User, i32> = Column::new("user", "age");
+/// let adults = AGE.ge(18) & NAME.startswith("A");
+/// ```
+pub trait ExprExt: Expression {
+    /// `self = value`; comparing with `None` renders `IS NULL`.
+    fn eq<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        match value.as_expr() {
+            ExprNode::Param(Value::Null) => self.is_null(),
+            right => compare(self, BinOp::Eq, right),
+        }
+    }
+    /// `self <> value`; comparing with `None` renders `IS NOT NULL`.
+    fn ne<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        match value.as_expr() {
+            ExprNode::Param(Value::Null) => self.is_not_null(),
+            right => compare(self, BinOp::Ne, right),
+        }
+    }
+    /// `self < value`
+    fn lt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        compare(self, BinOp::Lt, value.as_expr())
+    }
+    /// `self <= value`
+    fn le<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        compare(self, BinOp::Le, value.as_expr())
+    }
+    /// `self > value`
+    fn gt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        compare(self, BinOp::Gt, value.as_expr())
+    }
+    /// `self >= value`
+    fn ge<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+        compare(self, BinOp::Ge, value.as_expr())
+    }
+    /// `self BETWEEN low AND high`
+    fn between<L: AsExpr<BaseOf<Self>>, H: AsExpr<BaseOf<Self>>>(
+        self,
+        low: L,
+        high: H,
+    ) -> Condition {
+        Expr::from_node(ExprNode::Between(
+            Box::new(self.into_node()),
+            Box::new(low.as_expr()),
+            Box::new(high.as_expr()),
+        ))
+    }
+    /// `self IN (values...)`; an empty list matches nothing.
+    fn is_in<I>(self, values: I) -> Condition
+    where
+        I: IntoIterator,
+        I::Item: AsExpr<BaseOf<Self>>,
+    {
+        let list = values.into_iter().map(AsExpr::as_expr).collect();
+        Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, false))
+    }
+    /// `self NOT IN (values...)`; an empty list matches everything.
+    fn not_in<I>(self, values: I) -> Condition
+    where
+        I: IntoIterator,
+        I::Item: AsExpr<BaseOf<Self>>,
+    {
+        let list = values.into_iter().map(AsExpr::as_expr).collect();
+        Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, true))
+    }
+    /// `self IN (SELECT ...)`; the subquery selects one column of the same type.
+    fn in_query<Q: crate::query::Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+        Expr::from_node(ExprNode::InSelect(
+            Box::new(self.into_node()),
+            Box::new(query.into_statement()),
+            false,
+        ))
+    }
+    /// `self NOT IN (SELECT ...)`
+    fn not_in_query<Q: crate::query::Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+        Expr::from_node(ExprNode::InSelect(
+            Box::new(self.into_node()),
+            Box::new(query.into_statement()),
+            true,
+        ))
+    }
+    /// `self IS NULL`
+    fn is_null(self) -> Condition {
+        Expr::from_node(ExprNode::IsNull(Box::new(self.into_node()), false))
+    }
+    /// `self IS NOT NULL`
+    fn is_not_null(self) -> Condition {
+        Expr::from_node(ExprNode::IsNull(Box::new(self.into_node()), true))
+    }
+    /// `self LIKE pattern` (case-sensitive where the database allows; see the dialect notes).
+    fn like(self, pattern: impl Into<String>) -> Condition
+    where
+        BaseOf<Self>: Text,
+    {
+        like(self, Value::Text(pattern.into()), false, false)
+    }
+    /// Case-insensitive LIKE: `ILIKE` on PostgreSQL, `LOWER(x) LIKE LOWER(p)` elsewhere.
+    fn ilike(self, pattern: impl Into<String>) -> Condition
+    where
+        BaseOf<Self>: Text,
+    {
+        like(self, Value::Text(pattern.into()), true, false)
+    }
+    /// Case-insensitive substring match; `%` and `_` in `needle` match themselves.
+    fn contains(self, needle: &str) -> Condition
+    where
+        BaseOf<Self>: Text,
+    {
+        let pattern = format!("%{}%", escape_like(needle));
+        like(self, Value::Text(pattern), true, true)
+    }
+    /// Case-insensitive prefix match; `%` and `_` in `prefix` match themselves.
+    fn startswith(self, prefix: &str) -> Condition
+    where
+        BaseOf<Self>: Text,
+    {
+        let pattern = format!("{}%", escape_like(prefix));
+        like(self, Value::Text(pattern), true, true)
+    }
+    /// Case-insensitive suffix match; `%` and `_` in `suffix` match themselves.
+    fn endswith(self, suffix: &str) -> Condition
+    where
+        BaseOf<Self>: Text,
+    {
+        let pattern = format!("%{}", escape_like(suffix));
+        like(self, Value::Text(pattern), true, true)
+    }
+    /// Ascending order.
+    fn asc(self) -> OrderItem {
+        OrderItem::new(self.into_node(), false)
+    }
+    /// Descending order.
+    fn desc(self) -> OrderItem {
+        OrderItem::new(self.into_node(), true)
+    }
+}
+
+impl<E: Expression> ExprExt for E {}
+
+fn like<E: Expression>(
+    expr: E,
+    pattern: Value,
+    case_insensitive: bool,
+    escaped: bool,
+) -> Condition {
+    Expr::from_node(ExprNode::Like {
+        expr: Box::new(expr.into_node()),
+        pattern: Box::new(ExprNode::Param(pattern)),
+        case_insensitive,
+        negated: false,
+        escaped,
+    })
+}
+
+/// Where NULLs sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nulls {
+    /// NULLs before other values.
+    First,
+    /// NULLs after other values.
+    Last,
+}
+
+/// One ORDER BY term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderItem {
+    pub(crate) node: ExprNode,
+    pub(crate) desc: bool,
+    pub(crate) nulls: Option<Nulls>,
+}
+
+impl OrderItem {
+    fn new(node: ExprNode, desc: bool) -> Self {
+        OrderItem {
+            node,
+            desc,
+            nulls: None,
+        }
+    }
+    /// `NULLS FIRST` (emulated where the dialect lacks it).
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls = Some(Nulls::First);
+        self
+    }
+    /// `NULLS LAST` (emulated where the dialect lacks it).
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls = Some(Nulls::Last);
+        self
+    }
+}
+
+/// Things ORDER BY accepts: an [`OrderItem`], or a column or expression (ascending).
+pub trait IntoOrder {
+    /// The ORDER BY term.
+    fn into_order(self) -> OrderItem;
+}
+
+impl IntoOrder for OrderItem {
+    fn into_order(self) -> OrderItem {
+        self
+    }
+}
+
+impl<E: Expression> IntoOrder for E {
+    fn into_order(self) -> OrderItem {
+        self.asc()
+    }
+}
+
+macro_rules! arithmetic {
+    ($trait:ident, $method:ident, $op:ident) => {
+        impl<M, C, V> ops::$trait<V> for Column<M, C>
+        where
+            C: ColumnType,
+            C::Base: Numeric,
+            V: AsExpr<C::Base>,
+        {
+            type Output = Expr<C>;
+            fn $method(self, rhs: V) -> Expr<C> {
+                Expr::from_node(Expression::into_node(self).binary(BinOp::$op, rhs.as_expr()))
+            }
+        }
+        impl<C, V> ops::$trait<V> for Expr<C>
+        where
+            C: ColumnType,
+            C::Base: Numeric,
+            V: AsExpr<C::Base>,
+        {
+            type Output = Expr<C>;
+            fn $method(self, rhs: V) -> Expr<C> {
+                Expr::from_node(self.node.binary(BinOp::$op, rhs.as_expr()))
+            }
+        }
+    };
+}
+
+arithmetic!(Add, add, Add);
+arithmetic!(Sub, sub, Sub);
+arithmetic!(Mul, mul, Mul);
+arithmetic!(Div, div, Div);
+
+fn func<T>(f: Func, args: Vec<ExprNode>) -> Expr<T> {
+    Expr::from_node(ExprNode::Func(f, args))
+}
+
+/// `LOWER(x)`
+pub fn lower<E: Expression>(e: E) -> Expr<E::Type>
+where
+    BaseOf<E>: Text,
+{
+    func(Func::Lower, vec![e.into_node()])
+}
+
+/// `UPPER(x)`
+pub fn upper<E: Expression>(e: E) -> Expr<E::Type>
+where
+    BaseOf<E>: Text,
+{
+    func(Func::Upper, vec![e.into_node()])
+}
+
+/// `COUNT(x)`: the number of non-NULL values.
+pub fn count<E: Expression>(e: E) -> Expr<i64> {
+    func(Func::Count, vec![e.into_node()])
+}
+
+/// `COUNT(DISTINCT x)`
+pub fn count_distinct<E: Expression>(e: E) -> Expr<i64> {
+    func(Func::CountDistinct, vec![e.into_node()])
+}
+
+/// `COUNT(*)`
+pub fn count_all() -> Expr<i64> {
+    func(Func::Count, vec![ExprNode::Star])
+}
+
+/// `SUM(x)`, cast back to the column's type (the servers widen sums to NUMERIC); NULL for
+/// no rows.
+pub fn sum<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>>
+where
+    BaseOf<E>: Numeric,
+{
+    let node = ExprNode::Func(Func::Sum, vec![e.into_node()]);
+    Expr::from_node(ExprNode::Cast(
+        Box::new(node),
+        <BaseOf<E> as Field>::SQL_TYPE,
+    ))
+}
+
+/// `AVG(x)` as a double; NULL for no rows.
+pub fn avg<E: Expression>(e: E) -> Expr<Option<f64>>
+where
+    BaseOf<E>: Numeric,
+{
+    let node = ExprNode::Func(Func::Avg, vec![e.into_node()]);
+    Expr::from_node(ExprNode::Cast(Box::new(node), SqlType::Double))
+}
+
+/// `MIN(x)`; NULL for no rows.
+pub fn min<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
+    func(Func::Min, vec![e.into_node()])
+}
+
+/// `MAX(x)`; NULL for no rows.
+pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
+    func(Func::Max, vec![e.into_node()])
+}
+
+/// `COALESCE(x, fallback)`: never NULL.
+pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<BaseOf<E>> {
+    func(Func::Coalesce, vec![e.into_node(), fallback.as_expr()])
+}
+
+/// The current date and time in UTC.
+#[cfg(feature = "chrono")]
+pub fn now() -> Expr<chrono::DateTime<chrono::Utc>> {
+    func(Func::Now, Vec::new())
+}
+
+/// A raw SQL fragment typed by the caller, the escape hatch for what the builders lack.
+/// Each `?` in `sql` is the next value of `params` (bound, never spliced); write `??` for a
+/// literal `?`.
+///
+/// ```
+/// use orm_core::{raw, Condition, Value};
+/// let long_names: Condition = raw("length(name) > ?", vec![Value::I32(20)]);
+/// ```
+pub fn raw<T>(sql: impl Into<String>, params: Vec<Value>) -> Expr<T> {
+    Expr::from_node(ExprNode::Raw(sql.into(), params))
+}
+
+/// `EXISTS (SELECT ...)`
+pub fn exists<M: crate::Model, O>(query: crate::query::Select<M, O>) -> Condition {
+    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))
+}
+
+/// `NOT EXISTS (SELECT ...)`
+pub fn not_exists<M: crate::Model, O>(query: crate::query::Select<M, O>) -> Condition {
+    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), true))
+}
+
+impl<T: Field> From<T> for Value {
+    fn from(v: T) -> Value {
+        v.to_value()
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}

@@ -1,0 +1,80 @@
+//! DELETE.
+
+use std::marker::PhantomData;
+
+use crate::expr::Condition;
+use crate::model::Model;
+
+use super::select::Selection;
+use super::update::Returning;
+use super::TableRef;
+use crate::expr::ExprNode;
+
+/// An untyped DELETE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteStatement {
+    pub(crate) table: TableRef,
+    pub(crate) filter: Option<ExprNode>,
+    pub(crate) returning: Vec<ExprNode>,
+}
+
+/// A typed DELETE from model `M`'s table.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Session { #[orm(primary_key)] token: String, user_id: i64 }
+/// let stmt = Session::delete().where_(Session::USER_ID.eq(7)).render(&PostgresDialect).unwrap();
+/// assert_eq!(stmt.sql, r#"DELETE FROM "session" WHERE ("session"."user_id" = $1)"#);
+/// assert_eq!(stmt.params, vec![Value::I64(7)]);
+/// ```
+pub struct Delete<M> {
+    stmt: DeleteStatement,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for Delete<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl<M: Model> Delete<M> {
+    /// A DELETE of every row, until `where_` narrows it.
+    pub fn new() -> Self {
+        Delete {
+            stmt: DeleteStatement {
+                table: TableRef::of(M::TABLE),
+                filter: None,
+                returning: Vec::new(),
+            },
+            _model: PhantomData,
+        }
+    }
+
+    /// Adds a WHERE condition; several calls are joined with AND.
+    pub fn where_(mut self, condition: Condition) -> Self {
+        self.stmt.filter = Some(super::and_nodes(
+            self.stmt.filter.take(),
+            condition.into_node(),
+        ));
+        self
+    }
+
+    /// `RETURNING` the given columns (PostgreSQL and SQLite; an error on MySQL).
+    pub fn returning<S: Selection>(mut self, selection: S) -> Returning<Self, S::Output> {
+        selection.push_items(&mut self.stmt.returning);
+        Returning::new(self)
+    }
+
+    /// The untyped statement.
+    pub fn statement(&self) -> &DeleteStatement {
+        &self.stmt
+    }
+}
+
+impl<M: Model> Default for Delete<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

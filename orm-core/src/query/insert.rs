@@ -1,0 +1,242 @@
+//! INSERT: one row, many rows, INSERT ... SELECT, upserts, returning keys.
+
+use std::marker::PhantomData;
+
+use crate::expr::{Column, ExprNode};
+use crate::model::Model;
+use crate::types::ColumnType;
+
+use super::select::{Select, SelectStatement, Selection};
+use super::TableRef;
+
+/// Where an INSERT's rows come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertSource {
+    /// `VALUES (...), (...)`
+    Values(Vec<Vec<ExprNode>>),
+    /// `SELECT ...`
+    Select(Box<SelectStatement>),
+}
+
+/// What to do when a row conflicts with a unique key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    /// Skip the row.
+    Ignore,
+    /// Overwrite these columns with the new row's values.
+    Update(Vec<&'static str>),
+}
+
+/// `ON CONFLICT` / `ON DUPLICATE KEY UPDATE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    /// The unique columns that conflict (PostgreSQL and SQLite need them for updates;
+    /// MySQL uses whichever unique key fails).
+    pub(crate) target: Vec<&'static str>,
+    pub(crate) action: ConflictAction,
+}
+
+/// An untyped INSERT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertStatement {
+    pub(crate) table: TableRef,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) source: InsertSource,
+    pub(crate) on_conflict: Option<OnConflict>,
+    pub(crate) returning: Vec<ExprNode>,
+}
+
+/// A typed INSERT into model `M`'s table.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Tag { #[orm(primary_key, auto)] id: i64, #[orm(unique)] name: String, uses: i32 }
+/// let tag = Tag::new("rust", 1);
+/// let stmt = tag.insert().on_conflict(Tag::NAME).update(Tag::USES)
+///     .render(&PostgresDialect).unwrap();
+/// assert_eq!(stmt.sql, r#"INSERT INTO "tag" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = EXCLUDED."uses""#);
+/// ```
+pub struct Insert<M> {
+    stmt: InsertStatement,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for Insert<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl<M: Model> Insert<M> {
+    fn with(columns: Vec<&'static str>, source: InsertSource) -> Self {
+        Insert {
+            stmt: InsertStatement {
+                table: TableRef::of(M::TABLE),
+                columns,
+                source,
+                on_conflict: None,
+                returning: Vec::new(),
+            },
+            _model: PhantomData,
+        }
+    }
+
+    fn insert_columns() -> impl Iterator<Item = (usize, &'static str)> {
+        M::TABLE
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.auto)
+            .map(|(i, c)| (i, c.name))
+    }
+
+    fn row_of(obj: &M) -> Vec<ExprNode> {
+        Self::insert_columns()
+            .map(|(i, _)| ExprNode::Param(obj.column_value(i)))
+            .collect()
+    }
+
+    /// One object. Auto-increment columns are left to the database.
+    pub fn one(obj: &M) -> Self {
+        let columns = Self::insert_columns().map(|(_, n)| n).collect();
+        Self::with(columns, InsertSource::Values(vec![Self::row_of(obj)]))
+    }
+
+    /// Many objects in one statement.
+    pub fn many<'a, I: IntoIterator<Item = &'a M>>(objects: I) -> Self {
+        let columns = Self::insert_columns().map(|(_, n)| n).collect();
+        let rows = objects.into_iter().map(Self::row_of).collect();
+        Self::with(columns, InsertSource::Values(rows))
+    }
+
+    /// `INSERT INTO M (columns) SELECT ...`: the query's row type must match the columns'.
+    pub fn from_select<S, Q>(columns: S, query: Select<Q, S::Output>) -> Self
+    where
+        S: Selection + ColumnList<M>,
+        Q: Model,
+    {
+        let names = columns.names();
+        Self::with(
+            names,
+            InsertSource::Select(Box::new(query.into_statement())),
+        )
+    }
+
+    /// The number of rows in the VALUES list (0 for INSERT ... SELECT).
+    pub fn row_count(&self) -> usize {
+        match &self.stmt.source {
+            InsertSource::Values(rows) => rows.len(),
+            InsertSource::Select(_) => 0,
+        }
+    }
+
+    /// Skip rows that conflict with any unique key.
+    pub fn on_conflict_ignore(mut self) -> Self {
+        self.stmt.on_conflict = Some(OnConflict {
+            target: Vec::new(),
+            action: ConflictAction::Ignore,
+        });
+        self
+    }
+
+    /// Starts an upsert on a conflict over the unique `target` columns; finish with
+    /// [`Upsert::update`] or [`Upsert::ignore`].
+    pub fn on_conflict<L: ColumnList<M>>(self, target: L) -> Upsert<M> {
+        Upsert {
+            insert: self,
+            target: target.names(),
+        }
+    }
+
+    /// Adds `RETURNING` the primary key (used where the dialect supports it).
+    pub(crate) fn returning_key(mut self) -> Self {
+        self.stmt.returning = M::TABLE
+            .primary_key_columns()
+            .map(|name| ExprNode::Column {
+                qualifier: None,
+                name,
+            })
+            .collect();
+        self
+    }
+
+    /// Adds `RETURNING` every column of `M` (used where the dialect supports it).
+    pub(crate) fn returning_all(mut self) -> Self {
+        self.stmt.returning = M::TABLE
+            .columns
+            .iter()
+            .map(|c| ExprNode::Column {
+                qualifier: None,
+                name: c.name,
+            })
+            .collect();
+        self
+    }
+
+    /// The untyped statement.
+    pub fn statement(&self) -> &InsertStatement {
+        &self.stmt
+    }
+
+    /// The untyped statement.
+    pub fn into_statement(self) -> InsertStatement {
+        self.stmt
+    }
+}
+
+/// An INSERT waiting for its conflict action.
+pub struct Upsert<M> {
+    insert: Insert<M>,
+    target: Vec<&'static str>,
+}
+
+impl<M: Model> Upsert<M> {
+    /// On conflict, overwrite `columns` with the values of the row being inserted.
+    pub fn update<L: ColumnList<M>>(mut self, columns: L) -> Insert<M> {
+        self.insert.stmt.on_conflict = Some(OnConflict {
+            target: self.target,
+            action: ConflictAction::Update(columns.names()),
+        });
+        self.insert
+    }
+
+    /// On conflict over the target, skip the row.
+    pub fn ignore(mut self) -> Insert<M> {
+        self.insert.stmt.on_conflict = Some(OnConflict {
+            target: self.target,
+            action: ConflictAction::Ignore,
+        });
+        self.insert
+    }
+}
+
+/// Columns of model `M` named as an INSERT column list: a column or a tuple of columns.
+pub trait ColumnList<M> {
+    /// Column names in order.
+    fn names(&self) -> Vec<&'static str>;
+}
+
+impl<M, C: ColumnType> ColumnList<M> for Column<M, C> {
+    fn names(&self) -> Vec<&'static str> {
+        vec![self.name()]
+    }
+}
+
+macro_rules! tuple_columns {
+    ($($name:ident $idx:tt),+) => {
+        impl<M, $($name: ColumnList<M>),+> ColumnList<M> for ($($name,)+) {
+            fn names(&self) -> Vec<&'static str> {
+                let mut out = Vec::new();
+                $(out.extend(self.$idx.names());)+
+                out
+            }
+        }
+    };
+}
+tuple_columns!(A 0);
+tuple_columns!(A 0, B 1);
+tuple_columns!(A 0, B 1, C 2);
+tuple_columns!(A 0, B 1, C 2, D 3);
+tuple_columns!(A 0, B 1, C 2, D 3, E 4);
+tuple_columns!(A 0, B 1, C 2, D 3, E 4, F 5);

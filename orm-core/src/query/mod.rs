@@ -1,0 +1,355 @@
+//! Query builders and the way any query runs on any executor, sync or async.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::executor::{ExecResult, Executor, RowStream, Statement, SyncExecutor};
+use crate::expr::{BinOp, ExprNode};
+use crate::model::{Model, TableMeta};
+use crate::render;
+use crate::row::FromRow;
+use crate::value::Value;
+
+mod delete;
+mod insert;
+pub(crate) mod select;
+mod update;
+
+pub use delete::{Delete, DeleteStatement};
+pub use insert::{
+    ColumnList, ConflictAction, Insert, InsertSource, InsertStatement, OnConflict, Upsert,
+};
+pub use select::{
+    Alias, Append, Join, JoinKind, Select, SelectStatement, Selection, SetOp, Subquery,
+};
+pub use update::{Returning, Update, UpdateStatement};
+
+/// A table in FROM, JOIN, INSERT INTO, UPDATE or DELETE FROM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRef {
+    pub(crate) name: &'static str,
+    pub(crate) schema: Option<&'static str>,
+    pub(crate) alias: Option<Cow<'static, str>>,
+}
+
+impl TableRef {
+    pub(crate) fn of(table: &TableMeta) -> Self {
+        TableRef {
+            name: table.name,
+            schema: table.schema,
+            alias: None,
+        }
+    }
+
+    pub(crate) fn aliased(mut self, alias: Cow<'static, str>) -> Self {
+        self.alias = Some(alias);
+        self
+    }
+}
+
+pub(crate) fn and_nodes(existing: Option<ExprNode>, node: ExprNode) -> ExprNode {
+    match existing {
+        Some(prev) => prev.binary(BinOp::And, node),
+        None => node,
+    }
+}
+
+/// A statement that renders to SQL text and parameters for a dialect.
+pub trait Query {
+    /// Renders the SQL text and its bound parameters. Fails, before anything is sent, when
+    /// the dialect cannot express the query.
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement>;
+
+    /// Runs the statement; returns the number of rows affected.
+    fn execute<E: Executor + ?Sized>(&self, db: &E) -> impl Future<Output = Result<u64>> + Send
+    where
+        Self: Sized,
+    {
+        let stmt = self.render(db.dialect());
+        async move { Ok(db.execute(stmt?).await?.rows_affected) }
+    }
+
+    /// Runs the statement, blocking; returns the number of rows affected.
+    fn execute_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<u64> {
+        Ok(db.execute_sync(self.render(db.dialect())?)?.rows_affected)
+    }
+}
+
+/// A statement that returns rows of type `Row`.
+pub trait FetchQuery: Query {
+    /// What each row decodes as.
+    type Row: FromRow + Send + 'static;
+
+    /// The model named in does-not-exist errors.
+    fn model_name(&self) -> &'static str;
+
+    /// All rows.
+    fn fetch_all<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+    ) -> impl Future<Output = Result<Vec<Self::Row>>> + Send
+    where
+        Self: Sized,
+    {
+        let stmt = self.render(db.dialect());
+        async move { db.fetch_all(stmt?).await }
+    }
+
+    /// Exactly one row: [`Error::DoesNotExist`] for none, [`Error::MultipleRows`] for more.
+    fn fetch_one<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+    ) -> impl Future<Output = Result<Self::Row>> + Send
+    where
+        Self: Sized,
+    {
+        let model = self.model_name();
+        let rows = self.fetch_all(db);
+        async move { exactly_one(rows.await?, model) }
+    }
+
+    /// The first row, if any.
+    fn fetch_optional<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+    ) -> impl Future<Output = Result<Option<Self::Row>>> + Send
+    where
+        Self: Sized,
+    {
+        let rows = self.fetch_all(db);
+        async move { Ok(rows.await?.into_iter().next()) }
+    }
+
+    /// Rows one at a time, for results too large to hold in memory.
+    fn stream<'e, E: Executor + ?Sized>(&self, db: &'e E) -> RowStream<'e, Self::Row>
+    where
+        Self: Sized,
+    {
+        match self.render(db.dialect()) {
+            Ok(stmt) => db.fetch_stream(stmt),
+            Err(e) => Box::pin(crate::executor::ErrorStream::new(e)),
+        }
+    }
+
+    /// All rows, blocking.
+    fn fetch_all_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Vec<Self::Row>> {
+        db.fetch_all_sync(self.render(db.dialect())?)
+    }
+
+    /// Exactly one row, blocking.
+    fn fetch_one_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Self::Row> {
+        exactly_one(self.fetch_all_sync(db)?, self.model_name())
+    }
+
+    /// The first row if any, blocking.
+    fn fetch_optional_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Option<Self::Row>> {
+        Ok(self.fetch_all_sync(db)?.into_iter().next())
+    }
+}
+
+fn exactly_one<T>(rows: Vec<T>, model: &'static str) -> Result<T> {
+    let mut rows = rows.into_iter();
+    match (rows.next(), rows.next()) {
+        (Some(row), None) => Ok(row),
+        (None, _) => Err(Error::DoesNotExist { model }),
+        (Some(_), Some(_)) => Err(Error::MultipleRows { model }),
+    }
+}
+
+impl<M: Model, Out> Query for Select<M, Out> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::select(self.statement(), dialect)
+    }
+}
+
+impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Select<M, Out> {
+    type Row = Out;
+    fn model_name(&self) -> &'static str {
+        M::TABLE.model
+    }
+}
+
+impl<M: Model> Query for Update<M> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::update(self.statement(), dialect)
+    }
+}
+
+impl<M: Model> Query for Delete<M> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::delete(self.statement(), dialect)
+    }
+}
+
+impl<M: Model> Query for Insert<M> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::insert(self.statement(), dialect)
+    }
+}
+
+impl<M: Model, Out> Query for Returning<Update<M>, Out> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::update(self.query.statement(), dialect)
+    }
+}
+
+impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Returning<Update<M>, Out> {
+    type Row = Out;
+    fn model_name(&self) -> &'static str {
+        M::TABLE.model
+    }
+}
+
+impl<M: Model, Out> Query for Returning<Delete<M>, Out> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::delete(self.query.statement(), dialect)
+    }
+}
+
+impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Returning<Delete<M>, Out> {
+    type Row = Out;
+    fn model_name(&self) -> &'static str {
+        M::TABLE.model
+    }
+}
+
+impl<M: Model> Insert<M> {
+    /// Runs the INSERT and returns the keys the database generated for the auto-increment
+    /// column, one per inserted row, in order: `RETURNING` where the dialect has it,
+    /// `LAST_INSERT_ID()` (consecutive for a multi-row insert) elsewhere. An error if the
+    /// model has no auto-increment column.
+    pub fn execute_returning_keys<'e, E: Executor + ?Sized>(
+        self,
+        db: &'e E,
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'e {
+        let plan = self.key_plan(db.dialect());
+        async move {
+            match plan? {
+                KeyPlan::Returning(stmt) => db.fetch_all::<i64>(stmt).await,
+                KeyPlan::LastInsertId(stmt, rows) => keys_from(db.execute(stmt).await?, rows),
+            }
+        }
+    }
+
+    /// [`Insert::execute_returning_keys`], blocking.
+    pub fn execute_returning_keys_sync<E: SyncExecutor + ?Sized>(self, db: &E) -> Result<Vec<i64>> {
+        match self.key_plan(db.dialect())? {
+            KeyPlan::Returning(stmt) => db.fetch_all_sync::<i64>(stmt),
+            KeyPlan::LastInsertId(stmt, rows) => keys_from(db.execute_sync(stmt)?, rows),
+        }
+    }
+
+    /// The INSERT with `RETURNING` every column, so the stored row (server defaults
+    /// included) comes back. Only for dialects with RETURNING; see
+    /// [`Dialect::supports_returning`].
+    pub fn returning_model(self) -> Returning<Insert<M>, M> {
+        Returning::new(self.returning_all())
+    }
+
+    fn key_plan(self, dialect: &dyn Dialect) -> Result<KeyPlan> {
+        if M::TABLE.auto_column().is_none() {
+            return Err(Error::Query(format!(
+                "{} has no auto-increment primary key to return",
+                M::TABLE.model
+            )));
+        }
+        let rows = self.row_count();
+        if dialect.supports_returning() {
+            Ok(KeyPlan::Returning(self.returning_key().render(dialect)?))
+        } else {
+            Ok(KeyPlan::LastInsertId(self.render(dialect)?, rows))
+        }
+    }
+}
+
+enum KeyPlan {
+    Returning(Statement),
+    LastInsertId(Statement, usize),
+}
+
+fn keys_from(result: ExecResult, rows: usize) -> Result<Vec<i64>> {
+    let first = result
+        .last_insert_id
+        .ok_or_else(|| Error::Query("the database reported no generated key".into()))?;
+    let first = i64::try_from(first)
+        .map_err(|_| Error::Query(format!("generated key {first} does not fit in i64")))?;
+    Ok((0..rows as i64).map(|i| first + i).collect())
+}
+
+impl<M: Model> Query for Returning<Insert<M>, M> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::insert(self.query.statement(), dialect)
+    }
+}
+
+impl<M: Model> FetchQuery for Returning<Insert<M>, M> {
+    type Row = M;
+    fn model_name(&self) -> &'static str {
+        M::TABLE.model
+    }
+}
+
+/// `SELECT COUNT(*) FROM (query)`, built by [`Select::count_query`].
+#[derive(Debug, Clone)]
+pub struct Count {
+    inner: SelectStatement,
+}
+
+impl Count {
+    pub(crate) fn new(inner: SelectStatement) -> Self {
+        Count { inner }
+    }
+}
+
+impl Query for Count {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::count(&self.inner, dialect)
+    }
+}
+
+impl FetchQuery for Count {
+    type Row = i64;
+    fn model_name(&self) -> &'static str {
+        "count"
+    }
+}
+
+/// Raw SQL whose rows decode as `T`: a model, a tuple, a single value or a
+/// [`RowMap`](crate::RowMap). Each `?` in the text is the next parameter; `??` is a
+/// literal `?`.
+///
+/// ```
+/// use orm_core::{raw_query, FetchQuery, PostgresDialect, Query, Value};
+/// let q = raw_query::<(i64, String)>("SELECT id, name FROM users WHERE id > ?", vec![Value::I64(5)]);
+/// assert_eq!(q.render(&PostgresDialect).unwrap().sql, "SELECT id, name FROM users WHERE id > $1");
+/// ```
+pub struct RawQuery<T> {
+    sql: String,
+    params: Vec<Value>,
+    _row: PhantomData<fn() -> T>,
+}
+
+/// Builds a [`RawQuery`].
+pub fn raw_query<T>(sql: impl Into<String>, params: Vec<Value>) -> RawQuery<T> {
+    RawQuery {
+        sql: sql.into(),
+        params,
+        _row: PhantomData,
+    }
+}
+
+impl<T> Query for RawQuery<T> {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::raw(&self.sql, &self.params, dialect)
+    }
+}
+
+impl<T: FromRow + Send + 'static> FetchQuery for RawQuery<T> {
+    type Row = T;
+    fn model_name(&self) -> &'static str {
+        "raw query"
+    }
+}

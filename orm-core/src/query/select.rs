@@ -1,0 +1,535 @@
+//! SELECT: the typed builder and the untyped statement it builds.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use crate::expr::{Column, Condition, Expr, ExprNode, Expression, IntoOrder, OrderItem};
+use crate::model::{Model, TableMeta};
+use crate::row::FromRow;
+use crate::types::ColumnType;
+
+use super::TableRef;
+
+/// JOIN kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `INNER JOIN`
+    Inner,
+    /// `LEFT OUTER JOIN`
+    Left,
+}
+
+/// One JOIN clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    pub(crate) kind: JoinKind,
+    pub(crate) table: TableRef,
+    pub(crate) on: ExprNode,
+}
+
+/// Set operations between SELECTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOp {
+    /// `UNION`
+    Union,
+    /// `UNION ALL`
+    UnionAll,
+    /// `INTERSECT`
+    Intersect,
+    /// `EXCEPT`
+    Except,
+}
+
+/// An untyped SELECT, as the renderer sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectStatement {
+    pub(crate) distinct: bool,
+    pub(crate) items: Vec<ExprNode>,
+    pub(crate) from: TableRef,
+    pub(crate) joins: Vec<Join>,
+    pub(crate) filter: Option<ExprNode>,
+    pub(crate) group_by: Vec<ExprNode>,
+    pub(crate) having: Option<ExprNode>,
+    pub(crate) order_by: Vec<OrderItem>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) for_update: bool,
+    pub(crate) compound: Vec<(SetOp, SelectStatement)>,
+    /// A mistake found while building (e.g. a join with no foreign key); reported when the
+    /// query is rendered, before anything is sent.
+    pub(crate) error: Option<String>,
+}
+
+impl SelectStatement {
+    pub(crate) fn has_tail(&self) -> bool {
+        !self.order_by.is_empty() || self.limit.is_some() || self.offset.is_some()
+    }
+}
+
+/// Columns and expressions a SELECT can return: a column, an expression, or a tuple of
+/// them. `Output` is what each row decodes as.
+pub trait Selection {
+    /// The decoded row type.
+    type Output: FromRow;
+    /// Appends the SELECT list items.
+    fn push_items(self, items: &mut Vec<ExprNode>);
+}
+
+impl<M, C: ColumnType + FromRow> Selection for Column<M, C> {
+    type Output = C;
+    fn push_items(self, items: &mut Vec<ExprNode>) {
+        items.push(Expression::into_node(self));
+    }
+}
+
+impl<C: ColumnType + FromRow> Selection for Expr<C> {
+    type Output = C;
+    fn push_items(self, items: &mut Vec<ExprNode>) {
+        items.push(self.into_node());
+    }
+}
+
+macro_rules! tuple_selection {
+    ($($name:ident),+) => {
+        impl<$($name: Selection),+> Selection for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+            #[allow(non_snake_case)]
+            fn push_items(self, items: &mut Vec<ExprNode>) {
+                let ($($name,)+) = self;
+                $($name.push_items(items);)+
+            }
+        }
+    };
+}
+tuple_selection!(A);
+tuple_selection!(A, B);
+tuple_selection!(A, B, C);
+tuple_selection!(A, B, C, D);
+tuple_selection!(A, B, C, D, E);
+tuple_selection!(A, B, C, D, E, F);
+tuple_selection!(A, B, C, D, E, F, G);
+tuple_selection!(A, B, C, D, E, F, G, H);
+
+/// The row type after joining one more model: `A` becomes `(A, B)`, `(A, B)` becomes
+/// `(A, B, C)`, and so on.
+pub trait Append<B> {
+    /// The joined row type.
+    type Output;
+}
+impl<A: Model, B> Append<B> for A {
+    type Output = (A, B);
+}
+impl<A, B, C> Append<C> for (A, B) {
+    type Output = (A, B, C);
+}
+impl<A, B, C, D> Append<D> for (A, B, C) {
+    type Output = (A, B, C, D);
+}
+impl<A, B, C, D, E> Append<E> for (A, B, C, D) {
+    type Output = (A, B, C, D, E);
+}
+
+/// A model's table under another name, for self-joins.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Employee { #[orm(primary_key, auto)] id: i64, name: String, boss_id: Option<i64> }
+/// let boss = Employee::alias("boss");
+/// let query = Employee::select()
+///     .join_alias(&boss, Employee::BOSS_ID.eq(boss.col(Employee::ID)))
+///     .where_(boss.col(Employee::NAME).eq("Ada"));
+/// let stmt = query.render(&PostgresDialect).unwrap();
+/// assert!(stmt.sql.contains(r#"INNER JOIN "employee" AS "boss""#));
+/// ```
+pub struct Alias<M> {
+    name: Cow<'static, str>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Alias<M> {
+    /// An alias called `name`.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Alias {
+            name: name.into(),
+            _model: PhantomData,
+        }
+    }
+
+    /// A column of the model, qualified by this alias.
+    pub fn col<T: ColumnType>(&self, column: Column<M, T>) -> Expr<T> {
+        Expr::from_node(column.node_with(Some(self.name.clone())))
+    }
+
+    fn table_ref(&self) -> TableRef {
+        TableRef::of(M::TABLE).aliased(self.name.clone())
+    }
+
+    fn items(&self) -> Vec<ExprNode> {
+        model_items(M::TABLE, Some(self.name.clone()))
+    }
+}
+
+pub(crate) fn model_items(
+    table: &TableMeta,
+    qualifier: Option<Cow<'static, str>>,
+) -> Vec<ExprNode> {
+    let qualifier = qualifier.unwrap_or(Cow::Borrowed(table.name));
+    table
+        .columns
+        .iter()
+        .map(|c| ExprNode::Column {
+            qualifier: Some(qualifier.clone()),
+            name: c.name,
+        })
+        .collect()
+}
+
+/// A typed SELECT over model `M` whose rows decode as `Out`.
+///
+/// Built from `M::select()`; methods consume and return the query.
+pub struct Select<M, Out> {
+    stmt: SelectStatement,
+    joined: Vec<&'static TableMeta>,
+    _types: PhantomData<fn() -> (M, Out)>,
+}
+
+impl<M, Out> Clone for Select<M, Out> {
+    fn clone(&self) -> Self {
+        Select {
+            stmt: self.stmt.clone(),
+            joined: self.joined.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<M, Out> std::fmt::Debug for Select<M, Out> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl<M: Model> Select<M, M> {
+    /// `SELECT <every column of M> FROM M`.
+    pub fn new() -> Self {
+        Select {
+            stmt: SelectStatement {
+                distinct: false,
+                items: model_items(M::TABLE, None),
+                from: TableRef::of(M::TABLE),
+                joins: Vec::new(),
+                filter: None,
+                group_by: Vec::new(),
+                having: None,
+                order_by: Vec::new(),
+                limit: None,
+                offset: None,
+                for_update: false,
+                compound: Vec::new(),
+                error: None,
+            },
+            joined: vec![M::TABLE],
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> Default for Select<M, M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model, Out> Select<M, Out> {
+    fn retype<O2>(self) -> Select<M, O2> {
+        Select {
+            stmt: self.stmt,
+            joined: self.joined,
+            _types: PhantomData,
+        }
+    }
+
+    /// The untyped statement.
+    pub fn into_statement(self) -> SelectStatement {
+        self.stmt
+    }
+
+    /// The untyped statement, borrowed.
+    pub fn statement(&self) -> &SelectStatement {
+        &self.stmt
+    }
+
+    /// Adds a WHERE condition; several calls are joined with AND.
+    pub fn where_(mut self, condition: Condition) -> Self {
+        self.stmt.filter = Some(and_with(self.stmt.filter.take(), condition));
+        self
+    }
+
+    /// Adds an ORDER BY term: a column (ascending), or `col.desc()`, `col.asc().nulls_last()`.
+    pub fn order_by(mut self, order: impl IntoOrder) -> Self {
+        self.stmt.order_by.push(order.into_order());
+        self
+    }
+
+    /// `LIMIT n`
+    pub fn limit(mut self, n: u64) -> Self {
+        self.stmt.limit = Some(n);
+        self
+    }
+
+    /// `OFFSET n`
+    pub fn offset(mut self, n: u64) -> Self {
+        self.stmt.offset = Some(n);
+        self
+    }
+
+    /// Page `page` (counting from 1) of `per_page` rows. Page 0 is treated as page 1.
+    pub fn paginate(mut self, page: u64, per_page: u64) -> Self {
+        self.stmt.limit = Some(per_page);
+        self.stmt.offset = Some(page.saturating_sub(1).saturating_mul(per_page));
+        self
+    }
+
+    /// `SELECT DISTINCT`
+    pub fn distinct(mut self) -> Self {
+        self.stmt.distinct = true;
+        self
+    }
+
+    /// `GROUP BY expr`; several calls add terms.
+    pub fn group_by<E: Expression>(mut self, expr: E) -> Self {
+        self.stmt.group_by.push(expr.into_node());
+        self
+    }
+
+    /// `HAVING condition`; several calls are joined with AND.
+    pub fn having(mut self, condition: Condition) -> Self {
+        self.stmt.having = Some(and_with(self.stmt.having.take(), condition));
+        self
+    }
+
+    /// `FOR UPDATE`: lock the selected rows until the transaction ends.
+    pub fn for_update(mut self) -> Self {
+        self.stmt.for_update = true;
+        self
+    }
+
+    /// Selects the given columns or expressions instead; rows decode as their tuple.
+    pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output> {
+        self.stmt.items.clear();
+        selection.push_items(&mut self.stmt.items);
+        self.retype()
+    }
+
+    /// `INNER JOIN B` on the foreign key between `B` and a model already in the query;
+    /// rows gain a `B`.
+    pub fn join<B: Model>(self) -> Select<M, Out::Output>
+    where
+        Out: Append<B>,
+    {
+        self.join_by_key::<B>(crate::query::select::JoinKind::Inner)
+            .retype()
+    }
+
+    /// `LEFT OUTER JOIN B` on the foreign key; rows gain an `Option<B>`.
+    pub fn left_join<B: Model>(self) -> Select<M, <Out as Append<Option<B>>>::Output>
+    where
+        Out: Append<Option<B>>,
+    {
+        self.join_by_key::<B>(JoinKind::Left).retype()
+    }
+
+    /// `INNER JOIN B ON condition`; rows gain a `B`.
+    pub fn join_on<B: Model>(self, on: Condition) -> Select<M, Out::Output>
+    where
+        Out: Append<B>,
+    {
+        self.push_join(
+            JoinKind::Inner,
+            TableRef::of(B::TABLE),
+            on.into_node(),
+            B::TABLE,
+            None,
+        )
+        .retype()
+    }
+
+    /// `LEFT OUTER JOIN B ON condition`; rows gain an `Option<B>`.
+    pub fn left_join_on<B: Model>(
+        self,
+        on: Condition,
+    ) -> Select<M, <Out as Append<Option<B>>>::Output>
+    where
+        Out: Append<Option<B>>,
+    {
+        self.push_join(
+            JoinKind::Left,
+            TableRef::of(B::TABLE),
+            on.into_node(),
+            B::TABLE,
+            None,
+        )
+        .retype()
+    }
+
+    /// `INNER JOIN B AS alias ON condition`, for self-joins; rows gain a `B`.
+    pub fn join_alias<B: Model>(self, alias: &Alias<B>, on: Condition) -> Select<M, Out::Output>
+    where
+        Out: Append<B>,
+    {
+        let items = alias.items();
+        self.push_join(
+            JoinKind::Inner,
+            alias.table_ref(),
+            on.into_node(),
+            B::TABLE,
+            Some(items),
+        )
+        .retype()
+    }
+
+    /// `LEFT OUTER JOIN B AS alias ON condition`; rows gain an `Option<B>`.
+    pub fn left_join_alias<B: Model>(
+        self,
+        alias: &Alias<B>,
+        on: Condition,
+    ) -> Select<M, <Out as Append<Option<B>>>::Output>
+    where
+        Out: Append<Option<B>>,
+    {
+        let items = alias.items();
+        self.push_join(
+            JoinKind::Left,
+            alias.table_ref(),
+            on.into_node(),
+            B::TABLE,
+            Some(items),
+        )
+        .retype()
+    }
+
+    fn push_join(
+        mut self,
+        kind: JoinKind,
+        table: TableRef,
+        on: ExprNode,
+        meta: &'static TableMeta,
+        items: Option<Vec<ExprNode>>,
+    ) -> Self {
+        let items = items.unwrap_or_else(|| model_items(meta, None));
+        self.stmt.items.extend(items);
+        self.stmt.joins.push(Join { kind, table, on });
+        self.joined.push(meta);
+        self
+    }
+
+    fn join_by_key<B: Model>(self, kind: JoinKind) -> Self {
+        match foreign_key_condition(&self.joined, B::TABLE) {
+            Some(on) => self.push_join(kind, TableRef::of(B::TABLE), on, B::TABLE, None),
+            None => {
+                let mut this =
+                    self.push_join(kind, TableRef::of(B::TABLE), ExprNode::Star, B::TABLE, None);
+                this.stmt.error = Some(format!(
+                    "no foreign key links {} to a model already in the query; use join_on",
+                    B::TABLE.model
+                ));
+                this
+            }
+        }
+    }
+
+    fn compound(mut self, op: super::select::SetOp, other: Select<M, Out>) -> Self {
+        self.stmt.compound.push((op, other.stmt));
+        self
+    }
+
+    /// `self UNION other` (duplicates removed).
+    pub fn union(self, other: Select<M, Out>) -> Self {
+        self.compound(SetOp::Union, other)
+    }
+
+    /// `self UNION ALL other`.
+    pub fn union_all(self, other: Select<M, Out>) -> Self {
+        self.compound(SetOp::UnionAll, other)
+    }
+
+    /// `self INTERSECT other`.
+    pub fn intersect(self, other: Select<M, Out>) -> Self {
+        self.compound(SetOp::Intersect, other)
+    }
+
+    /// `self EXCEPT other`.
+    pub fn except(self, other: Select<M, Out>) -> Self {
+        self.compound(SetOp::Except, other)
+    }
+
+    /// The same query returning `COUNT(*)` of its rows, as `Manager::count` runs it. With
+    /// `clear_limit`, LIMIT and OFFSET are dropped first.
+    pub fn count_query(self, clear_limit: bool) -> super::Count {
+        let mut stmt = self.stmt;
+        if clear_limit {
+            stmt.limit = None;
+            stmt.offset = None;
+        }
+        stmt.order_by.clear();
+        super::Count::new(stmt)
+    }
+}
+
+/// A SELECT usable as `IN (subquery)` for a column whose base type is `T`: it selects one
+/// column or expression of that type.
+#[diagnostic::on_unimplemented(
+    message = "this query cannot be used as a subquery of `{T}` values",
+    note = "select exactly one column of the same type with `.columns(..)`"
+)]
+pub trait Subquery<T> {
+    /// The untyped statement.
+    fn into_statement(self) -> SelectStatement;
+}
+
+impl<M: Model, C: ColumnType> Subquery<C::Base> for Select<M, C> {
+    fn into_statement(self) -> SelectStatement {
+        self.stmt
+    }
+}
+
+fn and_with(existing: Option<ExprNode>, condition: Condition) -> ExprNode {
+    match existing {
+        Some(prev) => prev.binary(crate::expr::BinOp::And, condition.into_node()),
+        None => condition.into_node(),
+    }
+}
+
+/// `ON` for a join of `target` with the first table in `joined` that it shares a foreign
+/// key with, in either direction.
+fn foreign_key_condition(
+    joined: &[&'static TableMeta],
+    target: &'static TableMeta,
+) -> Option<ExprNode> {
+    let col = |table: &'static str, name: &'static str| ExprNode::Column {
+        qualifier: Some(Cow::Borrowed(table)),
+        name,
+    };
+    for source in joined {
+        for c in target.columns {
+            if let Some(fk) = &c.references {
+                if (fk.table)().same_table(source) {
+                    let left = col(target.name, c.name);
+                    let right = col(source.name, fk.target_column());
+                    return Some(left.binary(crate::expr::BinOp::Eq, right));
+                }
+            }
+        }
+        for c in source.columns {
+            if let Some(fk) = &c.references {
+                if (fk.table)().same_table(target) {
+                    let left = col(source.name, c.name);
+                    let right = col(target.name, fk.target_column());
+                    return Some(left.binary(crate::expr::BinOp::Eq, right));
+                }
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,120 @@
+//! UPDATE with values or expressions.
+
+use std::marker::PhantomData;
+
+use crate::expr::{AsExpr, Column, Condition, ExprNode};
+use crate::model::Model;
+use crate::types::ColumnType;
+
+use super::select::Selection;
+use super::TableRef;
+
+/// An untyped UPDATE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateStatement {
+    pub(crate) table: TableRef,
+    pub(crate) sets: Vec<(&'static str, ExprNode)>,
+    pub(crate) filter: Option<ExprNode>,
+    pub(crate) returning: Vec<ExprNode>,
+}
+
+/// A typed UPDATE of model `M`'s table.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Counter { #[orm(primary_key)] name: String, hits: i64 }
+/// let stmt = Counter::update()
+///     .set(Counter::HITS, Counter::HITS + 1)
+///     .where_(Counter::NAME.eq("home"))
+///     .render(&MySqlDialect)
+///     .unwrap();
+/// assert_eq!(stmt.sql, "UPDATE `counter` SET `hits` = (`counter`.`hits` + ?) WHERE (`counter`.`name` = ?)");
+/// ```
+pub struct Update<M> {
+    stmt: UpdateStatement,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for Update<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.stmt.fmt(f)
+    }
+}
+
+impl<M: Model> Update<M> {
+    /// An UPDATE with nothing set yet.
+    pub fn new() -> Self {
+        Update {
+            stmt: UpdateStatement {
+                table: TableRef::of(M::TABLE),
+                sets: Vec::new(),
+                filter: None,
+                returning: Vec::new(),
+            },
+            _model: PhantomData,
+        }
+    }
+
+    /// `SET column = value`; the value is a value, column or expression of the column's
+    /// type (`None` sets NULL).
+    pub fn set<C: ColumnType, V: AsExpr<C::Base>>(
+        mut self,
+        column: Column<M, C>,
+        value: V,
+    ) -> Self {
+        self.stmt.sets.push((column.name(), value.as_expr()));
+        self
+    }
+
+    /// Sets column `index` of `obj` (used by `Manager::update`).
+    pub fn set_from(mut self, obj: &M, index: usize) -> Self {
+        let name = M::TABLE.columns[index].name;
+        self.stmt
+            .sets
+            .push((name, ExprNode::Param(obj.column_value(index))));
+        self
+    }
+
+    /// Adds a WHERE condition; several calls are joined with AND. Without one, every row
+    /// is updated.
+    pub fn where_(mut self, condition: Condition) -> Self {
+        self.stmt.filter = Some(super::and_nodes(
+            self.stmt.filter.take(),
+            condition.into_node(),
+        ));
+        self
+    }
+
+    /// `RETURNING` the given columns (PostgreSQL and SQLite; an error on MySQL).
+    pub fn returning<S: Selection>(mut self, selection: S) -> Returning<Self, S::Output> {
+        selection.push_items(&mut self.stmt.returning);
+        Returning::new(self)
+    }
+
+    /// The untyped statement.
+    pub fn statement(&self) -> &UpdateStatement {
+        &self.stmt
+    }
+}
+
+impl<M: Model> Default for Update<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A statement with a RETURNING clause whose rows decode as `Out`.
+pub struct Returning<Q, Out> {
+    pub(crate) query: Q,
+    _out: PhantomData<fn() -> Out>,
+}
+
+impl<Q, Out> Returning<Q, Out> {
+    pub(crate) fn new(query: Q) -> Self {
+        Returning {
+            query,
+            _out: PhantomData,
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! Rendering statements to SQL text and parameters for a dialect.
+//!
+//! One pass over the tree writes the text; every value becomes a placeholder and joins
+//! the parameter list in the same order. Identifiers are always quoted.
+
+use crate::dialect::{Dialect, UpsertStyle};
+use crate::error::{Error, Result};
+use crate::executor::Statement;
+use crate::expr::{BinOp, ExprNode, Func, Nulls, OrderItem};
+use crate::query::{
+    ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, SelectStatement,
+    SetOp, TableRef, UpdateStatement,
+};
+use crate::value::Value;
+
+pub(crate) struct Writer<'d> {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Value>,
+    pub(crate) dialect: &'d dyn Dialect,
+    /// Columns are written with their table qualifier; off for ORDER BY of a compound
+    /// SELECT, whose terms name output columns.
+    qualify: bool,
+}
+
+impl<'d> Writer<'d> {
+    pub(crate) fn new(dialect: &'d dyn Dialect) -> Self {
+        Writer {
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+            dialect,
+            qualify: true,
+        }
+    }
+
+    pub(crate) fn finish(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            params: self.params,
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    pub(crate) fn ident(&mut self, name: &str) {
+        self.dialect.write_ident(&mut self.sql, name);
+    }
+
+    fn param(&mut self, value: Value) {
+        self.params.push(value);
+        self.dialect
+            .write_placeholder(&mut self.sql, self.params.len());
+    }
+
+    /// A parameter, returned as its placeholder text instead of written.
+    fn param_text(&mut self, value: Value) -> String {
+        self.params.push(value);
+        let mut s = String::new();
+        self.dialect.write_placeholder(&mut s, self.params.len());
+        s
+    }
+
+    pub(crate) fn table(&mut self, t: &TableRef) {
+        if let Some(schema) = t.schema {
+            self.ident(schema);
+            self.push(".");
+        }
+        self.ident(t.name);
+        if let Some(alias) = &t.alias {
+            self.push(" AS ");
+            self.ident(alias);
+        }
+    }
+
+    fn list<T>(
+        &mut self,
+        items: &[T],
+        mut each: impl FnMut(&mut Self, &T) -> Result<()>,
+    ) -> Result<()> {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            each(self, item)?;
+        }
+        Ok(())
+    }
+
+    fn raw(&mut self, sql: &str, params: &[Value]) -> Result<()> {
+        let mut values = params.iter();
+        let mut chars = sql.chars().peekable();
+        while let Some(ch) = chars.next() {
+            if ch != '?' {
+                self.sql.push(ch);
+            } else if chars.peek() == Some(&'?') {
+                chars.next();
+                self.sql.push('?');
+            } else {
+                let value = values.next().ok_or_else(|| {
+                    Error::Query(format!(
+                        "raw SQL has more `?` than the {} parameters given",
+                        params.len()
+                    ))
+                })?;
+                self.param(value.clone());
+            }
+        }
+        if values.next().is_some() {
+            return Err(Error::Query(format!(
+                "raw SQL has fewer `?` than the {} parameters given",
+                params.len()
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn expr(&mut self, e: &ExprNode) -> Result<()> {
+        match e {
+            ExprNode::Column { qualifier, name } => {
+                if let (true, Some(q)) = (self.qualify, qualifier) {
+                    self.ident(q);
+                    self.push(".");
+                }
+                self.ident(name);
+            }
+            ExprNode::Param(v) => self.param(v.clone()),
+            ExprNode::Binary(l, op, r) => {
+                self.push("(");
+                self.expr(l)?;
+                self.push(binop(*op));
+                self.expr(r)?;
+                self.push(")");
+            }
+            ExprNode::Not(inner) => {
+                self.push("NOT ");
+                self.expr(inner)?;
+            }
+            ExprNode::IsNull(inner, negated) => {
+                self.push("(");
+                self.expr(inner)?;
+                self.push(if *negated {
+                    " IS NOT NULL)"
+                } else {
+                    " IS NULL)"
+                });
+            }
+            ExprNode::Between(x, lo, hi) => {
+                self.push("(");
+                self.expr(x)?;
+                self.push(" BETWEEN ");
+                self.expr(lo)?;
+                self.push(" AND ");
+                self.expr(hi)?;
+                self.push(")");
+            }
+            ExprNode::InList(x, list, negated) => {
+                if list.is_empty() {
+                    // `IN ()` is a syntax error; an empty list matches nothing.
+                    self.push(if *negated { "(1 = 1)" } else { "(1 = 0)" });
+                    return Ok(());
+                }
+                self.push("(");
+                self.expr(x)?;
+                self.push(if *negated { " NOT IN (" } else { " IN (" });
+                self.list(list, |w, item| w.expr(item))?;
+                self.push("))");
+            }
+            ExprNode::InSelect(x, query, negated) => {
+                self.push("(");
+                self.expr(x)?;
+                self.push(if *negated { " NOT IN (" } else { " IN (" });
+                self.select(query)?;
+                self.push("))");
+            }
+            ExprNode::Exists(query, negated) => {
+                self.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+                self.select(query)?;
+                self.push(")");
+            }
+            ExprNode::Like {
+                expr,
+                pattern,
+                case_insensitive,
+                negated,
+                escaped,
+            } => self.like(expr, pattern, *case_insensitive, *negated, *escaped)?,
+            ExprNode::Func(f, args) => self.func(*f, args)?,
+            ExprNode::Cast(inner, ty) => {
+                self.push("CAST(");
+                self.expr(inner)?;
+                self.push(" AS ");
+                let name = self.dialect.cast_type(*ty);
+                self.push(&name);
+                self.push(")");
+            }
+            ExprNode::Raw(sql, params) => self.raw(sql, params)?,
+            ExprNode::Star => self.push("*"),
+        }
+        Ok(())
+    }
+
+    fn like(
+        &mut self,
+        expr: &ExprNode,
+        pattern: &ExprNode,
+        case_insensitive: bool,
+        negated: bool,
+        escaped: bool,
+    ) -> Result<()> {
+        let not = if negated { "NOT " } else { "" };
+        self.push("(");
+        if !case_insensitive {
+            self.expr(expr)?;
+            self.push(" ");
+            self.push(not);
+            self.push(self.dialect.like_operator());
+            self.push(" ");
+            self.expr(pattern)?;
+        } else if self.dialect.supports_ilike() {
+            self.expr(expr)?;
+            self.push(" ");
+            self.push(not);
+            self.push("ILIKE ");
+            self.expr(pattern)?;
+        } else {
+            self.push("LOWER(");
+            self.expr(expr)?;
+            self.push(") ");
+            self.push(not);
+            self.push("LIKE LOWER(");
+            self.expr(pattern)?;
+            self.push(")");
+        }
+        if escaped {
+            self.push(" ESCAPE '!'");
+        }
+        self.push(")");
+        Ok(())
+    }
+
+    fn func(&mut self, f: Func, args: &[ExprNode]) -> Result<()> {
+        let name = match f {
+            Func::Now => {
+                self.push(self.dialect.now());
+                return Ok(());
+            }
+            Func::Lower => "LOWER(",
+            Func::Upper => "UPPER(",
+            Func::Count => "COUNT(",
+            Func::CountDistinct => "COUNT(DISTINCT ",
+            Func::Sum => "SUM(",
+            Func::Avg => "AVG(",
+            Func::Min => "MIN(",
+            Func::Max => "MAX(",
+            Func::Coalesce => "COALESCE(",
+        };
+        self.push(name);
+        self.list(args, |w, a| w.expr(a))?;
+        self.push(")");
+        Ok(())
+    }
+
+    fn order_item(&mut self, item: &OrderItem) -> Result<()> {
+        let dir = if item.desc { " DESC" } else { " ASC" };
+        match item.nulls {
+            Some(nulls) if !self.dialect.supports_nulls_order() => {
+                // `x IS NULL` is 1 for NULLs: sort on it first.
+                self.push("(");
+                self.expr(&item.node)?;
+                self.push(match nulls {
+                    Nulls::First => " IS NULL) DESC, ",
+                    Nulls::Last => " IS NULL) ASC, ",
+                });
+                self.expr(&item.node)?;
+                self.push(dir);
+            }
+            nulls => {
+                self.expr(&item.node)?;
+                self.push(dir);
+                match nulls {
+                    Some(Nulls::First) => self.push(" NULLS FIRST"),
+                    Some(Nulls::Last) => self.push(" NULLS LAST"),
+                    None => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn select(&mut self, s: &SelectStatement) -> Result<()> {
+        if let Some(err) = &s.error {
+            return Err(Error::Query(err.clone()));
+        }
+        self.select_core(s)?;
+        for (op, part) in &s.compound {
+            self.push(match op {
+                SetOp::Union => " UNION ",
+                SetOp::UnionAll => " UNION ALL ",
+                SetOp::Intersect => " INTERSECT ",
+                SetOp::Except => " EXCEPT ",
+            });
+            if let Some(err) = &part.error {
+                return Err(Error::Query(err.clone()));
+            }
+            if part.has_tail() || !part.compound.is_empty() {
+                if !self.dialect.supports_parenthesized_compound() {
+                    return Err(Error::Query(format!(
+                        "{} cannot apply ORDER BY / LIMIT to one part of a compound SELECT",
+                        self.dialect.name()
+                    )));
+                }
+                self.push("(");
+                self.select(part)?;
+                self.push(")");
+            } else {
+                self.select_core(part)?;
+            }
+        }
+        let qualify = self.qualify;
+        self.qualify = s.compound.is_empty();
+        let tail = self.select_tail(s);
+        self.qualify = qualify;
+        tail?;
+        if s.for_update {
+            if !self.dialect.supports_for_update() {
+                return Err(Error::Query(format!(
+                    "{} has no SELECT ... FOR UPDATE",
+                    self.dialect.name()
+                )));
+            }
+            self.push(" FOR UPDATE");
+        }
+        Ok(())
+    }
+
+    /// SELECT ... FROM ... WHERE ... GROUP BY ... HAVING, without ORDER BY and LIMIT.
+    fn select_core(&mut self, s: &SelectStatement) -> Result<()> {
+        self.push(if s.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
+        self.list(&s.items, |w, e| w.expr(e))?;
+        self.push(" FROM ");
+        self.table(&s.from);
+        for join in &s.joins {
+            self.push(match join.kind {
+                JoinKind::Inner => " INNER JOIN ",
+                JoinKind::Left => " LEFT OUTER JOIN ",
+            });
+            self.table(&join.table);
+            self.push(" ON ");
+            self.expr(&join.on)?;
+        }
+        if let Some(filter) = &s.filter {
+            self.push(" WHERE ");
+            self.expr(filter)?;
+        }
+        if !s.group_by.is_empty() {
+            self.push(" GROUP BY ");
+            self.list(&s.group_by, |w, e| w.expr(e))?;
+        }
+        if let Some(having) = &s.having {
+            self.push(" HAVING ");
+            self.expr(having)?;
+        }
+        Ok(())
+    }
+
+    fn select_tail(&mut self, s: &SelectStatement) -> Result<()> {
+        if !s.order_by.is_empty() {
+            self.push(" ORDER BY ");
+            self.list(&s.order_by, |w, o| w.order_item(o))?;
+        }
+        let limit = s.limit.map(|n| self.param_text(limit_value(n)));
+        let offset = s.offset.map(|n| self.param_text(limit_value(n)));
+        self.dialect
+            .write_limit(&mut self.sql, limit.as_deref(), offset.as_deref());
+        Ok(())
+    }
+
+    fn returning(&mut self, items: &[ExprNode]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        if !self.dialect.supports_returning() {
+            return Err(Error::Query(format!(
+                "{} has no RETURNING",
+                self.dialect.name()
+            )));
+        }
+        self.push(" RETURNING ");
+        self.list(items, |w, e| w.expr(e))
+    }
+}
+
+fn limit_value(n: u64) -> Value {
+    Value::I64(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn binop(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Eq => " = ",
+        BinOp::Ne => " <> ",
+        BinOp::Lt => " < ",
+        BinOp::Le => " <= ",
+        BinOp::Gt => " > ",
+        BinOp::Ge => " >= ",
+        BinOp::And => " AND ",
+        BinOp::Or => " OR ",
+        BinOp::Add => " + ",
+        BinOp::Sub => " - ",
+        BinOp::Mul => " * ",
+        BinOp::Div => " / ",
+    }
+}
+
+pub(crate) fn select(s: &SelectStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    let mut w = Writer::new(dialect);
+    w.select(s)?;
+    Ok(w.finish())
+}
+
+pub(crate) fn count(s: &SelectStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    let mut w = Writer::new(dialect);
+    w.push("SELECT COUNT(*) FROM (");
+    w.select(s)?;
+    w.push(") AS ");
+    w.ident("_count");
+    Ok(w.finish())
+}
+
+pub(crate) fn raw(sql: &str, params: &[Value], dialect: &dyn Dialect) -> Result<Statement> {
+    let mut w = Writer::new(dialect);
+    w.raw(sql, params)?;
+    Ok(w.finish())
+}
+
+pub(crate) fn update(s: &UpdateStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    if s.sets.is_empty() {
+        return Err(Error::Query("UPDATE with no columns to set".into()));
+    }
+    let mut w = Writer::new(dialect);
+    w.push("UPDATE ");
+    w.table(&s.table);
+    w.push(" SET ");
+    w.list(&s.sets, |w, (name, value)| {
+        w.ident(name);
+        w.push(" = ");
+        w.expr(value)
+    })?;
+    if let Some(filter) = &s.filter {
+        w.push(" WHERE ");
+        w.expr(filter)?;
+    }
+    w.returning(&s.returning)?;
+    Ok(w.finish())
+}
+
+pub(crate) fn delete(s: &DeleteStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    let mut w = Writer::new(dialect);
+    w.push("DELETE FROM ");
+    w.table(&s.table);
+    if let Some(filter) = &s.filter {
+        w.push(" WHERE ");
+        w.expr(filter)?;
+    }
+    w.returning(&s.returning)?;
+    Ok(w.finish())
+}
+
+pub(crate) fn insert(s: &InsertStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    let mut w = Writer::new(dialect);
+    w.push("INSERT INTO ");
+    w.table(&s.table);
+    match &s.source {
+        InsertSource::Values(rows) if rows.is_empty() => {
+            return Err(Error::Query("INSERT with no rows".into()));
+        }
+        InsertSource::Values(rows) if s.columns.is_empty() => {
+            if rows.len() > 1 {
+                return Err(Error::Query(
+                    "a multi-row INSERT needs at least one column that is not auto-increment"
+                        .into(),
+                ));
+            }
+            w.push(dialect.empty_insert());
+        }
+        InsertSource::Values(rows) => {
+            w.push(" (");
+            w.list(&s.columns, |w, c| {
+                w.ident(c);
+                Ok(())
+            })?;
+            w.push(") VALUES ");
+            w.list(rows, |w, row| {
+                w.push("(");
+                w.list(row, |w, e| w.expr(e))?;
+                w.push(")");
+                Ok(())
+            })?;
+        }
+        InsertSource::Select(query) => {
+            w.push(" (");
+            w.list(&s.columns, |w, c| {
+                w.ident(c);
+                Ok(())
+            })?;
+            w.push(") ");
+            w.select(query)?;
+        }
+    }
+    if let Some(conflict) = &s.on_conflict {
+        upsert(&mut w, &s.columns, &conflict.target, &conflict.action)?;
+    }
+    w.returning(&s.returning)?;
+    Ok(w.finish())
+}
+
+fn upsert(
+    w: &mut Writer<'_>,
+    columns: &[&'static str],
+    target: &[&'static str],
+    action: &ConflictAction,
+) -> Result<()> {
+    match w.dialect.upsert_style() {
+        UpsertStyle::OnConflict => {
+            w.push(" ON CONFLICT");
+            if !target.is_empty() {
+                w.push(" (");
+                w.list(target, |w, c| {
+                    w.ident(c);
+                    Ok(())
+                })?;
+                w.push(")");
+            }
+            match action {
+                ConflictAction::Update(cols) if !cols.is_empty() => {
+                    if target.is_empty() {
+                        return Err(Error::Query(format!(
+                            "{} needs the conflicting unique columns to update on conflict",
+                            w.dialect.name()
+                        )));
+                    }
+                    w.push(" DO UPDATE SET ");
+                    w.list(cols, |w, c| {
+                        w.ident(c);
+                        w.push(" = EXCLUDED.");
+                        w.ident(c);
+                        Ok(())
+                    })?;
+                }
+                _ => w.push(" DO NOTHING"),
+            }
+        }
+        UpsertStyle::OnDuplicateKey => {
+            w.push(" ON DUPLICATE KEY UPDATE ");
+            match action {
+                ConflictAction::Update(cols) if !cols.is_empty() => {
+                    w.list(cols, |w, c| {
+                        w.ident(c);
+                        w.push(" = VALUES(");
+                        w.ident(c);
+                        w.push(")");
+                        Ok(())
+                    })?;
+                }
+                _ => {
+                    // A no-op assignment: the row is kept and reported as unchanged.
+                    let first = target.first().or(columns.first()).ok_or_else(|| {
+                        Error::Query("INSERT ... ON DUPLICATE KEY needs a column".into())
+                    })?;
+                    w.ident(first);
+                    w.push(" = ");
+                    w.ident(first);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Mapping between Rust types and SQL columns.
+//!
+//! A backend implements [`RowReader`] over its driver's row, reading a column by index with
+//! the driver's own decoder. A column type implements [`Field`] and says which `read_*`
+//! method it uses, so generated `from_row` code goes straight from the driver's row to the
+//! struct field: no intermediate `Value` and no lookup by name.
+
+use crate::error::{Error, Result};
+use crate::value::{SqlType, Value};
+
+/// One result row of a backend, read by zero-based column index.
+///
+/// Every `read_*` method returns `Ok(None)` for NULL and a [`Error::Decode`] when the column
+/// holds another type. The `chrono`, `uuid`, `decimal` and `json` readers have default
+/// implementations that report the type as unsupported, so a backend built without one of
+/// those features still compiles.
+pub trait RowReader {
+    /// Number of columns in the row.
+    fn len(&self) -> usize;
+    /// True when the row has no columns.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The name the server gave column `idx`.
+    fn column_name(&self, idx: usize) -> &str;
+    /// True when column `idx` is NULL.
+    fn is_null(&self, idx: usize) -> Result<bool>;
+    /// Reads a boolean.
+    fn read_bool(&self, idx: usize) -> Result<Option<bool>>;
+    /// Reads a 16-bit integer.
+    fn read_i16(&self, idx: usize) -> Result<Option<i16>>;
+    /// Reads a 32-bit integer.
+    fn read_i32(&self, idx: usize) -> Result<Option<i32>>;
+    /// Reads a 64-bit integer.
+    fn read_i64(&self, idx: usize) -> Result<Option<i64>>;
+    /// Reads a 32-bit float.
+    fn read_f32(&self, idx: usize) -> Result<Option<f32>>;
+    /// Reads a 64-bit float.
+    fn read_f64(&self, idx: usize) -> Result<Option<f64>>;
+    /// Reads text.
+    fn read_string(&self, idx: usize) -> Result<Option<String>>;
+    /// Reads a binary string.
+    fn read_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>>;
+    /// Reads any column as a dynamic [`Value`], by the type the server reports.
+    fn read_value(&self, idx: usize) -> Result<Value>;
+
+    /// Reads a DATE.
+    #[cfg(feature = "chrono")]
+    fn read_date(&self, idx: usize) -> Result<Option<chrono::NaiveDate>> {
+        Err(unsupported(idx, "DATE"))
+    }
+    /// Reads a TIME.
+    #[cfg(feature = "chrono")]
+    fn read_time(&self, idx: usize) -> Result<Option<chrono::NaiveTime>> {
+        Err(unsupported(idx, "TIME"))
+    }
+    /// Reads a TIMESTAMP.
+    #[cfg(feature = "chrono")]
+    fn read_timestamp(&self, idx: usize) -> Result<Option<chrono::NaiveDateTime>> {
+        Err(unsupported(idx, "TIMESTAMP"))
+    }
+    /// Reads a TIMESTAMP WITH TIME ZONE as UTC.
+    #[cfg(feature = "chrono")]
+    fn read_timestamptz(&self, idx: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Err(unsupported(idx, "TIMESTAMPTZ"))
+    }
+    /// Reads a UUID.
+    #[cfg(feature = "uuid")]
+    fn read_uuid(&self, idx: usize) -> Result<Option<uuid::Uuid>> {
+        Err(unsupported(idx, "UUID"))
+    }
+    /// Reads a DECIMAL.
+    #[cfg(feature = "decimal")]
+    fn read_decimal(&self, idx: usize) -> Result<Option<rust_decimal::Decimal>> {
+        Err(unsupported(idx, "DECIMAL"))
+    }
+    /// Reads a JSON document.
+    #[cfg(feature = "json")]
+    fn read_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
+        Err(unsupported(idx, "JSON"))
+    }
+}
+
+#[allow(dead_code)]
+fn unsupported(idx: usize, ty: &str) -> Error {
+    Error::decode(idx, ty, "a type this backend was built without")
+}
+
+/// A Rust type stored in one non-null SQL column.
+///
+/// Implemented for the core value types; implement it for your own types (newtypes, enums
+/// stored as text or integers) by delegating to one of them. `Option<T>` of any `Field` is
+/// then a nullable column automatically.
+///
+/// ```
+/// use orm_core::{Error, Field, Result, RowReader, SqlType, Value};
+///
+/// #[derive(Debug, Clone, Copy, PartialEq)]
+/// enum Status { Active, Banned }
+///
+/// impl Field for Status {
+///     const SQL_TYPE: SqlType = SqlType::Varchar(16);
+///     fn to_value(&self) -> Value {
+///         Value::Text(match self { Status::Active => "active", Status::Banned => "banned" }.into())
+///     }
+///     fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+///         match row.read_string(idx)?.as_deref() {
+///             None => Ok(None),
+///             Some("active") => Ok(Some(Status::Active)),
+///             Some("banned") => Ok(Some(Status::Banned)),
+///             Some(other) => Err(Error::decode(idx, "Status", format!("text {other:?}"))),
+///         }
+///     }
+/// }
+/// assert_eq!(Status::Banned.to_value(), Value::Text("banned".into()));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a column",
+    label = "unsupported column type",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types behind features, and types implementing `orm_core::Field`"
+)]
+pub trait Field: Sized {
+    /// The SQL type used in DDL.
+    const SQL_TYPE: SqlType;
+    /// The value bound as a parameter.
+    fn to_value(&self) -> Value;
+    /// Reads column `idx`; `Ok(None)` for NULL.
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>>;
+}
+
+/// The type of a model field: a [`Field`] (NOT NULL) or `Option` of one (nullable).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a column",
+    label = "unsupported column type",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types behind features, and types implementing `orm_core::Field`"
+)]
+pub trait ColumnType: Sized {
+    /// The non-null type underneath (`T` for both `T` and `Option<T>`).
+    type Base: Field;
+    /// True for `Option<T>`.
+    const NULLABLE: bool;
+    /// The value bound as a parameter.
+    fn to_value(&self) -> Value;
+    /// Reads column `idx`, refusing NULL unless the type is nullable.
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Self>;
+}
+
+impl<T: Field> ColumnType for T {
+    type Base = T;
+    const NULLABLE: bool = false;
+    #[inline]
+    fn to_value(&self) -> Value {
+        Field::to_value(self)
+    }
+    #[inline]
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Self> {
+        match <T as Field>::decode(row, idx)? {
+            Some(v) => Ok(v),
+            None => Err(Error::decode(idx, T::SQL_TYPE.name(), "NULL")),
+        }
+    }
+}
+
+impl<T: Field> ColumnType for Option<T> {
+    type Base = T;
+    const NULLABLE: bool = true;
+    #[inline]
+    fn to_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null,
+        }
+    }
+    #[inline]
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Self> {
+        <T as Field>::decode(row, idx)
+    }
+}
+
+macro_rules! field {
+    ($ty:ty, $sql:expr, $variant:ident, $read:ident) => {
+        impl Field for $ty {
+            const SQL_TYPE: SqlType = $sql;
+            #[inline]
+            fn to_value(&self) -> Value {
+                Value::$variant(self.clone())
+            }
+            #[inline]
+            fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+                row.$read(idx)
+            }
+        }
+    };
+}
+
+field!(bool, SqlType::Bool, Bool, read_bool);
+field!(i16, SqlType::SmallInt, I16, read_i16);
+field!(i32, SqlType::Int, I32, read_i32);
+field!(i64, SqlType::BigInt, I64, read_i64);
+field!(f32, SqlType::Real, F32, read_f32);
+field!(f64, SqlType::Double, F64, read_f64);
+field!(String, SqlType::Text, Text, read_string);
+field!(Vec<u8>, SqlType::Bytes, Bytes, read_bytes);
+#[cfg(feature = "chrono")]
+field!(chrono::NaiveDate, SqlType::Date, Date, read_date);
+#[cfg(feature = "chrono")]
+field!(chrono::NaiveTime, SqlType::Time, Time, read_time);
+#[cfg(feature = "chrono")]
+field!(
+    chrono::NaiveDateTime,
+    SqlType::Timestamp,
+    Timestamp,
+    read_timestamp
+);
+#[cfg(feature = "chrono")]
+field!(
+    chrono::DateTime<chrono::Utc>,
+    SqlType::TimestampTz,
+    TimestampTz,
+    read_timestamptz
+);
+#[cfg(feature = "uuid")]
+field!(uuid::Uuid, SqlType::Uuid, Uuid, read_uuid);
+#[cfg(feature = "decimal")]
+field!(
+    rust_decimal::Decimal,
+    SqlType::Decimal,
+    Decimal,
+    read_decimal
+);
+#[cfg(feature = "json")]
+field!(serde_json::Value, SqlType::Json, Json, read_json);

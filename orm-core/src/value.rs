@@ -1,0 +1,121 @@
+//! Owned parameter values and the SQL types columns are declared with.
+
+/// A value bound as a statement parameter, or read dynamically from a row.
+///
+/// Queries keep their parameters in this owned form so that a query can be built anywhere
+/// and sent to any backend. Values never become part of the SQL text.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// BOOLEAN.
+    Bool(bool),
+    /// SMALLINT.
+    I16(i16),
+    /// INTEGER.
+    I32(i32),
+    /// BIGINT.
+    I64(i64),
+    /// REAL.
+    F32(f32),
+    /// DOUBLE PRECISION.
+    F64(f64),
+    /// TEXT / VARCHAR.
+    Text(String),
+    /// BYTEA / BLOB.
+    Bytes(Vec<u8>),
+    /// DATE.
+    #[cfg(feature = "chrono")]
+    Date(chrono::NaiveDate),
+    /// TIME.
+    #[cfg(feature = "chrono")]
+    Time(chrono::NaiveTime),
+    /// TIMESTAMP without time zone.
+    #[cfg(feature = "chrono")]
+    Timestamp(chrono::NaiveDateTime),
+    /// TIMESTAMP WITH TIME ZONE, in UTC.
+    #[cfg(feature = "chrono")]
+    TimestampTz(chrono::DateTime<chrono::Utc>),
+    /// UUID.
+    #[cfg(feature = "uuid")]
+    Uuid(uuid::Uuid),
+    /// NUMERIC / DECIMAL.
+    #[cfg(feature = "decimal")]
+    Decimal(rust_decimal::Decimal),
+    /// JSON document.
+    #[cfg(feature = "json")]
+    Json(serde_json::Value),
+}
+
+impl Value {
+    /// True for [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+/// The SQL type of a column, rendered to a type name by each dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SqlType {
+    /// BOOLEAN.
+    Bool,
+    /// 16-bit integer.
+    SmallInt,
+    /// 32-bit integer.
+    Int,
+    /// 64-bit integer.
+    BigInt,
+    /// 32-bit float.
+    Real,
+    /// 64-bit float.
+    Double,
+    /// Unbounded text.
+    Text,
+    /// Text of at most `n` characters.
+    Varchar(u32),
+    /// Binary string.
+    Bytes,
+    /// Calendar date.
+    Date,
+    /// Time of day.
+    Time,
+    /// Date and time without zone.
+    Timestamp,
+    /// Date and time with zone (stored as UTC).
+    TimestampTz,
+    /// UUID.
+    Uuid,
+    /// Exact decimal.
+    Decimal,
+    /// JSON document.
+    Json,
+    /// A type name written by the user (`#[orm(sql_type = "...")]`), used as is.
+    Custom(&'static str),
+}
+
+impl SqlType {
+    /// A short name for error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SqlType::Bool => "BOOLEAN",
+            SqlType::SmallInt => "SMALLINT",
+            SqlType::Int => "INTEGER",
+            SqlType::BigInt => "BIGINT",
+            SqlType::Real => "REAL",
+            SqlType::Double => "DOUBLE PRECISION",
+            SqlType::Text => "TEXT",
+            SqlType::Varchar(_) => "VARCHAR",
+            SqlType::Bytes => "BYTES",
+            SqlType::Date => "DATE",
+            SqlType::Time => "TIME",
+            SqlType::Timestamp => "TIMESTAMP",
+            SqlType::TimestampTz => "TIMESTAMPTZ",
+            SqlType::Uuid => "UUID",
+            SqlType::Decimal => "DECIMAL",
+            SqlType::Json => "JSON",
+            SqlType::Custom(name) => name,
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Code generation from a checked model.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{field_name, Field, Model};
+
+pub fn expand(model: &Model) -> TokenStream {
+    let checks = checks(model);
+    let constants = column_constants(model);
+    let constructor = constructor(model);
+    let model_impl = model_impl(model);
+    let from_row = from_row_impl(model);
+    let ident = &model.ident;
+    quote! {
+        #[allow(clippy::all)]
+        const _: () = { #checks };
+
+        impl #ident {
+            #constants
+            #constructor
+        }
+
+        #model_impl
+        #from_row
+    }
+}
+
+fn columns(model: &Model) -> impl Iterator<Item = &Field> {
+    model.fields.iter().filter(|f| f.is_column())
+}
+
+/// Compile-time checks, each spanned at the user's tokens so the error points there.
+fn checks(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let mut out = TokenStream::new();
+    for f in &model.fields {
+        let ty = &f.ty;
+        if !f.is_column() {
+            out.extend(quote_spanned! {ty.span()=>
+                let _ = <#ty as ::core::default::Default>::default;
+            });
+            continue;
+        }
+        out.extend(quote_spanned! {ty.span()=>
+            let _ = <#ty as #krate::ColumnType>::NULLABLE;
+        });
+        if let Some(span) = f.attrs.auto {
+            out.extend(quote_spanned! {span=>
+                let _ = <#ty as #krate::AutoKey>::from_generated;
+            });
+        }
+        if let Some((span, _)) = f.attrs.max_length {
+            out.extend(quote_spanned! {span=>
+                {
+                    fn max_length_needs_text<T: #krate::Text>() {}
+                    max_length_needs_text::<<#ty as #krate::ColumnType>::Base>();
+                }
+            });
+        }
+        if let Some(target) = &f.attrs.references {
+            out.extend(quote_spanned! {target.span()=>
+                let _ = <#target as #krate::Model>::TABLE;
+            });
+        }
+    }
+    quote! { fn __orm_checks() { #out } }
+}
+
+fn constant_ident(f: &Field) -> syn::Ident {
+    format_ident!(
+        "{}",
+        field_name(&f.ident).to_uppercase(),
+        span = f.ident.span()
+    )
+}
+
+fn column_constants(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let vis = &model.vis;
+    let table = &model.table;
+    columns(model)
+        .map(|f| {
+            let name = constant_ident(f);
+            let ty = &f.ty;
+            let column = &f.column;
+            let doc = format!("The `{column}` column.");
+            quote! {
+                #[doc = #doc]
+                #vis const #name: #krate::Column<#ident, #ty> = #krate::Column::new(#table, #column);
+            }
+        })
+        .collect()
+}
+
+/// `Model::new(..)` taking every field but the auto key and the skipped ones.
+fn constructor(model: &Model) -> TokenStream {
+    if !model.constructor {
+        return TokenStream::new();
+    }
+    let vis = &model.vis;
+    let takes = |f: &&Field| f.is_column() && f.attrs.auto.is_none();
+    let params = model.fields.iter().filter(takes).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        quote! { #ident: impl ::core::convert::Into<#ty> }
+    });
+    let inits = model.fields.iter().map(|f| {
+        let ident = &f.ident;
+        if takes(&f) {
+            quote! { #ident: ::core::convert::Into::into(#ident) }
+        } else {
+            quote! { #ident: ::core::default::Default::default() }
+        }
+    });
+    let doc = format!(
+        "A new `{}` not yet saved; the database fills in the auto-increment key on insert.",
+        model.ident
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(clippy::too_many_arguments)]
+        #vis fn new(#(#params),*) -> Self {
+            Self { #(#inits),* }
+        }
+    }
+}
+
+fn fk_action(krate: &syn::Path, action: &Option<(Span, String)>) -> TokenStream {
+    let variant = match action.as_ref().map(|(_, a)| a.as_str()) {
+        Some("restrict") => quote!(Restrict),
+        Some("cascade") => quote!(Cascade),
+        Some("set_null") => quote!(SetNull),
+        Some("set_default") => quote!(SetDefault),
+        _ => quote!(NoAction),
+    };
+    quote!(#krate::FkAction::#variant)
+}
+
+fn option_str(value: Option<String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
+    let ty = &f.ty;
+    let a = &f.attrs;
+    let name = &f.column;
+    let field = field_name(&f.ident);
+    let sql_type = if let Some((_, n)) = a.max_length {
+        quote!(#krate::SqlType::Varchar(#n))
+    } else if let Some(t) = &a.sql_type {
+        quote!(#krate::SqlType::Custom(#t))
+    } else {
+        quote!(<<#ty as #krate::ColumnType>::Base as #krate::Field>::SQL_TYPE)
+    };
+    let primary_key = f.primary_key;
+    let auto = a.auto.is_some();
+    let (unique, index) = (a.unique, a.index);
+    let default = option_str(a.default.as_ref().map(|d| d.value()));
+    let references = match &a.references {
+        Some(target) => {
+            let column = option_str(a.ref_column.as_ref().map(|c| c.value()));
+            let on_delete = fk_action(krate, &a.on_delete);
+            let on_update = fk_action(krate, &a.on_update);
+            quote! {
+                ::core::option::Option::Some(#krate::ForeignKeyMeta {
+                    table: || <#target as #krate::Model>::TABLE,
+                    column: #column,
+                    on_delete: #on_delete,
+                    on_update: #on_update,
+                })
+            }
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #krate::ColumnMeta {
+            name: #name,
+            field: #field,
+            sql_type: #sql_type,
+            nullable: <#ty as #krate::ColumnType>::NULLABLE,
+            primary_key: #primary_key,
+            auto: #auto,
+            unique: #unique,
+            index: #index,
+            default: #default,
+            references: #references,
+        }
+    }
+}
+
+fn model_impl(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let model_name = ident.to_string();
+    let table = &model.table;
+    let schema = option_str(model.schema.clone());
+    let metas = columns(model).map(|f| column_meta(krate, f));
+    let indexes = model.indexes.iter().map(
+        |(unique, cols)| quote!(#krate::IndexMeta { columns: &[#(#cols),*], unique: #unique }),
+    );
+    let values = columns(model).enumerate().map(|(i, f)| {
+        let (field, ty) = (&f.ident, &f.ty);
+        quote!(#i => <#ty as #krate::ColumnType>::to_value(&self.#field))
+    });
+    let set_auto = match columns(model).find(|f| f.attrs.auto.is_some()) {
+        Some(f) => {
+            let (field, ty) = (&f.ident, &f.ty);
+            quote! {
+                self.#field = <#ty as #krate::AutoKey>::from_generated(key)?;
+                ::core::result::Result::Ok(())
+            }
+        }
+        None => quote! {
+            let _ = key;
+            ::core::result::Result::Ok(())
+        },
+    };
+    quote! {
+        impl #krate::Model for #ident {
+            const TABLE: &'static #krate::TableMeta = &#krate::TableMeta {
+                model: #model_name,
+                name: #table,
+                schema: #schema,
+                columns: &[#(#metas),*],
+                indexes: &[#(#indexes),*],
+            };
+
+            fn column_value(&self, index: usize) -> #krate::Value {
+                match index {
+                    #(#values,)*
+                    _ => #krate::Value::Null,
+                }
+            }
+
+            fn set_auto_key(&mut self, key: i64) -> #krate::Result<()> {
+                #set_auto
+            }
+        }
+    }
+}
+
+fn from_row_impl(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let model_name = ident.to_string();
+    let width = columns(model).count();
+    let mut index = 0usize;
+    let inits = model.fields.iter().map(|f| {
+        let field = &f.ident;
+        if !f.is_column() {
+            return quote!(#field: ::core::default::Default::default());
+        }
+        let ty = &f.ty;
+        let name = field_name(field);
+        let i = index;
+        index += 1;
+        quote! {
+            #field: <#ty as #krate::ColumnType>::decode(row, base + #i)
+                .map_err(|e| e.in_field(#model_name, #name))?
+        }
+    });
+    let inits: Vec<TokenStream> = inits.collect();
+    quote! {
+        impl #krate::FromRow for #ident {
+            #[inline]
+            fn from_row<R: #krate::RowReader + ?Sized>(row: &R, cursor: &mut usize) -> #krate::Result<Self> {
+                let base = *cursor;
+                *cursor += #width;
+                ::core::result::Result::Ok(Self { #(#inits),* })
+            }
+        }
+
+        impl #krate::OptionalFromRow for #ident {
+            fn from_row_optional<R: #krate::RowReader + ?Sized>(
+                row: &R,
+                cursor: &mut usize,
+            ) -> #krate::Result<::core::option::Option<Self>> {
+                #krate::__private::optional_model::<Self, R>(row, cursor)
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared behaviour suite (see tests/).
