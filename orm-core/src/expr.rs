@@ -693,6 +693,14 @@ pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<
     func(Func::Coalesce, vec![e.into_node(), fallback.as_expr()])
 }
 
+/// `CAST(x AS <type of T>)`: converts an expression to another column type.
+pub fn cast<T: ColumnType, E: Expression>(e: E) -> Expr<T> {
+    Expr::from_node(ExprNode::Cast(
+        Box::new(e.into_node()),
+        <T::Base as Field>::SQL_TYPE,
+    ))
+}
+
 /// The current date and time in UTC.
 #[cfg(feature = "chrono")]
 pub fn now() -> Expr<chrono::DateTime<chrono::Utc>> {

@@ -104,7 +104,12 @@ fn constructor(model: &Model) -> TokenStream {
     let takes = |f: &&Field| f.is_column() && f.attrs.auto.is_none();
     let params = model.fields.iter().filter(takes).map(|f| {
         let (ident, ty) = (&f.ident, &f.ty);
-        quote! { #ident: impl ::core::convert::Into<#ty> }
+        if is_primitive_number(ty) {
+            // `impl Into<i16>` would make a literal `2` fall back to i32 and fail.
+            quote! { #ident: #ty }
+        } else {
+            quote! { #ident: impl ::core::convert::Into<#ty> }
+        }
     });
     let inits = model.fields.iter().map(|f| {
         let ident = &f.ident;
@@ -125,6 +130,28 @@ fn constructor(model: &Model) -> TokenStream {
             Self { #(#inits),* }
         }
     }
+}
+
+/// `i16`, `f64`, `bool`, ... or `Option` of one.
+fn is_primitive_number(ty: &syn::Type) -> bool {
+    const PRIMITIVES: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "f32", "f64", "bool",
+    ];
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                return is_primitive_number(inner);
+            }
+        }
+        return false;
+    }
+    PRIMITIVES.iter().any(|p| last.ident == p)
 }
 
 fn fk_action(krate: &syn::Path, action: &Option<(Span, String)>) -> TokenStream {

@@ -1,0 +1,205 @@
+//! INSERT, UPDATE and DELETE rendering, exactly, for each dialect.
+
+mod common;
+
+use common::*;
+use orm_core::*;
+
+fn ann() -> User {
+    User::new("ann", 30, Some("hi".to_string()))
+}
+
+#[test]
+fn insert_one_leaves_the_auto_key_to_the_database() {
+    let q = ann().insert();
+    let expected = r#"INSERT INTO "users" ("name", "age", "bio") VALUES ($1, $2, $3)"#;
+    let params = vec![t("ann"), Value::I32(30), t("hi")];
+    assert_eq!(pg(&q), (expected.into(), params.clone()));
+    assert_eq!(my(&q), (to_mysql(expected), params));
+}
+
+#[test]
+fn insert_many_in_one_statement() {
+    let users = [ann(), User::new("bob", 40, None)];
+    let q = User::insert_many(&users);
+    assert_eq!(
+        pg(&q),
+        (
+            r#"INSERT INTO "users" ("name", "age", "bio") VALUES ($1, $2, $3), ($4, $5, $6)"#
+                .into(),
+            vec![
+                t("ann"),
+                Value::I32(30),
+                t("hi"),
+                t("bob"),
+                Value::I32(40),
+                Value::Null
+            ]
+        )
+    );
+    assert_eq!(
+        lite(&q).0,
+        r#"INSERT INTO "users" ("name", "age", "bio") VALUES (?1, ?2, ?3), (?4, ?5, ?6)"#
+    );
+    let none: [User; 0] = [];
+    assert!(matches!(
+        User::insert_many(&none).render(&PostgresDialect),
+        Err(Error::Query(_))
+    ));
+}
+
+#[test]
+fn insert_with_composite_key_and_skipped_field() {
+    let q = UserTag::new(7, "admin", 2).insert();
+    assert_eq!(
+        pg(&q),
+        (
+            r#"INSERT INTO "user_tag" ("user_id", "tag", "weight") VALUES ($1, $2, $3)"#.into(),
+            vec![Value::I64(7), t("admin"), Value::I16(2)]
+        )
+    );
+    let c = Comment::new(Some(1), 2, "b", 3);
+    assert_eq!(
+        pg(&c.insert()).0,
+        r#"INSERT INTO "app"."comment" ("post_id", "position", "body_text", "created") VALUES ($1, $2, $3, $4)"#
+    );
+}
+
+#[test]
+fn upsert_update_chosen_columns() {
+    let q = ann()
+        .insert()
+        .on_conflict(User::NAME)
+        .update((User::AGE, User::BIO));
+    assert_eq!(
+        pg(&q).0,
+        r#"INSERT INTO "users" ("name", "age", "bio") VALUES ($1, $2, $3) ON CONFLICT ("name") DO UPDATE SET "age" = EXCLUDED."age", "bio" = EXCLUDED."bio""#
+    );
+    assert_eq!(
+        my(&q).0,
+        "INSERT INTO `users` (`name`, `age`, `bio`) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE `age` = VALUES(`age`), `bio` = VALUES(`bio`)"
+    );
+    assert_eq!(
+        lite(&q).0,
+        r#"INSERT INTO "users" ("name", "age", "bio") VALUES (?1, ?2, ?3) ON CONFLICT ("name") DO UPDATE SET "age" = EXCLUDED."age", "bio" = EXCLUDED."bio""#
+    );
+}
+
+#[test]
+fn upsert_ignore() {
+    let q = ann().insert().on_conflict_ignore();
+    assert!(pg(&q)
+        .0
+        .ends_with("VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"));
+    assert!(my(&q)
+        .0
+        .ends_with("VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE `name` = `name`"));
+    let q = ann().insert().on_conflict(User::NAME).ignore();
+    assert!(pg(&q).0.ends_with(r#"ON CONFLICT ("name") DO NOTHING"#));
+    assert!(my(&q)
+        .0
+        .ends_with("ON DUPLICATE KEY UPDATE `name` = `name`"));
+}
+
+#[test]
+fn insert_from_select() {
+    let q = Insert::<UserTag>::from_select(
+        (UserTag::USER_ID, UserTag::TAG, UserTag::WEIGHT),
+        User::select()
+            .columns((
+                User::ID,
+                User::NAME,
+                cast::<i16, _>(User::AGE.is_not_null()),
+            ))
+            .where_(User::AGE.gt(1)),
+    );
+    assert_eq!(
+        pg(&q),
+        (
+            r#"INSERT INTO "user_tag" ("user_id", "tag", "weight") SELECT "users"."id", "users"."name", CAST(("users"."age" IS NOT NULL) AS SMALLINT) FROM "users" WHERE ("users"."age" > $1)"#.into(),
+            vec![Value::I32(1)]
+        )
+    );
+}
+
+#[test]
+fn update_with_values_and_expressions() {
+    let q = User::update()
+        .set(User::AGE, User::AGE + 1)
+        .set(User::BIO, None::<String>)
+        .set(User::NAME, "x")
+        .where_(User::ID.eq(5));
+    let expected = r#"UPDATE "users" SET "age" = ("users"."age" + $1), "bio" = $2, "name" = $3 WHERE ("users"."id" = $4)"#;
+    let params = vec![Value::I32(1), Value::Null, t("x"), Value::I64(5)];
+    assert_eq!(pg(&q), (expected.into(), params.clone()));
+    assert_eq!(my(&q), (to_mysql(expected), params));
+    assert!(matches!(
+        User::update().render(&PostgresDialect),
+        Err(Error::Query(_))
+    ));
+}
+
+#[test]
+fn delete_with_where_and_without() {
+    let q = Post::delete().where_(Post::SCORE.lt(0.0));
+    assert_eq!(
+        pg(&q),
+        (
+            r#"DELETE FROM "post" WHERE ("post"."score" < $1)"#.into(),
+            vec![Value::F64(0.0)]
+        )
+    );
+    assert_eq!(my(&q).0, "DELETE FROM `post` WHERE (`post`.`score` < ?)");
+    assert_eq!(pg(&Comment::delete()).0, r#"DELETE FROM "app"."comment""#);
+}
+
+#[test]
+fn returning_where_the_dialect_has_it() {
+    let q = User::update()
+        .set(User::AGE, 1)
+        .where_(User::ID.eq(1))
+        .returning((User::ID, User::AGE));
+    assert_eq!(
+        pg(&q).0,
+        r#"UPDATE "users" SET "age" = $1 WHERE ("users"."id" = $2) RETURNING "users"."id", "users"."age""#
+    );
+    assert_eq!(
+        lite(&q).0,
+        r#"UPDATE "users" SET "age" = ?1 WHERE ("users"."id" = ?2) RETURNING "users"."id", "users"."age""#
+    );
+    assert_eq!(
+        q.render(&MySqlDialect).unwrap_err().to_string(),
+        "invalid query: mysql has no RETURNING"
+    );
+
+    let q = User::delete().where_(User::ID.eq(1)).returning(User::NAME);
+    assert_eq!(
+        pg(&q).0,
+        r#"DELETE FROM "users" WHERE ("users"."id" = $1) RETURNING "users"."name""#
+    );
+
+    let q = ann().insert().returning_model();
+    assert_eq!(
+        pg(&q).0,
+        r#"INSERT INTO "users" ("name", "age", "bio") VALUES ($1, $2, $3) RETURNING "id", "name", "age", "bio""#
+    );
+}
+
+#[test]
+fn model_values_and_keys() {
+    let mut u = ann();
+    assert_eq!(u.column_value(1), t("ann"));
+    assert_eq!(u.column_value(3), t("hi"));
+    u.set_auto_key(42).unwrap();
+    assert_eq!(u.id, 42);
+    assert_eq!(u.primary_key_values(), vec![Value::I64(42)]);
+    let mut c = Comment::new(None, 1, "", 0);
+    assert!(
+        c.set_auto_key(i64::MAX).is_err(),
+        "an i32 key cannot hold i64::MAX"
+    );
+    assert_eq!(
+        UserTag::new(1, "t", 0).primary_key_values(),
+        vec![Value::I64(1), t("t")]
+    );
+}
