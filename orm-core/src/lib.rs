@@ -71,4 +71,9 @@ pub use value::{SqlType, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::row::optional_model;
+
+    /// The table of a model named in `#[orm(references = ...)]`.
+    pub fn table_of<M: crate::Model>() -> &'static crate::TableMeta {
+        M::TABLE
+    }
 }

@@ -236,6 +236,10 @@ pub trait Model: FromRow + Sized + Send + Sync + 'static {
 }
 
 /// Integer types an auto-increment key can be stored in.
+#[diagnostic::on_unimplemented(
+    message = "an `auto` key must be an integer (i16, i32 or i64), found `{Self}`",
+    label = "not an integer type"
+)]
 pub trait AutoKey: Sized {
     /// Converts the key the database generated.
     fn from_generated(key: i64) -> Result<Self>;

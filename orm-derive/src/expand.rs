@@ -59,11 +59,6 @@ fn checks(model: &Model) -> TokenStream {
                 }
             });
         }
-        if let Some(target) = &f.attrs.references {
-            out.extend(quote_spanned! {target.span()=>
-                let _ = <#target as #krate::Model>::TABLE;
-            });
-        }
     }
     quote! { fn __orm_checks() { #out } }
 }
@@ -182,8 +177,9 @@ fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
     } else if let Some(t) = &a.sql_type {
         quote!(#krate::SqlType::Custom(#t))
     } else {
-        quote!(<<#ty as #krate::ColumnType>::Base as #krate::Field>::SQL_TYPE)
+        quote_spanned!(ty.span()=> <<#ty as #krate::ColumnType>::Base as #krate::Field>::SQL_TYPE)
     };
+    let nullable = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::NULLABLE);
     let primary_key = f.primary_key;
     let auto = a.auto.is_some();
     let (unique, index) = (a.unique, a.index);
@@ -193,9 +189,10 @@ fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
             let column = option_str(a.ref_column.as_ref().map(|c| c.value()));
             let on_delete = fk_action(krate, &a.on_delete);
             let on_update = fk_action(krate, &a.on_update);
+            let table = quote_spanned!(target.span()=> #krate::__private::table_of::<#target>);
             quote! {
                 ::core::option::Option::Some(#krate::ForeignKeyMeta {
-                    table: || <#target as #krate::Model>::TABLE,
+                    table: #table,
                     column: #column,
                     on_delete: #on_delete,
                     on_update: #on_update,
@@ -209,7 +206,7 @@ fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
             name: #name,
             field: #field,
             sql_type: #sql_type,
-            nullable: <#ty as #krate::ColumnType>::NULLABLE,
+            nullable: #nullable,
             primary_key: #primary_key,
             auto: #auto,
             unique: #unique,
@@ -232,7 +229,8 @@ fn model_impl(model: &Model) -> TokenStream {
     );
     let values = columns(model).enumerate().map(|(i, f)| {
         let (field, ty) = (&f.ident, &f.ty);
-        quote!(#i => <#ty as #krate::ColumnType>::to_value(&self.#field))
+        let value = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::to_value(&self.#field));
+        quote!(#i => #value)
     });
     let set_auto = match columns(model).find(|f| f.attrs.auto.is_some()) {
         Some(f) => {
@@ -286,9 +284,10 @@ fn from_row_impl(model: &Model) -> TokenStream {
         let name = field_name(field);
         let i = index;
         index += 1;
+        let decode =
+            quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode(row, base + #i));
         quote! {
-            #field: <#ty as #krate::ColumnType>::decode(row, base + #i)
-                .map_err(|e| e.in_field(#model_name, #name))?
+            #field: #decode.map_err(|e| e.in_field(#model_name, #name))?
         }
     });
     let inits: Vec<TokenStream> = inits.collect();

@@ -1,0 +1,12 @@
+use orm_core::ExprExt;
+use orm_derive::Model;
+
+#[derive(Model)]
+struct User {
+    #[orm(primary_key, auto)]
+    id: i64,
+}
+
+fn main() {
+    let _ = User::ID.like("1%");
+}
