@@ -288,52 +288,52 @@ impl<T: ColumnType> Expression for Expr<T> {
 )]
 pub trait AsExpr<T> {
     /// The untyped tree.
-    fn as_expr(self) -> ExprNode;
+    fn into_expr(self) -> ExprNode;
 }
 
 impl<T: Field> AsExpr<T> for T {
     #[inline]
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         ExprNode::Param(self.to_value())
     }
 }
 
 impl<T: Field> AsExpr<T> for &T {
     #[inline]
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         ExprNode::Param(self.to_value())
     }
 }
 
 impl<T: Field> AsExpr<T> for Option<T> {
     #[inline]
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         ExprNode::Param(ColumnType::to_value(&self))
     }
 }
 
 impl AsExpr<String> for &str {
     #[inline]
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         ExprNode::Param(Value::Text(self.to_owned()))
     }
 }
 
 impl AsExpr<Vec<u8>> for &[u8] {
     #[inline]
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         ExprNode::Param(Value::Bytes(self.to_vec()))
     }
 }
 
 impl<M, C: ColumnType> AsExpr<C::Base> for Column<M, C> {
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         Expression::into_node(self)
     }
 }
 
 impl<C: ColumnType> AsExpr<C::Base> for Expr<C> {
-    fn as_expr(self) -> ExprNode {
+    fn into_expr(self) -> ExprNode {
         self.node
     }
 }
@@ -384,36 +384,38 @@ fn compare<E: Expression>(left: E, op: BinOp, right: ExprNode) -> Condition {
 /// # const AGE: Column<User, i32> = Column::new("user", "age");
 /// let adults = AGE.ge(18) & NAME.startswith("A");
 /// ```
+// `is_in` / `is_null` are the names SQL users know; they build a condition from `self`.
+#[allow(clippy::wrong_self_convention)]
 pub trait ExprExt: Expression {
     /// `self = value`; comparing with `None` renders `IS NULL`.
     fn eq<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        match value.as_expr() {
+        match value.into_expr() {
             ExprNode::Param(Value::Null) => self.is_null(),
             right => compare(self, BinOp::Eq, right),
         }
     }
     /// `self <> value`; comparing with `None` renders `IS NOT NULL`.
     fn ne<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        match value.as_expr() {
+        match value.into_expr() {
             ExprNode::Param(Value::Null) => self.is_not_null(),
             right => compare(self, BinOp::Ne, right),
         }
     }
     /// `self < value`
     fn lt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        compare(self, BinOp::Lt, value.as_expr())
+        compare(self, BinOp::Lt, value.into_expr())
     }
     /// `self <= value`
     fn le<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        compare(self, BinOp::Le, value.as_expr())
+        compare(self, BinOp::Le, value.into_expr())
     }
     /// `self > value`
     fn gt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        compare(self, BinOp::Gt, value.as_expr())
+        compare(self, BinOp::Gt, value.into_expr())
     }
     /// `self >= value`
     fn ge<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
-        compare(self, BinOp::Ge, value.as_expr())
+        compare(self, BinOp::Ge, value.into_expr())
     }
     /// `self BETWEEN low AND high`
     fn between<L: AsExpr<BaseOf<Self>>, H: AsExpr<BaseOf<Self>>>(
@@ -423,8 +425,8 @@ pub trait ExprExt: Expression {
     ) -> Condition {
         Expr::from_node(ExprNode::Between(
             Box::new(self.into_node()),
-            Box::new(low.as_expr()),
-            Box::new(high.as_expr()),
+            Box::new(low.into_expr()),
+            Box::new(high.into_expr()),
         ))
     }
     /// `self IN (values...)`; an empty list matches nothing.
@@ -433,7 +435,7 @@ pub trait ExprExt: Expression {
         I: IntoIterator,
         I::Item: AsExpr<BaseOf<Self>>,
     {
-        let list = values.into_iter().map(AsExpr::as_expr).collect();
+        let list = values.into_iter().map(AsExpr::into_expr).collect();
         Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, false))
     }
     /// `self NOT IN (values...)`; an empty list matches everything.
@@ -442,7 +444,7 @@ pub trait ExprExt: Expression {
         I: IntoIterator,
         I::Item: AsExpr<BaseOf<Self>>,
     {
-        let list = values.into_iter().map(AsExpr::as_expr).collect();
+        let list = values.into_iter().map(AsExpr::into_expr).collect();
         Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, true))
     }
     /// `self IN (SELECT ...)`; the subquery selects one column of the same type.
@@ -599,7 +601,7 @@ macro_rules! arithmetic {
         {
             type Output = Expr<C>;
             fn $method(self, rhs: V) -> Expr<C> {
-                Expr::from_node(Expression::into_node(self).binary(BinOp::$op, rhs.as_expr()))
+                Expr::from_node(Expression::into_node(self).binary(BinOp::$op, rhs.into_expr()))
             }
         }
         impl<C, V> ops::$trait<V> for Expr<C>
@@ -610,7 +612,7 @@ macro_rules! arithmetic {
         {
             type Output = Expr<C>;
             fn $method(self, rhs: V) -> Expr<C> {
-                Expr::from_node(self.node.binary(BinOp::$op, rhs.as_expr()))
+                Expr::from_node(self.node.binary(BinOp::$op, rhs.into_expr()))
             }
         }
     };
@@ -690,7 +692,7 @@ pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
 
 /// `COALESCE(x, fallback)`: never NULL.
 pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<BaseOf<E>> {
-    func(Func::Coalesce, vec![e.into_node(), fallback.as_expr()])
+    func(Func::Coalesce, vec![e.into_node(), fallback.into_expr()])
 }
 
 /// `CAST(x AS <type of T>)`: converts an expression to another column type.

@@ -63,7 +63,7 @@ impl<M: Model> Update<M> {
         column: Column<M, C>,
         value: V,
     ) -> Self {
-        self.stmt.sets.push((column.name(), value.as_expr()));
+        self.stmt.sets.push((column.name(), value.into_expr()));
         self
     }
 
