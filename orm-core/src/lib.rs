@@ -44,6 +44,7 @@ pub mod model;
 pub mod query;
 mod render;
 pub mod row;
+pub mod sync;
 pub mod trace;
 pub mod types;
 pub mod value;
@@ -64,6 +65,7 @@ pub use query::{
     Select, Selection, Subquery, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
+pub use sync::{run_blocking, SyncGate, SyncPolicy};
 pub use types::{ColumnType, Field, RowReader};
 pub use value::{SqlType, Value};
 

@@ -1,0 +1,131 @@
+//! The sync guard: where blocking calls are allowed, logged or refused.
+//!
+//! peewee-async keeps sync code working ("sync will remain sync") but lets a service turn
+//! blocking calls into log lines or errors once it runs async. Every database holds a
+//! [`SyncGate`]; its sync side asks the gate before each blocking call.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::error::{Error, Result};
+
+/// What a blocking call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// Run it.
+    #[default]
+    Allow,
+    /// Log a WARN line, then run it.
+    Warn,
+    /// Log an ERROR line, then run it.
+    LogError,
+    /// Refuse it with [`Error::SyncNotAllowed`].
+    Deny,
+}
+
+impl SyncPolicy {
+    fn to_u8(self) -> u8 {
+        match self {
+            SyncPolicy::Allow => 0,
+            SyncPolicy::Warn => 1,
+            SyncPolicy::LogError => 2,
+            SyncPolicy::Deny => 3,
+        }
+    }
+
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => SyncPolicy::Warn,
+            2 => SyncPolicy::LogError,
+            3 => SyncPolicy::Deny,
+            _ => SyncPolicy::Allow,
+        }
+    }
+}
+
+/// A database's sync policy, shared by every handle to it.
+#[derive(Debug, Default)]
+pub struct SyncGate {
+    policy: AtomicU8,
+}
+
+impl SyncGate {
+    /// A gate with `policy`.
+    pub fn new(policy: SyncPolicy) -> Self {
+        SyncGate {
+            policy: AtomicU8::new(policy.to_u8()),
+        }
+    }
+
+    /// The current policy.
+    pub fn policy(&self) -> SyncPolicy {
+        SyncPolicy::from_u8(self.policy.load(Ordering::Acquire))
+    }
+
+    /// Replaces the policy; returns the previous one.
+    pub fn set(&self, policy: SyncPolicy) -> SyncPolicy {
+        SyncPolicy::from_u8(self.policy.swap(policy.to_u8(), Ordering::AcqRel))
+    }
+
+    /// Applies the policy to a blocking call running `sql`.
+    pub fn check(&self, sql: &str) -> Result<()> {
+        match self.policy() {
+            SyncPolicy::Allow => Ok(()),
+            SyncPolicy::Warn => {
+                tracing::warn!(sql, "sync query while sync is discouraged");
+                Ok(())
+            }
+            SyncPolicy::LogError => {
+                tracing::error!(sql, "sync query while sync is not allowed");
+                Ok(())
+            }
+            SyncPolicy::Deny => Err(Error::SyncNotAllowed(format!(
+                "a blocking call ran `{}` while the database's sync policy is Deny; use the async API or Manager::allow_sync()",
+                truncate(sql, 120)
+            ))),
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Runs blocking work so that it completes wherever it is called from: directly on a plain
+/// thread, or on a helper thread when the caller is driving a tokio runtime (where
+/// blocking inside the runtime would panic or starve it).
+pub fn run_blocking<F, R>(work: F) -> R
+where
+    F: FnOnce() -> R + Send,
+    R: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_round_trip_and_deny_refuses() {
+        let gate = SyncGate::default();
+        assert_eq!(gate.policy(), SyncPolicy::Allow);
+        assert!(gate.check("SELECT 1").is_ok());
+        assert_eq!(gate.set(SyncPolicy::Deny), SyncPolicy::Allow);
+        let err = gate.check("SELECT 1").unwrap_err();
+        assert!(matches!(err, Error::SyncNotAllowed(_)));
+        assert!(err.to_string().contains("SELECT 1"));
+        for p in [SyncPolicy::Warn, SyncPolicy::LogError] {
+            gate.set(p);
+            assert!(gate.check("SELECT 1").is_ok());
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Connection settings: from a URL or from parameters, like peewee's constructor.
+
+use std::time::Duration;
+
+use orm_core::{Error, Result};
+
+/// How to reach a PostgreSQL server, and the ORM's options for it.
+///
+/// ```
+/// use orm_postgres::PgConfig;
+/// let from_url = PgConfig::from_url("postgres://postgres@127.0.0.1:5432/test").unwrap();
+/// let from_parts = PgConfig::new("test").host("127.0.0.1").port(5432).user("postgres");
+/// assert_eq!(from_url.database(), from_parts.database());
+/// ```
+#[derive(Clone, Debug)]
+pub struct PgConfig {
+    pub(crate) pg: tokio_postgres::Config,
+    pub(crate) max_connections: usize,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) log_values: bool,
+}
+
+impl PgConfig {
+    /// Database `database` on `127.0.0.1:5432` as user `postgres`; change any of them with
+    /// the builder methods.
+    pub fn new(database: &str) -> Self {
+        let mut pg = tokio_postgres::Config::new();
+        pg.dbname(database).host("127.0.0.1").port(5432).user("postgres");
+        Self::with(pg)
+    }
+
+    /// Parses a `postgres://user:password@host:port/database?options` URL or a libpq
+    /// `key=value` string.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let pg: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        Ok(Self::with(pg))
+    }
+
+    fn with(pg: tokio_postgres::Config) -> Self {
+        PgConfig {
+            pg,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            log_values: false,
+        }
+    }
+
+    /// Server host name or address.
+    pub fn host(mut self, host: &str) -> Self {
+        self.pg.host(host);
+        self
+    }
+
+    /// Server port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.pg.port(port);
+        self
+    }
+
+    /// User name.
+    pub fn user(mut self, user: &str) -> Self {
+        self.pg.user(user);
+        self
+    }
+
+    /// Password.
+    pub fn password(mut self, password: &str) -> Self {
+        self.pg.password(password);
+        self
+    }
+
+    /// Command-line options sent to the server, e.g. `-c statement_timeout=5000`.
+    pub fn options(mut self, options: &str) -> Self {
+        self.pg.options(options);
+        self
+    }
+
+    /// Connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.pg.connect_timeout(timeout);
+        self
+    }
+
+    /// Pool size for [`PooledPostgresqlDatabase`](crate::PooledPostgresqlDatabase)
+    /// (default 10).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a pooled call waits for a free connection before failing with
+    /// [`Error::PoolTimeout`] (default 30 s).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Records parameter values in query traces (off by default: values may be secrets).
+    pub fn log_values(mut self, on: bool) -> Self {
+        self.log_values = on;
+        self
+    }
+
+    /// The database name, if set.
+    pub fn database(&self) -> Option<&str> {
+        self.pg.get_dbname()
+    }
+}

@@ -1,0 +1,49 @@
+//! PostgreSQL errors mapped to orm-core's [`Error`] by SQLSTATE.
+
+use orm_core::{DbCode, Error, IntegrityKind};
+use tokio_postgres::error::SqlState;
+
+/// Maps a driver error: constraint violations to [`Error::Integrity`] with the constraint
+/// name, serialization failures and deadlocks to retryable [`Error::Database`], a closed
+/// or terminated connection to [`Error::ConnectionLost`].
+pub(crate) fn map(err: tokio_postgres::Error) -> Error {
+    let Some(db) = err.as_db_error() else {
+        if err.is_closed() || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>()) {
+            return Error::ConnectionLost { source: Box::new(err) };
+        }
+        return Error::Driver(Box::new(err));
+    };
+    let code = db.code().clone();
+    let integrity = match &code {
+        c if *c == SqlState::UNIQUE_VIOLATION => Some(IntegrityKind::Unique),
+        c if *c == SqlState::FOREIGN_KEY_VIOLATION => Some(IntegrityKind::ForeignKey),
+        c if *c == SqlState::NOT_NULL_VIOLATION => Some(IntegrityKind::NotNull),
+        c if *c == SqlState::CHECK_VIOLATION => Some(IntegrityKind::Check),
+        _ => None,
+    };
+    let db_code = DbCode::SqlState(code.code().to_owned());
+    if let Some(kind) = integrity {
+        let constraint = db
+            .constraint()
+            .or_else(|| db.column())
+            .map(str::to_owned);
+        return Error::Integrity {
+            kind,
+            constraint,
+            message: db.message().to_owned(),
+            code: db_code,
+        };
+    }
+    if code == SqlState::ADMIN_SHUTDOWN || code == SqlState::CRASH_SHUTDOWN {
+        return Error::ConnectionLost { source: Box::new(err) };
+    }
+    let retryable = code == SqlState::T_R_SERIALIZATION_FAILURE
+        || code == SqlState::T_R_DEADLOCK_DETECTED
+        || code == SqlState::LOCK_NOT_AVAILABLE;
+    Error::Database {
+        code: db_code,
+        message: db.message().to_owned(),
+        retryable,
+        source: Some(Box::new(err)),
+    }
+}

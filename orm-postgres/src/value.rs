@@ -1,0 +1,102 @@
+//! Parameters: orm-core's owned [`Value`] encoded with the driver's own encoders.
+
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use orm_core::{Error, Result, Value};
+use tokio_postgres::types::{IsNull, ToSql, Type};
+
+type EncodeResult = std::result::Result<IsNull, Box<dyn StdError + Sync + Send>>;
+
+/// A borrowed parameter, encoded for the type the server inferred for its placeholder.
+///
+/// Integers and floats adapt to the column's width when the value fits (an `i64` bound
+/// to an INTEGER column is sent as int4), so a model whose field is wider than its column
+/// still works; a value that does not fit is an error, never a silent truncation.
+#[derive(Debug)]
+pub(crate) struct PgParam<'a>(pub(crate) &'a Value);
+
+fn int(v: i64, ty: &Type, out: &mut BytesMut) -> EncodeResult {
+    match *ty {
+        Type::INT2 => i16::try_from(v)?.to_sql_checked(ty, out),
+        Type::INT4 => i32::try_from(v)?.to_sql_checked(ty, out),
+        Type::OID => u32::try_from(v)?.to_sql_checked(ty, out),
+        Type::FLOAT8 => (v as f64).to_sql_checked(ty, out),
+        _ => v.to_sql_checked(ty, out),
+    }
+}
+
+fn text(s: &str, ty: &Type, out: &mut BytesMut) -> EncodeResult {
+    match *ty {
+        // JSON columns accept text parameters as documents.
+        Type::JSON => {
+            out.extend_from_slice(s.as_bytes());
+            Ok(IsNull::No)
+        }
+        Type::JSONB => {
+            out.extend_from_slice(&[1]);
+            out.extend_from_slice(s.as_bytes());
+            Ok(IsNull::No)
+        }
+        _ => s.to_sql_checked(ty, out),
+    }
+}
+
+impl ToSql for PgParam<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> EncodeResult {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Bool(v) => v.to_sql_checked(ty, out),
+            Value::I16(v) => int(i64::from(*v), ty, out),
+            Value::I32(v) => int(i64::from(*v), ty, out),
+            Value::I64(v) => int(*v, ty, out),
+            Value::F32(v) if *ty == Type::FLOAT8 => f64::from(*v).to_sql_checked(ty, out),
+            Value::F32(v) => v.to_sql_checked(ty, out),
+            Value::F64(v) => v.to_sql_checked(ty, out),
+            Value::Text(s) => text(s, ty, out),
+            Value::Bytes(b) => b.as_slice().to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Date(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Time(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::TimestampTz(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "uuid")]
+            Value::Uuid(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "decimal")]
+            Value::Decimal(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "json")]
+            Value::Json(v) => tokio_postgres::types::Json(v).to_sql_checked(ty, out),
+            #[allow(unreachable_patterns)]
+            other => Err(format!("{other:?} needs a feature orm-postgres was built without").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Refuses values PostgreSQL cannot store before anything is sent, so a bad value changes
+/// nothing: text cannot hold a NUL byte.
+pub(crate) fn check_params(params: &[Value]) -> Result<()> {
+    for (i, value) in params.iter().enumerate() {
+        if let Value::Text(s) = value {
+            if s.as_bytes().contains(&0) {
+                return Err(Error::InvalidValue {
+                    index: i + 1,
+                    message: "PostgreSQL text cannot contain a NUL (\\0) character".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn params(values: &[Value]) -> impl ExactSizeIterator<Item = PgParam<'_>> {
+    values.iter().map(PgParam)
+}
