@@ -25,7 +25,10 @@ impl PgConfig {
     /// the builder methods.
     pub fn new(database: &str) -> Self {
         let mut pg = tokio_postgres::Config::new();
-        pg.dbname(database).host("127.0.0.1").port(5432).user("postgres");
+        pg.dbname(database)
+            .host("127.0.0.1")
+            .port(5432)
+            .user("postgres");
         Self::with(pg)
     }
 

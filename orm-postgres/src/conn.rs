@@ -90,7 +90,10 @@ pub(crate) async fn fetch_all<T: FromRow>(
 ) -> Result<Vec<T>> {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
     let result = async {
-        let rows = client.query_raw(prepared, params(&stmt.params)).await.map_err(map)?;
+        let rows = client
+            .query_raw(prepared, params(&stmt.params))
+            .await
+            .map_err(map)?;
         let mut rows = std::pin::pin!(rows);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.map_err(map)? {
@@ -120,11 +123,15 @@ where
     K: Send + Sync + 'static,
 {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
-    let rows = client.query_raw(prepared, params(&stmt.params)).await.map_err(map)?;
+    let rows = client
+        .query_raw(prepared, params(&stmt.params))
+        .await
+        .map_err(map)?;
     span.finish(0);
     Ok(rows.map(move |row| {
         let _connection = &keep;
-        row.map_err(map).and_then(|row| T::from_whole_row(&PgRow(&row)))
+        row.map_err(map)
+            .and_then(|row| T::from_whole_row(&PgRow(&row)))
     }))
 }
 

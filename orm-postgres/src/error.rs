@@ -8,8 +8,12 @@ use tokio_postgres::error::SqlState;
 /// or terminated connection to [`Error::ConnectionLost`].
 pub(crate) fn map(err: tokio_postgres::Error) -> Error {
     let Some(db) = err.as_db_error() else {
-        if err.is_closed() || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>()) {
-            return Error::ConnectionLost { source: Box::new(err) };
+        if err.is_closed()
+            || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>())
+        {
+            return Error::ConnectionLost {
+                source: Box::new(err),
+            };
         }
         return Error::Driver(Box::new(err));
     };
@@ -23,10 +27,7 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
     };
     let db_code = DbCode::SqlState(code.code().to_owned());
     if let Some(kind) = integrity {
-        let constraint = db
-            .constraint()
-            .or_else(|| db.column())
-            .map(str::to_owned);
+        let constraint = db.constraint().or_else(|| db.column()).map(str::to_owned);
         return Error::Integrity {
             kind,
             constraint,
@@ -35,7 +36,9 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
         };
     }
     if code == SqlState::ADMIN_SHUTDOWN || code == SqlState::CRASH_SHUTDOWN {
-        return Error::ConnectionLost { source: Box::new(err) };
+        return Error::ConnectionLost {
+            source: Box::new(err),
+        };
     }
     let retryable = code == SqlState::T_R_SERIALIZATION_FAILURE
         || code == SqlState::T_R_DEADLOCK_DETECTED

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use futures_util::TryStreamExt;
 use orm_core::{
     Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream, Statement,
@@ -147,7 +149,10 @@ impl Executor for PooledPostgresqlDatabase {
         conn::fetch_all(&client, &prepared, &stmt, self.inner.config.log_values).await
     }
 
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(&'a self, stmt: Statement) -> RowStream<'a, T> {
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
         let rows = async move {
             conn::validate(&stmt)?;
             let client = self.get().await?;

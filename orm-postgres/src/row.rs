@@ -11,10 +11,15 @@ pub(crate) struct PgRow<'a>(pub(crate) &'a Row);
 struct NullProbe(bool);
 
 impl<'a> FromSql<'a> for NullProbe {
-    fn from_sql(_: &Type, _: &'a [u8]) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        _: &Type,
+        _: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(NullProbe(false))
     }
-    fn from_sql_null(_: &Type) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(NullProbe(true))
     }
     fn accepts(_: &Type) -> bool {
@@ -24,17 +29,22 @@ impl<'a> FromSql<'a> for NullProbe {
 
 impl PgRow<'_> {
     fn ty(&self, idx: usize) -> Result<&Type> {
-        self.0
-            .columns()
-            .get(idx)
-            .map(|c| c.type_())
-            .ok_or_else(|| Error::decode(idx, "a column", format!("a row of {} columns", self.0.len())))
+        self.0.columns().get(idx).map(|c| c.type_()).ok_or_else(|| {
+            Error::decode(
+                idx,
+                "a column",
+                format!("a row of {} columns", self.0.len()),
+            )
+        })
     }
 
     #[inline]
     fn get<'r, T: FromSql<'r>>(&'r self, idx: usize, expected: &str) -> Result<Option<T>> {
         self.0.try_get::<_, Option<T>>(idx).map_err(|_| {
-            let actual = self.ty(idx).map(|t| t.name().to_owned()).unwrap_or_else(|_| "no column".into());
+            let actual = self
+                .ty(idx)
+                .map(|t| t.name().to_owned())
+                .unwrap_or_else(|_| "no column".into());
             Error::decode(idx, expected, actual)
         })
     }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use orm_core::{
-    Dialect, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream, Statement, SyncExecutor,
-    SyncPolicy,
+    Dialect, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream, Statement,
+    SyncExecutor, SyncPolicy,
 };
 use tokio::sync::Mutex;
 
@@ -125,7 +125,10 @@ impl Executor for PostgresqlDatabase {
         conn::fetch_all(c.client(), &prepared, &stmt, self.inner.config.log_values).await
     }
 
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(&'a self, stmt: Statement) -> RowStream<'a, T> {
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
         let rows = async move {
             conn::validate(&stmt)?;
             let c = self.conn().await?;

@@ -54,7 +54,11 @@ impl SyncSide {
                 *slot = None;
                 *slot = Some(open(config)?);
             }
-            let Some(SyncConn { runtime: Some(rt), conn }) = slot.as_ref() else {
+            let Some(SyncConn {
+                runtime: Some(rt),
+                conn,
+            }) = slot.as_ref()
+            else {
                 return Err(Error::Transaction("sync connection unavailable".into()));
             };
             op(rt, conn)
@@ -72,7 +76,11 @@ impl SyncSide {
         })
     }
 
-    pub(crate) fn fetch_all<T: FromRow + Send>(&self, config: &PgConfig, stmt: Statement) -> Result<Vec<T>> {
+    pub(crate) fn fetch_all<T: FromRow + Send>(
+        &self,
+        config: &PgConfig,
+        stmt: Statement,
+    ) -> Result<Vec<T>> {
         conn::validate(&stmt)?;
         let log = config.log_values;
         self.run(config, &stmt.sql, |rt, c| {
@@ -90,7 +98,11 @@ impl SyncSide {
 
     /// Closes the sync connection if open.
     pub(crate) fn close(&self) {
-        let old = self.slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let old = self
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         drop(old);
     }
 

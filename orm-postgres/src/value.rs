@@ -70,7 +70,9 @@ impl ToSql for PgParam<'_> {
             #[cfg(feature = "json")]
             Value::Json(v) => tokio_postgres::types::Json(v).to_sql_checked(ty, out),
             #[allow(unreachable_patterns)]
-            other => Err(format!("{other:?} needs a feature orm-postgres was built without").into()),
+            other => {
+                Err(format!("{other:?} needs a feature orm-postgres was built without").into())
+            }
         }
     }
 

@@ -1,1 +1,6 @@
-//! Shared behaviour suite (see tests/).
+//! The behaviour suite: models, per-test isolated databases, and the checks every backend
+//! must pass. `tests/*.rs` instantiate [`suite`] for each backend.
+
+pub mod harness;
+pub mod models;
+pub mod suite;

@@ -1,0 +1,54 @@
+//! Real servers, one isolated namespace per test: a PostgreSQL schema (through the
+//! connection's `search_path`), so tests run in parallel without touching each other.
+
+use orm_core::{Query, SyncExecutor};
+use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+
+/// The PostgreSQL URL: `PG_URL`, or the local default.
+pub fn pg_url() -> String {
+    std::env::var("PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+const PG_HELP: &str =
+    "cannot reach PostgreSQL at PG_URL (default postgres://postgres@127.0.0.1:5432/test); \
+start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+
+fn admin() -> PostgresqlDatabase {
+    let config = PgConfig::from_url(&pg_url()).expect("PG_URL is not a valid PostgreSQL URL");
+    PostgresqlDatabase::new(config)
+}
+
+/// Creates an empty schema `t_<name>` and returns a config whose connections use it.
+pub fn pg_config(name: &str) -> PgConfig {
+    let schema = format!("t_{name}");
+    let db = admin();
+    let run = |sql: String| {
+        orm_core::raw_query::<()>(sql, vec![])
+            .execute_sync(&db)
+            .unwrap_or_else(|e| panic!("{PG_HELP}\n({e})"))
+    };
+    run(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    run(format!("CREATE SCHEMA \"{schema}\""));
+    db.close_sync();
+    PgConfig::from_url(&pg_url())
+        .expect("valid URL")
+        .options(&format!("-c search_path={schema}"))
+}
+
+/// A single-connection database in a fresh schema.
+pub fn pg_single(name: &str) -> PostgresqlDatabase {
+    PostgresqlDatabase::new(pg_config(&format!("{name}_single")))
+}
+
+/// A pooled database in a fresh schema.
+pub fn pg_pooled(name: &str) -> PooledPostgresqlDatabase {
+    PooledPostgresqlDatabase::new(pg_config(&format!("{name}_pooled")).max_connections(4))
+        .expect("pool builds")
+}
+
+/// Runs a statement with no parameters, blocking; for test set-up.
+pub fn exec_sync<D: SyncExecutor>(db: &D, sql: &str) {
+    orm_core::raw_query::<()>(sql, vec![])
+        .execute_sync(db)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}

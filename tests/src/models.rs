@@ -1,0 +1,65 @@
+//! Models used by the behaviour suite.
+
+use orm_derive::Model;
+
+/// A user.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "users")]
+pub struct User {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(unique, max_length = 40)]
+    pub name: String,
+    pub age: i32,
+    pub bio: Option<String>,
+}
+
+/// A post by a user.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Post {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = User, on_delete = "cascade", index)]
+    pub author_id: i64,
+    pub title: String,
+    pub score: f64,
+}
+
+/// A tag row with a composite key, for upserts and INSERT ... SELECT.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(primary_key(user_id, tag))]
+pub struct UserTag {
+    #[orm(references = User, on_delete = "cascade")]
+    pub user_id: i64,
+    #[orm(max_length = 40)]
+    pub tag: String,
+    pub weight: i32,
+}
+
+/// Every core value type, nullable and not, for round trips.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct AllTypes {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub b: bool,
+    pub small: i16,
+    pub int: i32,
+    pub big: i64,
+    pub real: f32,
+    pub double: f64,
+    pub text: String,
+    pub bytes: Vec<u8>,
+    pub date: chrono::NaiveDate,
+    pub time: chrono::NaiveTime,
+    pub stamp: chrono::NaiveDateTime,
+    pub stamp_tz: chrono::DateTime<chrono::Utc>,
+    pub uuid: uuid::Uuid,
+    pub decimal: rust_decimal::Decimal,
+    pub json: serde_json::Value,
+    pub opt_int: Option<i64>,
+    pub opt_text: Option<String>,
+    pub opt_bytes: Option<Vec<u8>>,
+    pub opt_stamp: Option<chrono::NaiveDateTime>,
+    pub opt_uuid: Option<uuid::Uuid>,
+    pub opt_decimal: Option<rust_decimal::Decimal>,
+}
