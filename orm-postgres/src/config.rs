@@ -80,6 +80,12 @@ impl PgConfig {
         self
     }
 
+    /// `application_name` reported to the server (visible in `pg_stat_activity`).
+    pub fn application_name(mut self, name: &str) -> Self {
+        self.pg.application_name(name);
+        self
+    }
+
     /// Connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.pg.connect_timeout(timeout);

@@ -50,6 +50,18 @@ impl SyncSide {
                     slot
                 }
             };
+            if let Some(SyncConn {
+                runtime: Some(rt), ..
+            }) = slot.as_ref()
+            {
+                // The connection's I/O task only runs inside `block_on`: let it read what
+                // arrived while idle (a server-side termination) before choosing to reuse it.
+                rt.block_on(async {
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                });
+            }
             if slot.as_ref().is_none_or(|c| c.conn.is_closed()) {
                 *slot = None;
                 *slot = Some(open(config)?);

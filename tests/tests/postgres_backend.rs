@@ -1,0 +1,429 @@
+//! PostgreSQL-specific behaviour: type round trips with edge values, pooling limits,
+//! recovery after the server kills connections, and blocking calls from every context.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orm_core::*;
+use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_tests::harness::{pg_config, pg_url};
+use orm_tests::models::{AllTypes, User};
+
+fn edge_row(text: String) -> AllTypes {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    let date = NaiveDate::from_ymd_opt(1999, 12, 31).expect("date");
+    let time = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).expect("time");
+    AllTypes::new(
+        true,
+        i16::MIN,
+        i32::MAX,
+        i64::MIN,
+        f32::INFINITY,
+        f64::NEG_INFINITY,
+        text,
+        vec![0, 1, 0, 255, 0],
+        date,
+        time,
+        date.and_time(time),
+        Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7)
+            .single()
+            .expect("utc"),
+        uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        "12345678901234567890.123456789"
+            .parse::<rust_decimal::Decimal>()
+            .expect("decimal"),
+        serde_json::json!({"a": [1, 2.5, null, "é"], "b": {"c": true}}),
+        Some(i64::MAX),
+        Some(String::new()),
+        Some(Vec::new()),
+        None,
+        None,
+        Some(rust_decimal::Decimal::ZERO),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_round_trips_with_edge_values() {
+    let db = PostgresqlDatabase::new(pg_config("types"));
+    AllTypes::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let rows = [
+        edge_row("Grüße, 日本語, emoji 🎉".into()),
+        edge_row(String::new()),
+        edge_row("x".repeat(10 * 1024 * 1024)),
+    ];
+    let keys = AllTypes::insert_many(&rows)
+        .execute_returning_keys(&db)
+        .await
+        .expect("insert");
+    let back = AllTypes::select()
+        .order_by(AllTypes::ID)
+        .fetch_all(&db)
+        .await
+        .expect("select");
+    assert_eq!(back.len(), 3);
+    for ((mut sent, got), key) in rows.into_iter().zip(&back).zip(keys) {
+        sent.id = key;
+        assert_eq!(&sent, got);
+    }
+    // NaN is not equal to itself: check it on its own, async and sync.
+    let mut nan = edge_row("nan".into());
+    nan.double = f64::NAN;
+    nan.real = f32::NAN;
+    let key = nan
+        .insert()
+        .execute_returning_keys_sync(&db)
+        .expect("insert NaN")[0];
+    let got = AllTypes::select()
+        .where_(AllTypes::ID.eq(key))
+        .fetch_one_sync(&db)
+        .expect("NaN back");
+    assert!(got.double.is_nan() && got.real.is_nan());
+    let extremes = AllTypes::select()
+        .columns((AllTypes::BIG, AllTypes::OPT_INT))
+        .where_(AllTypes::ID.eq(key));
+    assert_eq!(
+        extremes.fetch_one(&db).await.expect("extremes"),
+        (i64::MIN, Some(i64::MAX))
+    );
+    // Every nullable column reads back NULL as None.
+    let nulls = AllTypes::update()
+        .set(AllTypes::OPT_INT, None::<i64>)
+        .set(AllTypes::OPT_TEXT, None::<String>)
+        .set(AllTypes::OPT_BYTES, None::<Vec<u8>>)
+        .set(AllTypes::OPT_DECIMAL, None::<rust_decimal::Decimal>)
+        .where_(AllTypes::ID.eq(key));
+    nulls.execute(&db).await.expect("set nulls");
+    let got = AllTypes::select()
+        .where_(AllTypes::ID.eq(key))
+        .fetch_one(&db)
+        .await
+        .expect("nulls back");
+    assert_eq!(
+        (
+            got.opt_int,
+            got.opt_text,
+            got.opt_bytes,
+            got.opt_stamp,
+            got.opt_uuid,
+            got.opt_decimal
+        ),
+        (None, None, None, None, None, None)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_with_a_nul_byte_is_refused_and_changes_nothing() {
+    let db = PooledPostgresqlDatabase::new(pg_config("nul")).expect("pool");
+    User::create_table_async(&db, false).await.expect("create");
+    let err = User::new("a\0b", 1, None)
+        .insert()
+        .execute(&db)
+        .await
+        .expect_err("NUL");
+    assert!(
+        matches!(err, Error::InvalidValue { index: 1, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("NUL"), "{err}");
+    let err = User::new("ok", 1, Some("\0".into()))
+        .insert()
+        .execute_sync(&db)
+        .expect_err("NUL sync");
+    assert!(
+        matches!(err, Error::InvalidValue { index: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        User::select()
+            .count_query(true)
+            .fetch_one(&db)
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+fn admin() -> PostgresqlDatabase {
+    PostgresqlDatabase::new(PgConfig::from_url(&pg_url()).expect("url"))
+}
+
+async fn connections_named(admin: &PostgresqlDatabase, app: &str) -> i64 {
+    raw_query::<i64>(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+        vec![app.into()],
+    )
+    .fetch_one(admin)
+    .await
+    .expect("pg_stat_activity")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_tasks_through_eight_connections() {
+    let app = "orm_pool_limit";
+    let db = PooledPostgresqlDatabase::new(
+        pg_config("pool_limit")
+            .application_name(app)
+            .max_connections(8),
+    )
+    .expect("pool");
+    let admin = admin();
+    let peak = Arc::new(AtomicI64::new(0));
+    let watcher = {
+        let (peak, admin) = (peak.clone(), admin.clone());
+        tokio::spawn(async move {
+            loop {
+                let n = connections_named(&admin, app).await;
+                peak.fetch_max(n, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                raw_query::<i32>("SELECT ?::int FROM pg_sleep(0.02)", vec![Value::I32(i)])
+                    .fetch_one(&db)
+                    .await
+            })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        assert_eq!(t.await.expect("task").expect("query"), i as i32);
+    }
+    watcher.abort();
+    let peak = peak.load(Ordering::Relaxed);
+    assert!(peak <= 8, "{peak} server connections for a pool of 8");
+    assert!(peak >= 2, "the watcher saw the pool at work ({peak})");
+    assert!(connections_named(&admin, app).await <= 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_pool_gives_the_pool_timeout_error() {
+    let config = pg_config("pool_timeout")
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(200));
+    let db = PooledPostgresqlDatabase::new(config).expect("pool");
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            raw_query::<()>("SELECT pg_sleep(1.5)", vec![])
+                .execute(&db)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let err = raw_query::<i32>("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect_err("pool is exhausted");
+    let waited = started.elapsed();
+    match &err {
+        Error::PoolTimeout {
+            in_use: 1,
+            max: 1,
+            waited,
+        } => assert!(*waited >= Duration::from_millis(150)),
+        other => panic!("expected a pool timeout, got {other:?}"),
+    }
+    assert!(waited < Duration::from_secs(1), "gave up after {waited:?}");
+    assert!(err.to_string().contains("1 of 1 in use"), "{err}");
+    holder.await.expect("holder").expect("long query");
+    assert_eq!(
+        raw_query::<i32>("SELECT 1", vec![])
+            .fetch_one(&db)
+            .await
+            .expect("free again"),
+        1
+    );
+}
+
+async fn terminate(admin: &PostgresqlDatabase, app: &str) {
+    raw_query::<bool>(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",
+        vec![app.into()],
+    )
+    .fetch_all(admin)
+    .await
+    .expect("terminate");
+    for _ in 0..100 {
+        if connections_named(admin, app).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("backends of {app} did not exit");
+}
+
+async fn one<D: Executor + SyncExecutor>(db: &D) -> i32 {
+    raw_query::<i32>("SELECT 1", vec![])
+        .fetch_one(db)
+        .await
+        .expect("async query")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_after_the_server_terminates_every_connection() {
+    let admin = admin();
+    let single =
+        PostgresqlDatabase::new(pg_config("recover_single").application_name("orm_recover_single"));
+    let pooled = PooledPostgresqlDatabase::new(
+        pg_config("recover_pooled").application_name("orm_recover_pooled"),
+    )
+    .expect("pool");
+    for round in 0..3 {
+        assert_eq!(one(&single).await, 1);
+        assert_eq!(
+            raw_query::<i32>("SELECT 1", vec![])
+                .fetch_one_sync(&single)
+                .expect("sync"),
+            1
+        );
+        assert_eq!(one(&pooled).await, 1);
+        assert_eq!(
+            raw_query::<i32>("SELECT 1", vec![])
+                .fetch_one_sync(&pooled)
+                .expect("sync"),
+            1
+        );
+        terminate(&admin, "orm_recover_single").await;
+        terminate(&admin, "orm_recover_pooled").await;
+        // The next calls are served without any user action.
+        assert_eq!(one(&single).await, 1, "single async, round {round}");
+        assert_eq!(
+            raw_query::<i32>("SELECT 2", vec![])
+                .fetch_one_sync(&single)
+                .expect("single sync"),
+            2
+        );
+        assert_eq!(one(&pooled).await, 1, "pooled async, round {round}");
+        assert_eq!(
+            raw_query::<i32>("SELECT 2", vec![])
+                .fetch_one_sync(&pooled)
+                .expect("pooled sync"),
+            2
+        );
+    }
+}
+
+fn sync_count(db: &PostgresqlDatabase) -> Result<i64> {
+    raw_query::<i64>("SELECT count(*) FROM users", vec![]).fetch_one_sync(db)
+}
+
+#[test]
+fn blocking_calls_work_from_a_plain_thread_without_runtime() {
+    let db = PostgresqlDatabase::new(pg_config("sync_plain"));
+    User::create_table(&db, false).expect("create");
+    User::new("a", 1, None)
+        .insert()
+        .execute_sync(&db)
+        .expect("insert");
+    let from_thread = std::thread::spawn({
+        let db = db.clone();
+        move || sync_count(&db)
+    });
+    assert_eq!(from_thread.join().expect("thread").expect("count"), 1);
+    db.close_sync();
+    assert!(!db.is_sync_open());
+    assert_eq!(sync_count(&db).expect("reopens"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_calls_inside_a_multi_thread_runtime_and_spawn_blocking() {
+    let db = PostgresqlDatabase::new(pg_config("sync_mt"));
+    User::create_table(&db, false).expect("create on a worker thread");
+    assert_eq!(sync_count(&db).expect("on a worker"), 0);
+    let in_blocking = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || sync_count(&db)
+    });
+    assert_eq!(in_blocking.await.expect("join").expect("spawn_blocking"), 0);
+    db.set_allow_sync(SyncPolicy::Deny);
+    let err = sync_count(&db).expect_err("denied");
+    assert!(matches!(err, Error::SyncNotAllowed(_)), "{err:?}");
+    assert_eq!(
+        raw_query::<i64>("SELECT count(*) FROM users", vec![])
+            .fetch_one(&db)
+            .await
+            .expect("async still works"),
+        0
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn blocking_calls_inside_a_current_thread_runtime() {
+    let db = PooledPostgresqlDatabase::new(pg_config("sync_ct")).expect("pool");
+    User::create_table(&db, false).expect("create, blocking on the only runtime thread");
+    User::new("a", 1, None)
+        .insert()
+        .execute_sync(&db)
+        .expect("insert");
+    let n = raw_query::<i64>("SELECT count(*) FROM users", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("async after sync");
+    assert_eq!(n, 1);
+    for policy in [SyncPolicy::Warn, SyncPolicy::LogError] {
+        db.set_allow_sync(policy);
+        assert_eq!(
+            raw_query::<i64>("SELECT count(*) FROM users", vec![])
+                .fetch_one_sync(&db)
+                .expect("logged, served"),
+            1
+        );
+    }
+    db.set_allow_sync(SyncPolicy::Deny);
+    assert!(matches!(
+        User::drop_table(&db, true),
+        Err(Error::SyncNotAllowed(_))
+    ));
+    // Dropping the database (and its sync runtime) inside async code does not panic.
+    drop(db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_are_prepared_once_per_connection() {
+    let app = "orm_stmt_cache";
+    let db = PostgresqlDatabase::new(pg_config("stmt_cache").application_name(app));
+    User::create_table_async(&db, false).await.expect("create");
+    for i in 0..5 {
+        User::select()
+            .where_(User::AGE.eq(i))
+            .fetch_all(&db)
+            .await
+            .expect("select");
+    }
+    let prepared = raw_query::<i64>(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT \"users\".\"id\"%'",
+        vec![],
+    )
+    .fetch_one(&db)
+    .await
+    .expect("pg_prepared_statements");
+    assert_eq!(
+        prepared, 1,
+        "one prepared statement for five executions of the same SQL"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_url_is_a_configuration_error() {
+    assert!(matches!(
+        PostgresqlDatabase::connect_lazy("postgres://host:notaport/db"),
+        Err(Error::Config(_))
+    ));
+    let db = PostgresqlDatabase::new(
+        PgConfig::new("test")
+            .port(1)
+            .connect_timeout(Duration::from_secs(2)),
+    );
+    let err = db.connect().await.expect_err("nothing listens on port 1");
+    assert!(
+        matches!(err, Error::ConnectionLost { .. } | Error::Driver(_)),
+        "{err:?}"
+    );
+}
