@@ -4,3 +4,8 @@
 pub mod harness;
 pub mod models;
 pub mod suite;
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
