@@ -65,7 +65,7 @@ pub use query::{
     Select, Selection, Subquery, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
-pub use sync::{run_blocking, SyncGate, SyncPolicy};
+pub use sync::{run_blocking, BlockingConnection, BlockingSide, SyncGate, SyncPolicy};
 pub use types::{ColumnType, Field, RowReader};
 pub use value::{SqlType, Value};
 

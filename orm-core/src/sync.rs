@@ -110,6 +110,125 @@ where
     })
 }
 
+/// A connection a database's sync side can own and reopen.
+pub trait BlockingConnection: Sized + Send {
+    /// What it takes to open one.
+    type Config: Sync;
+    /// Opens a connection; runs inside the sync side's own runtime.
+    fn open(config: &Self::Config) -> impl std::future::Future<Output = Result<Self>>;
+    /// True when the connection can no longer be used (closed by the server, left
+    /// mid-statement).
+    fn is_broken(&self) -> bool;
+}
+
+struct Owned<C> {
+    runtime: Option<tokio::runtime::Runtime>,
+    conn: C,
+}
+
+impl<C> Drop for Owned<C> {
+    fn drop(&mut self) {
+        // `shutdown_background` never blocks, so dropping is safe inside async code too.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The sync side of a database: one drop-in blocking connection with its own small
+/// current-thread runtime, opened on first use, replaced when broken, and guarded by the
+/// database's [`SyncGate`]. Backends run their async code on it with `block_on`.
+pub struct BlockingSide<C> {
+    slot: std::sync::Mutex<Option<Owned<C>>>,
+    /// The database's sync policy.
+    pub gate: SyncGate,
+}
+
+impl<C> Default for BlockingSide<C> {
+    fn default() -> Self {
+        BlockingSide {
+            slot: std::sync::Mutex::new(None),
+            gate: SyncGate::default(),
+        }
+    }
+}
+
+impl<C: BlockingConnection> BlockingSide<C> {
+    /// Applies the sync policy to `sql`, then runs `op` on the connection, blocking; see
+    /// [`run_blocking`] for calls made on a thread that drives a runtime.
+    pub fn run<R: Send>(
+        &self,
+        config: &C::Config,
+        sql: &str,
+        op: impl FnOnce(&tokio::runtime::Runtime, &mut C) -> Result<R> + Send,
+    ) -> Result<R> {
+        self.gate.check(sql)?;
+        run_blocking(|| {
+            let mut slot = match self.slot.lock() {
+                Ok(slot) => slot,
+                Err(poisoned) => {
+                    // A panic mid-statement left the connection in an unknown state.
+                    let mut slot = poisoned.into_inner();
+                    *slot = None;
+                    slot
+                }
+            };
+            if let Some(Owned { runtime: Some(rt), .. }) = slot.as_ref() {
+                // The connection's I/O only runs inside `block_on`: let it read what arrived
+                // while idle (a server-side termination) before choosing to reuse it.
+                rt.block_on(async {
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                });
+            }
+            if slot.as_ref().is_none_or(|c| c.conn.is_broken()) {
+                *slot = None;
+                *slot = Some(open::<C>(config)?);
+            }
+            match slot.as_mut() {
+                Some(Owned { runtime: Some(rt), conn }) => op(rt, conn),
+                _ => Err(Error::Config("the sync connection could not be opened".into())),
+            }
+        })
+    }
+
+    /// Opens the connection now.
+    pub fn connect(&self, config: &C::Config) -> Result<()> {
+        self.run(config, "-- connect", |_, _| Ok(()))
+    }
+
+    /// Closes the connection, if open.
+    pub fn close(&self) {
+        let old = self
+            .slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(old);
+    }
+
+    /// True while the connection is open and usable.
+    pub fn is_open(&self) -> bool {
+        self.slot
+            .lock()
+            .map(|s| s.as_ref().is_some_and(|c| !c.conn.is_broken()))
+            .unwrap_or(false)
+    }
+}
+
+fn open<C: BlockingConnection>(config: &C::Config) -> Result<Owned<C>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Driver(Box::new(e)))?;
+    let conn = rt.block_on(C::open(config))?;
+    Ok(Owned {
+        runtime: Some(rt),
+        conn,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

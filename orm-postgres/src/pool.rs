@@ -16,7 +16,7 @@ use tokio_postgres::NoTls;
 use crate::config::PgConfig;
 use crate::conn;
 use crate::error::map;
-use crate::sync_side::SyncSide;
+use crate::sync_side::{self, SyncSide};
 
 /// A PostgreSQL database with a single drop-in sync connection and a pool of async
 /// connections (deadpool-postgres).
@@ -175,10 +175,10 @@ impl SyncExecutor for PooledPostgresqlDatabase {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.inner.sync.execute(&self.inner.config, stmt)
+        sync_side::execute(&self.inner.sync, &self.inner.config, stmt)
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.inner.sync.fetch_all(&self.inner.config, stmt)
+        sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 
 use crate::config::PgConfig;
 use crate::conn::{self, PgConn};
-use crate::sync_side::SyncSide;
+use crate::sync_side::{self, SyncSide};
 
 /// A PostgreSQL database with a single drop-in sync connection and a single async
 /// connection, both opened on first use and replaced when the server closes them.
@@ -147,10 +147,10 @@ impl SyncExecutor for PostgresqlDatabase {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.inner.sync.execute(&self.inner.config, stmt)
+        sync_side::execute(&self.inner.sync, &self.inner.config, stmt)
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.inner.sync.fetch_all(&self.inner.config, stmt)
+        sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
     }
 }
