@@ -173,7 +173,10 @@ impl<C: BlockingConnection> BlockingSide<C> {
                     slot
                 }
             };
-            if let Some(Owned { runtime: Some(rt), .. }) = slot.as_ref() {
+            if let Some(Owned {
+                runtime: Some(rt), ..
+            }) = slot.as_ref()
+            {
                 // The connection's I/O only runs inside `block_on`: let it read what arrived
                 // while idle (a server-side termination) before choosing to reuse it.
                 rt.block_on(async {
@@ -187,8 +190,13 @@ impl<C: BlockingConnection> BlockingSide<C> {
                 *slot = Some(open::<C>(config)?);
             }
             match slot.as_mut() {
-                Some(Owned { runtime: Some(rt), conn }) => op(rt, conn),
-                _ => Err(Error::Config("the sync connection could not be opened".into())),
+                Some(Owned {
+                    runtime: Some(rt),
+                    conn,
+                }) => op(rt, conn),
+                _ => Err(Error::Config(
+                    "the sync connection could not be opened".into(),
+                )),
             }
         })
     }

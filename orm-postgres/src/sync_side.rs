@@ -29,7 +29,11 @@ pub(crate) fn execute(side: &SyncSide, config: &PgConfig, stmt: Statement) -> Re
     })
 }
 
-pub(crate) fn fetch_all<T: FromRow + Send>(side: &SyncSide, config: &PgConfig, stmt: Statement) -> Result<Vec<T>> {
+pub(crate) fn fetch_all<T: FromRow + Send>(
+    side: &SyncSide,
+    config: &PgConfig,
+    stmt: Statement,
+) -> Result<Vec<T>> {
     conn::validate(&stmt)?;
     side.run(config, &stmt.sql, |rt, c| {
         rt.block_on(async {

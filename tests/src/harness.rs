@@ -1,7 +1,9 @@
 //! Real servers, one isolated namespace per test: a PostgreSQL schema (through the
-//! connection's `search_path`), so tests run in parallel without touching each other.
+//! connection's `search_path`) or a MySQL database, so tests run in parallel without
+//! touching each other.
 
 use orm_core::{Query, SyncExecutor};
+use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
 use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
 
 /// The PostgreSQL URL: `PG_URL`, or the local default.
@@ -51,4 +53,45 @@ pub fn exec_sync<D: SyncExecutor>(db: &D, sql: &str) {
     orm_core::raw_query::<()>(sql, vec![])
         .execute_sync(db)
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The MySQL URL: `MYSQL_URL`, or the local default.
+pub fn mysql_url() -> String {
+    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+const MYSQL_HELP: &str =
+    "cannot reach MariaDB/MySQL at MYSQL_URL (default mysql://root@127.0.0.1:3306/test); \
+start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd";
+
+/// Creates an empty database `t_<name>` and returns a config that uses it.
+pub fn mysql_config(name: &str) -> MySqlConfig {
+    let database = format!("t_{name}");
+    let admin = MySQLDatabase::new(
+        MySqlConfig::from_url(&mysql_url()).expect("MYSQL_URL is not a valid MySQL URL"),
+    );
+    let run = |sql: String| {
+        orm_core::raw_query::<()>(sql, vec![])
+            .execute_sync(&admin)
+            .unwrap_or_else(|e| panic!("{MYSQL_HELP}\n({e})"))
+    };
+    run(format!("DROP DATABASE IF EXISTS `{database}`"));
+    run(format!(
+        "CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    ));
+    admin.close_sync();
+    let url = mysql_url();
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&url);
+    MySqlConfig::from_url(&format!("{base}/{database}")).expect("valid URL")
+}
+
+/// A single-connection MySQL database in a fresh database.
+pub fn mysql_single(name: &str) -> MySQLDatabase {
+    MySQLDatabase::new(mysql_config(&format!("{name}_single")))
+}
+
+/// A pooled MySQL database in a fresh database.
+pub fn mysql_pooled(name: &str) -> PooledMySQLDatabase {
+    PooledMySQLDatabase::new(mysql_config(&format!("{name}_pooled")).max_connections(4))
+        .expect("pool builds")
 }

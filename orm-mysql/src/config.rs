@@ -1,0 +1,126 @@
+//! Connection settings: from a URL or from parameters, like peewee's constructor.
+
+use std::time::Duration;
+
+use mysql_async::{Opts, OptsBuilder};
+use orm_core::{Error, Result};
+
+/// Session settings every connection gets, on connect and after each reset: strict mode
+/// (values MySQL would silently truncate or mangle are refused), UTC, utf8mb4.
+const SESSION_SETUP: &[&str] = &[
+    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    "SET SESSION time_zone = '+00:00'",
+];
+
+/// How to reach a MySQL or MariaDB server, and the ORM's options for it.
+///
+/// ```
+/// use orm_mysql::MySqlConfig;
+/// let from_url = MySqlConfig::from_url("mysql://root@127.0.0.1:3306/test").unwrap();
+/// let from_parts = MySqlConfig::new("test").host("127.0.0.1").port(3306).user("root");
+/// assert_eq!(from_url.database(), from_parts.database());
+/// ```
+#[derive(Clone, Debug)]
+pub struct MySqlConfig {
+    opts: OptsBuilder,
+    charset: String,
+    pub(crate) max_connections: usize,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) log_values: bool,
+}
+
+impl MySqlConfig {
+    /// Database `database` on `127.0.0.1:3306` as `root`; change any of them with the
+    /// builder methods.
+    pub fn new(database: &str) -> Self {
+        let opts = OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(3306)
+            .user(Some("root"))
+            .db_name(Some(database));
+        Self::with(opts)
+    }
+
+    /// Parses a `mysql://user:password@host:port/database` URL.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let opts =
+            Opts::from_url(url).map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?;
+        Ok(Self::with(OptsBuilder::from_opts(opts)))
+    }
+
+    fn with(opts: OptsBuilder) -> Self {
+        MySqlConfig {
+            opts,
+            charset: "utf8mb4".into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            log_values: false,
+        }
+    }
+
+    /// Server host name or address.
+    pub fn host(mut self, host: &str) -> Self {
+        self.opts = self.opts.ip_or_hostname(host);
+        self
+    }
+
+    /// Server port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.opts = self.opts.tcp_port(port);
+        self
+    }
+
+    /// User name.
+    pub fn user(mut self, user: &str) -> Self {
+        self.opts = self.opts.user(Some(user));
+        self
+    }
+
+    /// Password.
+    pub fn password(mut self, password: &str) -> Self {
+        self.opts = self.opts.pass(Some(password));
+        self
+    }
+
+    /// Connection character set (default `utf8mb4`, which holds every Unicode character).
+    pub fn charset(mut self, charset: &str) -> Self {
+        self.charset = charset.to_owned();
+        self
+    }
+
+    /// Pool size for [`PooledMySQLDatabase`](crate::PooledMySQLDatabase) (default 10).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a pooled call waits for a free connection before failing with
+    /// [`Error::PoolTimeout`] (default 30 s).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Records parameter values in query traces (off by default: values may be secrets).
+    pub fn log_values(mut self, on: bool) -> Self {
+        self.log_values = on;
+        self
+    }
+
+    /// The database name, if set.
+    pub fn database(&self) -> Option<String> {
+        Opts::from(self.opts.clone()).db_name().map(str::to_owned)
+    }
+
+    /// The driver options, with the session set-up and statement cache applied.
+    pub(crate) fn opts(&self) -> Opts {
+        let mut setup: Vec<String> = vec![format!("SET NAMES {}", self.charset)];
+        setup.extend(SESSION_SETUP.iter().map(|s| s.to_string()));
+        self.opts
+            .clone()
+            .setup(setup)
+            .stmt_cache_size(256)
+            .prefer_socket(false)
+            .into()
+    }
+}

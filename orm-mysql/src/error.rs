@@ -1,0 +1,98 @@
+//! MySQL errors mapped to orm-core's [`Error`] by error number.
+
+use mysql_async::{DriverError, Error as MyError};
+use orm_core::{DbCode, Error, IntegrityKind};
+
+/// The text between the first pair of `quote` characters after `marker` in `message`.
+fn quoted_after(message: &str, marker: &str, quote: char) -> Option<String> {
+    let rest = &message[message.find(marker)? + marker.len()..];
+    let start = rest.find(quote)? + 1;
+    let end = rest[start..].find(quote)? + start;
+    Some(rest[start..end].to_owned())
+}
+
+/// Maps a driver error: duplicate key, foreign key and NOT NULL violations to
+/// [`Error::Integrity`] with the key or column named; deadlocks and lock wait timeouts to
+/// retryable [`Error::Database`]; a broken connection to [`Error::ConnectionLost`].
+pub(crate) fn map(err: MyError) -> Error {
+    let server = match err {
+        MyError::Server(server) => server,
+        MyError::Io(_) | MyError::Driver(DriverError::ConnectionClosed) => {
+            return Error::ConnectionLost {
+                source: Box::new(err),
+            }
+        }
+        MyError::Url(e) => return Error::Config(e.to_string()),
+        other => return Error::Driver(Box::new(other)),
+    };
+    let message = server.message.clone();
+    let integrity = match server.code {
+        1062 => Some((
+            IntegrityKind::Unique,
+            quoted_after(&message, "for key", '\''),
+        )),
+        1451 | 1452 => Some((
+            IntegrityKind::ForeignKey,
+            quoted_after(&message, "CONSTRAINT", '`'),
+        )),
+        1048 => Some((
+            IntegrityKind::NotNull,
+            quoted_after(&message, "Column", '\''),
+        )),
+        1364 => Some((
+            IntegrityKind::NotNull,
+            quoted_after(&message, "Field", '\''),
+        )),
+        3819 | 4025 => Some((
+            IntegrityKind::Check,
+            quoted_after(&message, "constraint", '`'),
+        )),
+        _ => None,
+    };
+    let code = DbCode::MySql(server.code);
+    if let Some((kind, constraint)) = integrity {
+        return Error::Integrity {
+            kind,
+            constraint,
+            message,
+            code,
+        };
+    }
+    // 1927: connection killed; 2006 / 2013: server gone.
+    if matches!(server.code, 1927 | 2006 | 2013) {
+        return Error::ConnectionLost {
+            source: Box::new(MyError::Server(server)),
+        };
+    }
+    let retryable = matches!(server.code, 1213 | 1205);
+    Error::Database {
+        code,
+        message,
+        retryable,
+        source: Some(Box::new(MyError::Server(server))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_after;
+
+    #[test]
+    fn names_are_read_from_server_messages() {
+        let dup = "Duplicate entry 'ann' for key 'users.name'";
+        assert_eq!(
+            quoted_after(dup, "for key", '\'').as_deref(),
+            Some("users.name")
+        );
+        let fk = "Cannot add or update a child row: a foreign key constraint fails (`test`.`post`, CONSTRAINT `post_ibfk_1` FOREIGN KEY (`author_id`) REFERENCES `users` (`id`))";
+        assert_eq!(
+            quoted_after(fk, "CONSTRAINT", '`').as_deref(),
+            Some("post_ibfk_1")
+        );
+        assert_eq!(
+            quoted_after("Column 'age' cannot be null", "Column", '\'').as_deref(),
+            Some("age")
+        );
+        assert_eq!(quoted_after("no quotes", "for key", '\''), None);
+    }
+}

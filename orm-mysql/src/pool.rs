@@ -1,0 +1,210 @@
+//! `PooledMySQLDatabase`: async connections from a deadpool pool, one sync connection.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::Runtime;
+use orm_core::{
+    Dialect, Error, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
+    SyncExecutor, SyncPolicy,
+};
+
+use crate::config::MySqlConfig;
+use crate::conn::{retryable, MyConn};
+use crate::stream::spawn_stream;
+use crate::sync_side::{self, SyncSide};
+
+/// Creates connections and decides, when one comes back, whether it can be reused.
+struct Manager {
+    config: MySqlConfig,
+}
+
+impl managed::Manager for Manager {
+    type Type = MyConn;
+    type Error = Error;
+
+    async fn create(&self) -> Result<MyConn> {
+        MyConn::connect(&self.config).await
+    }
+
+    async fn recycle(&self, conn: &mut MyConn, _: &Metrics) -> RecycleResult<Error> {
+        if conn.is_broken() {
+            return Err(RecycleError::message(
+                "connection left mid-statement or broken",
+            ));
+        }
+        if conn.needs_reset {
+            conn.reset().await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// A MySQL / MariaDB database with a single drop-in sync connection and a deadpool pool
+/// of async connections.
+///
+/// Waiting for a connection is bounded by [`MySqlConfig::acquire_timeout`]; when it runs
+/// out the call fails with [`Error::PoolTimeout`]. A connection that comes back broken or
+/// in the middle of a statement is discarded; one whose session state may have changed
+/// (raw `SET`, `USE`, `LOCK`) is reset first.
+#[derive(Clone)]
+pub struct PooledMySQLDatabase {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: MySqlConfig,
+    pool: Pool<Manager>,
+    sync: SyncSide,
+}
+
+impl PooledMySQLDatabase {
+    /// A pooled database for `config`; connections open on demand.
+    pub fn new(config: MySqlConfig) -> Result<Self> {
+        let manager = Manager {
+            config: config.clone(),
+        };
+        let pool = Pool::builder(manager)
+            .max_size(config.max_connections)
+            .wait_timeout(Some(config.acquire_timeout))
+            .create_timeout(Some(config.acquire_timeout))
+            .recycle_timeout(Some(config.acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        Ok(PooledMySQLDatabase {
+            inner: Arc::new(Inner {
+                config,
+                pool,
+                sync: SyncSide::default(),
+            }),
+        })
+    }
+
+    /// A pooled database for a `mysql://` URL.
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        Self::new(MySqlConfig::from_url(url)?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MySqlConfig {
+        &self.inner.config
+    }
+
+    /// Opens one pooled connection now, to fail early on bad settings.
+    pub async fn connect(&self) -> Result<()> {
+        self.get().await.map(drop)
+    }
+
+    /// Closes the idle pooled connections; later calls open new ones.
+    pub async fn close(&self) {
+        self.inner.pool.retain(|_, _| false);
+    }
+
+    /// Opens the sync connection now (subject to the sync policy).
+    pub fn connect_sync(&self) -> Result<()> {
+        self.inner.sync.connect(&self.inner.config)
+    }
+
+    /// Closes the sync connection, if open.
+    pub fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    /// True while the sync connection is open.
+    pub fn is_sync_open(&self) -> bool {
+        self.inner.sync.is_open()
+    }
+
+    /// Sets what blocking calls do from now on; returns the previous policy.
+    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
+        self.inner.sync.gate.set(policy)
+    }
+
+    /// The current sync policy.
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.inner.sync.gate.policy()
+    }
+
+    /// Pool size, connections open, and connections idle.
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        let s = self.inner.pool.status();
+        (s.max_size, s.size, s.available)
+    }
+
+    async fn get(&self) -> Result<Object<Manager>> {
+        let started = Instant::now();
+        self.inner.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => {
+                let s = self.inner.pool.status();
+                Error::PoolTimeout {
+                    waited: started.elapsed(),
+                    in_use: s.size.saturating_sub(s.available),
+                    max: s.max_size,
+                }
+            }
+            PoolError::Backend(e) => e,
+            other => Error::Driver(other.to_string().into()),
+        })
+    }
+}
+
+/// Runs `$op` on a pooled connection, once more on another when that is safe.
+macro_rules! with_retry {
+    ($db:expr, $stmt:expr, |$conn:ident| $op:expr) => {{
+        let mut $conn = $db.get().await?;
+        match $op.await {
+            Err(e) if retryable(&e, $conn.stale, &$stmt.sql) => {
+                drop($conn);
+                let mut $conn = $db.get().await?;
+                $op.await
+            }
+            other => other,
+        }
+    }};
+}
+
+impl Executor for PooledMySQLDatabase {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MySqlDialect
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        let log = self.inner.config.log_values;
+        with_retry!(self, stmt, |conn| conn.execute(&stmt, log))
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        let log = self.inner.config.log_values;
+        with_retry!(self, stmt, |conn| conn.fetch_all(&stmt, log))
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        let db = self.clone();
+        spawn_stream(move |rows| async move {
+            let log = db.inner.config.log_values;
+            let mut conn = db.get().await?;
+            conn.for_each_row(&stmt, log, |row| rows.send(row))
+                .await
+                .map(drop)
+        })
+    }
+}
+
+impl SyncExecutor for PooledMySQLDatabase {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MySqlDialect
+    }
+
+    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        sync_side::execute(&self.inner.sync, &self.inner.config, stmt)
+    }
+
+    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
