@@ -1,0 +1,502 @@
+//! MySQL / MariaDB-specific behaviour: type round trips with edge values, strict mode,
+//! pooling limits, recovery after KILL, cancelled statements, blocking calls in every
+//! context.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orm_core::*;
+use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+use orm_tests::harness::{mysql_config, mysql_url};
+use orm_tests::models::{AllTypes, User};
+
+fn edge_row(text: String) -> AllTypes {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    let date = NaiveDate::from_ymd_opt(1999, 12, 31).expect("date");
+    let time = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).expect("time");
+    AllTypes::new(
+        false,
+        i16::MIN,
+        i32::MAX,
+        i64::MIN,
+        -1.5e-3,
+        f64::MAX,
+        text,
+        vec![0, 1, 0, 255, 0],
+        date,
+        time,
+        date.and_time(time),
+        Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7)
+            .single()
+            .expect("utc"),
+        uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        "12345678901234567890.123456789"
+            .parse::<rust_decimal::Decimal>()
+            .expect("decimal"),
+        serde_json::json!({"a": [1, 2.5, null, "é"], "b": {"c": true}}),
+        Some(i64::MAX),
+        Some(String::new()),
+        Some(Vec::new()),
+        None,
+        None,
+        Some(rust_decimal::Decimal::ZERO),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_round_trips_with_edge_values() {
+    let db = MySQLDatabase::new(mysql_config("types"));
+    AllTypes::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let rows = [
+        edge_row("Grüße, 日本語, emoji 🎉🦀".into()),
+        edge_row(String::new()),
+        edge_row("x".repeat(10 * 1024 * 1024)),
+    ];
+    let keys = AllTypes::insert_many(&rows)
+        .execute_returning_keys(&db)
+        .await
+        .expect("insert");
+    assert!(
+        keys.windows(2).all(|w| w[1] == w[0] + 1),
+        "one key per row: {keys:?}"
+    );
+    let back = AllTypes::select()
+        .order_by(AllTypes::ID)
+        .fetch_all(&db)
+        .await
+        .expect("select");
+    assert_eq!(back.len(), 3);
+    for ((mut sent, got), key) in rows.into_iter().zip(&back).zip(keys) {
+        sent.id = key;
+        assert_eq!(&sent, got);
+    }
+    let sync_back = AllTypes::select()
+        .order_by(AllTypes::ID)
+        .limit(1)
+        .fetch_all_sync(&db)
+        .expect("sync");
+    assert_eq!(sync_back[0], back[0]);
+    let nulls = AllTypes::update()
+        .set(AllTypes::OPT_INT, None::<i64>)
+        .set(AllTypes::OPT_TEXT, None::<String>)
+        .set(AllTypes::OPT_BYTES, None::<Vec<u8>>)
+        .set(AllTypes::OPT_DECIMAL, None::<rust_decimal::Decimal>);
+    nulls.execute(&db).await.expect("set nulls");
+    let got = AllTypes::select()
+        .limit(1)
+        .fetch_one(&db)
+        .await
+        .expect("nulls back");
+    assert_eq!(
+        (
+            got.opt_int,
+            got.opt_text,
+            got.opt_bytes,
+            got.opt_stamp,
+            got.opt_uuid,
+            got.opt_decimal
+        ),
+        (None, None, None, None, None, None)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_mysql_would_mangle_are_refused() {
+    let db = PooledMySQLDatabase::new(mysql_config("strict")).expect("pool");
+    User::create_table_async(&db, false).await.expect("create");
+    // name is VARCHAR(40): strict mode refuses a longer string instead of truncating it.
+    let err = User::new("x".repeat(41), 1, None)
+        .insert()
+        .execute(&db)
+        .await
+        .expect_err("too long");
+    assert!(
+        matches!(
+            err,
+            Error::Database {
+                code: DbCode::MySql(1406),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut row = edge_row("nan".into());
+    row.double = f64::NAN;
+    let err = row.insert().execute(&db).await.expect_err("NaN");
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+    assert_eq!(
+        User::select()
+            .count_query(true)
+            .fetch_one(&db)
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+fn admin() -> MySQLDatabase {
+    MySQLDatabase::new(MySqlConfig::from_url(&mysql_url()).expect("url"))
+}
+
+async fn connections_to(admin: &MySQLDatabase, database: &str) -> i64 {
+    raw_query::<i64>(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ?",
+        vec![database.into()],
+    )
+    .fetch_one(admin)
+    .await
+    .expect("PROCESSLIST")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_tasks_through_eight_connections() {
+    let db = PooledMySQLDatabase::new(mysql_config("pool_limit").max_connections(8)).expect("pool");
+    let admin = admin();
+    let peak = Arc::new(AtomicI64::new(0));
+    let watcher = {
+        let (peak, admin) = (peak.clone(), admin.clone());
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(
+                    connections_to(&admin, "t_pool_limit").await,
+                    Ordering::Relaxed,
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                raw_query::<i64>("SELECT ? + SLEEP(0.02) * 0", vec![Value::I64(i)])
+                    .fetch_one(&db)
+                    .await
+            })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        assert_eq!(t.await.expect("task").expect("query"), i as i64);
+    }
+    watcher.abort();
+    let peak = peak.load(Ordering::Relaxed);
+    assert!(
+        (2..=8).contains(&peak),
+        "{peak} server connections for a pool of 8"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_pool_gives_the_pool_timeout_error() {
+    let config = mysql_config("pool_timeout")
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(200));
+    let db = PooledMySQLDatabase::new(config).expect("pool");
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move { raw_query::<()>("DO SLEEP(1.5)", vec![]).execute(&db).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let err = raw_query::<i64>("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect_err("exhausted");
+    assert!(
+        matches!(
+            err,
+            Error::PoolTimeout {
+                in_use: 1,
+                max: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    holder.await.expect("holder").expect("long statement");
+    assert_eq!(
+        raw_query::<i64>("SELECT 1", vec![])
+            .fetch_one(&db)
+            .await
+            .expect("free again"),
+        1
+    );
+}
+
+async fn kill_all(admin: &MySQLDatabase, database: &str) {
+    let ids = raw_query::<i64>(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ?",
+        vec![database.into()],
+    )
+    .fetch_all(admin)
+    .await
+    .expect("ids");
+    for id in ids {
+        // The connection may already be gone.
+        let _ = raw_query::<()>(format!("KILL {id}"), vec![])
+            .execute(admin)
+            .await;
+    }
+    for _ in 0..100 {
+        if connections_to(admin, database).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("connections to {database} were not killed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_after_every_connection_is_killed() {
+    let admin = admin();
+    let single = MySQLDatabase::new(mysql_config("kill_single"));
+    let pooled = PooledMySQLDatabase::new(mysql_config("kill_pooled")).expect("pool");
+    User::create_table_async(&single, false)
+        .await
+        .expect("create");
+    User::create_table_async(&pooled, false)
+        .await
+        .expect("create");
+    for round in 0..2 {
+        assert_eq!(
+            User::select()
+                .fetch_all(&single)
+                .await
+                .expect("single")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all_sync(&single)
+                .expect("single sync")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all(&pooled)
+                .await
+                .expect("pooled")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all_sync(&pooled)
+                .expect("pooled sync")
+                .len(),
+            round
+        );
+        kill_all(&admin, "t_kill_single").await;
+        kill_all(&admin, "t_kill_pooled").await;
+        // Reads after the kill are served on new connections, async and sync.
+        assert_eq!(
+            User::select()
+                .fetch_all(&single)
+                .await
+                .expect("single after kill")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all_sync(&single)
+                .expect("single sync after kill")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all(&pooled)
+                .await
+                .expect("pooled after kill")
+                .len(),
+            round
+        );
+        assert_eq!(
+            User::select()
+                .fetch_all_sync(&pooled)
+                .expect("pooled sync after kill")
+                .len(),
+            round
+        );
+        // So are writes.
+        let name = format!("u{round}");
+        User::new(name.clone(), 1, None)
+            .insert()
+            .execute(&single)
+            .await
+            .expect("single write");
+        User::new(name, 1, None)
+            .insert()
+            .execute_sync(&pooled)
+            .expect("pooled sync write");
+    }
+    // A connection killed while idle for a while is noticed before a write is sent.
+    kill_all(&admin, "t_kill_single").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    User::new("after idle", 1, None)
+        .insert()
+        .execute(&single)
+        .await
+        .expect("write after idle kill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_statement_never_leaves_a_dirty_connection() {
+    for pooled in [false, true] {
+        let config = mysql_config(if pooled {
+            "cancel_pooled"
+        } else {
+            "cancel_single"
+        })
+        .max_connections(1);
+        let single = MySQLDatabase::new(config.clone());
+        let pool = PooledMySQLDatabase::new(config).expect("pool");
+        for i in 0..20u64 {
+            let slow = raw_query::<i64>("SELECT SLEEP(0.05) + ?", vec![Value::I64(i as i64)]);
+            let wait = Duration::from_millis(i * 3);
+            let cut = if pooled {
+                tokio::time::timeout(wait, slow.fetch_all(&pool))
+                    .await
+                    .is_err()
+            } else {
+                tokio::time::timeout(wait, slow.fetch_all(&single))
+                    .await
+                    .is_err()
+            };
+            let next = raw_query::<i64>("SELECT ?", vec![Value::I64(1000 + i as i64)]);
+            let got = if pooled {
+                next.fetch_one(&pool).await
+            } else {
+                next.fetch_one(&single).await
+            };
+            assert_eq!(
+                got.expect("next statement"),
+                1000 + i as i64,
+                "after cut={cut} at {wait:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integrity_errors_name_the_key_and_the_connection_keeps_working() {
+    let db = MySQLDatabase::new(mysql_config("integrity"));
+    User::create_table_async(&db, false).await.expect("create");
+    User::new("ann", 1, None)
+        .insert()
+        .execute(&db)
+        .await
+        .expect("insert");
+    let err = User::new("ann", 2, None)
+        .insert()
+        .execute(&db)
+        .await
+        .expect_err("duplicate");
+    match &err {
+        Error::Integrity {
+            kind: IntegrityKind::Unique,
+            constraint: Some(key),
+            code: DbCode::MySql(1062),
+            ..
+        } => {
+            assert!(key.contains("name"), "{key}")
+        }
+        other => panic!("expected a duplicate key error, got {other:?}"),
+    }
+    assert_eq!(
+        User::select()
+            .fetch_all(&db)
+            .await
+            .expect("still works")
+            .len(),
+        1
+    );
+}
+
+fn sync_count(db: &MySQLDatabase) -> Result<i64> {
+    raw_query::<i64>("SELECT COUNT(*) FROM users", vec![]).fetch_one_sync(db)
+}
+
+#[test]
+fn blocking_calls_work_from_a_plain_thread_without_runtime() {
+    let db = MySQLDatabase::new(mysql_config("sync_plain"));
+    User::create_table(&db, false).expect("create");
+    User::new("a", 1, None)
+        .insert()
+        .execute_sync(&db)
+        .expect("insert");
+    let other = std::thread::spawn({
+        let db = db.clone();
+        move || sync_count(&db)
+    });
+    assert_eq!(other.join().expect("thread").expect("count"), 1);
+    db.close_sync();
+    assert!(!db.is_sync_open());
+    assert_eq!(sync_count(&db).expect("reopens"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_calls_inside_a_multi_thread_runtime_and_spawn_blocking() {
+    let db = MySQLDatabase::new(mysql_config("sync_mt"));
+    User::create_table(&db, false).expect("create on a worker thread");
+    let in_blocking = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || sync_count(&db)
+    });
+    assert_eq!(in_blocking.await.expect("join").expect("spawn_blocking"), 0);
+    db.set_allow_sync(SyncPolicy::Deny);
+    assert!(matches!(sync_count(&db), Err(Error::SyncNotAllowed(_))));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn blocking_calls_inside_a_current_thread_runtime() {
+    let db = PooledMySQLDatabase::new(mysql_config("sync_ct")).expect("pool");
+    User::create_table(&db, false).expect("create, blocking on the only runtime thread");
+    User::new("a", 1, None)
+        .insert()
+        .execute_sync(&db)
+        .expect("insert");
+    let n = raw_query::<i64>("SELECT COUNT(*) FROM users", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("async after sync");
+    assert_eq!(n, 1);
+    db.set_allow_sync(SyncPolicy::Deny);
+    assert!(matches!(
+        User::drop_table(&db, true),
+        Err(Error::SyncNotAllowed(_))
+    ));
+    drop(db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_state_is_reset_before_a_pooled_connection_is_reused() {
+    let db = PooledMySQLDatabase::new(mysql_config("reset").max_connections(1)).expect("pool");
+    raw_query::<()>("SET @leak = 42", vec![])
+        .execute(&db)
+        .await
+        .expect("set a session variable");
+    let leaked = raw_query::<Option<i64>>("SELECT @leak", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("read it back");
+    assert_eq!(
+        leaked, None,
+        "the next user of the connection does not see @leak"
+    );
+    let mode = raw_query::<String>("SELECT @@SESSION.sql_mode", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("sql_mode");
+    assert!(
+        mode.contains("STRICT_ALL_TABLES"),
+        "strict mode survives the reset: {mode}"
+    );
+}
