@@ -96,6 +96,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// The statement that opens a transaction.
+    fn begin_transaction(&self) -> &'static str {
+        "BEGIN"
+    }
+
     /// How to insert one row where every column takes its default.
     fn empty_insert(&self) -> &'static str {
         " DEFAULT VALUES"
@@ -304,6 +309,10 @@ impl Dialect for SqliteDialect {
             // Dates, times, UUIDs, decimals and JSON are stored as text that sorts right.
             _ => "TEXT",
         })
+    }
+    fn begin_transaction(&self) -> &'static str {
+        // Take the write lock up front: two readers that both write later cannot deadlock.
+        "BEGIN IMMEDIATE"
     }
     fn auto_increment(&self, _ty: SqlType) -> Cow<'static, str> {
         // Only this exact spelling makes the column an alias of the rowid.

@@ -80,6 +80,45 @@ pub trait SyncExecutor {
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>>;
 }
 
+/// A connection taken from a database for exclusive use: transactions run on one.
+///
+/// While a transaction is open the connection is marked dirty. A connection dropped while
+/// dirty (its scope was cancelled, panicked, or its ROLLBACK failed) is discarded, which
+/// makes the server roll the transaction back; it is never handed to anyone else.
+pub trait Connection: Executor + Send + Sync + 'static {
+    /// Marks a transaction as open (`true`) or finished (`false`).
+    fn set_dirty(&self, dirty: bool);
+    /// True while a transaction is open.
+    fn is_dirty(&self) -> bool;
+}
+
+/// A database: async and blocking execution, exclusive connections for transactions,
+/// lazy connection management and a sync policy. Implemented by every backend's single
+/// and pooled databases; the Manager is generic over it.
+pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
+    /// The exclusive connection type.
+    type Connection: Connection;
+
+    /// Takes a connection for exclusive use (waits for running statements or a free pooled
+    /// connection).
+    fn acquire(&self) -> impl Future<Output = Result<Self::Connection>> + Send;
+
+    /// Opens the async side now, if it is not open.
+    fn connect(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Closes the async side; the next call opens it again.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Closes the sync connection, if open.
+    fn close_sync(&self);
+
+    /// The database's sync policy, shared by every clone.
+    fn sync_gate(&self) -> &crate::SyncGate;
+
+    /// Identifies the database across clones (for matching transaction scopes).
+    fn id(&self) -> usize;
+}
+
 impl<E: Executor + ?Sized> Executor for &E {
     fn dialect(&self) -> &'static dyn Dialect {
         (**self).dialect()

@@ -51,7 +51,9 @@ pub mod value;
 
 pub use dialect::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, UpsertStyle};
 pub use error::{BoxError, DbCode, Error, IntegrityKind, Result};
-pub use executor::{ErrorStream, ExecResult, Executor, RowStream, Statement, SyncExecutor};
+pub use executor::{
+    Connection, Database, ErrorStream, ExecResult, Executor, RowStream, Statement, SyncExecutor,
+};
 #[cfg(feature = "chrono")]
 pub use expr::now;
 pub use expr::{

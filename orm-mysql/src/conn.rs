@@ -6,6 +6,8 @@
 //! is fully read: a connection still in flight when it is next looked at is discarded,
 //! never reused.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
@@ -34,6 +36,8 @@ pub(crate) struct MyConn {
     pub(crate) stale: bool,
     /// A statement may have changed session state (raw SET, USE, LOCK...).
     pub(crate) needs_reset: bool,
+    /// A transaction is open; shared with the exclusive handle that runs it.
+    pub(crate) dirty: Arc<AtomicBool>,
     last_used: Instant,
 }
 
@@ -70,12 +74,13 @@ impl MyConn {
             broken: false,
             stale: false,
             needs_reset: false,
+            dirty: Arc::new(AtomicBool::new(false)),
             last_used: Instant::now(),
         })
     }
 
     pub(crate) fn is_broken(&self) -> bool {
-        self.broken || self.in_flight
+        self.broken || self.in_flight || self.dirty.load(Ordering::Acquire)
     }
 
     /// Pings a connection that sat idle; a failed ping marks it stale and broken.

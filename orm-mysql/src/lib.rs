@@ -14,6 +14,7 @@
 mod config;
 mod conn;
 mod error;
+mod held;
 mod pool;
 mod row;
 mod single;
@@ -22,5 +23,6 @@ mod sync_side;
 mod value;
 
 pub use config::MySqlConfig;
+pub use held::MyConnection;
 pub use pool::PooledMySQLDatabase;
 pub use single::MySQLDatabase;

@@ -6,19 +6,22 @@ use std::time::Instant;
 use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 use deadpool::Runtime;
 use orm_core::{
-    Dialect, Error, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
-    SyncExecutor, SyncPolicy,
+    Database, Dialect, Error, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream,
+    Statement, SyncExecutor, SyncGate, SyncPolicy,
 };
 
 use crate::config::MySqlConfig;
 use crate::conn::{retryable, MyConn};
+use crate::held::{Held, MyConnection};
 use crate::stream::spawn_stream;
 use crate::sync_side::{self, SyncSide};
 
 /// Creates connections and decides, when one comes back, whether it can be reused.
-struct Manager {
+pub(crate) struct Manager {
     config: MySqlConfig,
 }
+
+pub(crate) type MyObject = Object<Manager>;
 
 impl managed::Manager for Manager {
     type Type = MyConn;
@@ -92,24 +95,9 @@ impl PooledMySQLDatabase {
         &self.inner.config
     }
 
-    /// Opens one pooled connection now, to fail early on bad settings.
-    pub async fn connect(&self) -> Result<()> {
-        self.get().await.map(drop)
-    }
-
-    /// Closes the idle pooled connections; later calls open new ones.
-    pub async fn close(&self) {
-        self.inner.pool.retain(|_, _| false);
-    }
-
     /// Opens the sync connection now (subject to the sync policy).
     pub fn connect_sync(&self) -> Result<()> {
         self.inner.sync.connect(&self.inner.config)
-    }
-
-    /// Closes the sync connection, if open.
-    pub fn close_sync(&self) {
-        self.inner.sync.close();
     }
 
     /// True while the sync connection is open.
@@ -206,5 +194,34 @@ impl SyncExecutor for PooledMySQLDatabase {
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
+
+impl Database for PooledMySQLDatabase {
+    type Connection = MyConnection;
+
+    async fn acquire(&self) -> Result<MyConnection> {
+        let conn = self.get().await?;
+        MyConnection::new(Held::Pooled(Some(conn)), self.inner.config.log_values)
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.get().await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.pool.retain(|_, _| false);
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 }

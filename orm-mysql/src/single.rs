@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use orm_core::{
-    Dialect, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
-    SyncExecutor, SyncPolicy,
+    Database, Dialect, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
+    SyncExecutor, SyncGate, SyncPolicy,
 };
 use tokio::sync::Mutex;
 
 use crate::config::MySqlConfig;
 use crate::conn::{ensure, retryable, MyConn};
+use crate::held::{Held, MyConnection};
 use crate::stream::spawn_stream;
 use crate::sync_side::{self, SyncSide};
 
@@ -33,7 +34,7 @@ pub struct MySQLDatabase {
 
 struct Inner {
     config: MySqlConfig,
-    conn: Mutex<Option<MyConn>>,
+    conn: Arc<Mutex<Option<MyConn>>>,
     sync: SyncSide,
 }
 
@@ -43,7 +44,7 @@ impl MySQLDatabase {
         MySQLDatabase {
             inner: Arc::new(Inner {
                 config,
-                conn: Mutex::new(None),
+                conn: Arc::new(Mutex::new(None)),
                 sync: SyncSide::default(),
             }),
         }
@@ -59,25 +60,9 @@ impl MySQLDatabase {
         &self.inner.config
     }
 
-    /// Opens the async connection now, if it is not open.
-    pub async fn connect(&self) -> Result<()> {
-        let mut slot = self.inner.conn.lock().await;
-        ensure(&mut slot, &self.inner.config).await.map(drop)
-    }
-
-    /// Closes the async connection, if open. The next async call opens a new one.
-    pub async fn close(&self) {
-        self.inner.conn.lock().await.take();
-    }
-
     /// Opens the sync connection now (subject to the sync policy).
     pub fn connect_sync(&self) -> Result<()> {
         self.inner.sync.connect(&self.inner.config)
-    }
-
-    /// Closes the sync connection, if open.
-    pub fn close_sync(&self) {
-        self.inner.sync.close();
     }
 
     /// True while the sync connection is open.
@@ -156,5 +141,36 @@ impl SyncExecutor for MySQLDatabase {
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
+
+impl Database for MySQLDatabase {
+    type Connection = MyConnection;
+
+    async fn acquire(&self) -> Result<MyConnection> {
+        let mut guard = self.inner.conn.clone().lock_owned().await;
+        ensure(&mut guard, &self.inner.config).await?;
+        MyConnection::new(Held::Single(guard), self.inner.config.log_values)
+    }
+
+    async fn connect(&self) -> Result<()> {
+        let mut slot = self.inner.conn.lock().await;
+        ensure(&mut slot, &self.inner.config).await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.conn.lock().await.take();
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 }

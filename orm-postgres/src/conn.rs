@@ -2,6 +2,7 @@
 //! statement (execute, fetch all, stream), shared by the single and pooled databases.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
@@ -20,6 +21,8 @@ pub(crate) const BACKEND: &str = "postgres";
 pub(crate) struct PgConn {
     client: Client,
     cache: Mutex<HashMap<String, tokio_postgres::Statement>>,
+    /// A transaction is open on this connection.
+    dirty: AtomicBool,
 }
 
 impl PgConn {
@@ -34,15 +37,59 @@ impl PgConn {
         Ok(PgConn {
             client,
             cache: Mutex::new(HashMap::new()),
+            dirty: AtomicBool::new(false),
         })
     }
 
-    pub(crate) fn is_closed(&self) -> bool {
-        self.client.is_closed()
+    pub(crate) fn set_dirty(&self, dirty: bool) {
+        self.dirty.store(dirty, Ordering::Release);
     }
 
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
+    pub(crate) fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+
+    /// Usable for a new statement or transaction: open and not left mid-transaction.
+    pub(crate) fn is_usable(&self) -> bool {
+        !self.client.is_closed() && !self.is_dirty()
+    }
+
+    /// Runs a statement that returns no rows.
+    pub(crate) async fn run_execute(
+        &self,
+        stmt: &Statement,
+        log_values: bool,
+    ) -> Result<ExecResult> {
+        validate(stmt)?;
+        let prepared = self.prepare(&stmt.sql).await?;
+        execute(&self.client, &prepared, stmt, log_values).await
+    }
+
+    /// Runs a query and decodes every row.
+    pub(crate) async fn run_fetch_all<T: FromRow>(
+        &self,
+        stmt: &Statement,
+        log_values: bool,
+    ) -> Result<Vec<T>> {
+        validate(stmt)?;
+        let prepared = self.prepare(&stmt.sql).await?;
+        fetch_all(&self.client, &prepared, stmt, log_values).await
+    }
+
+    /// Runs a query and streams its rows; `keep` lives as long as the stream.
+    pub(crate) async fn run_stream<T, K>(
+        &self,
+        stmt: &Statement,
+        log_values: bool,
+        keep: K,
+    ) -> Result<impl Stream<Item = Result<T>> + Send + 'static>
+    where
+        T: FromRow + Send + 'static,
+        K: Send + Sync + 'static,
+    {
+        validate(stmt)?;
+        let prepared = self.prepare(&stmt.sql).await?;
+        stream(&self.client, &prepared, stmt, log_values, keep).await
     }
 
     pub(crate) async fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {
@@ -58,7 +105,7 @@ impl PgConn {
 }
 
 /// Runs a statement that returns no rows.
-pub(crate) async fn execute(
+async fn execute(
     client: &Client,
     prepared: &tokio_postgres::Statement,
     stmt: &Statement,
@@ -82,7 +129,7 @@ pub(crate) async fn execute(
 }
 
 /// Runs a query and decodes each row as it arrives.
-pub(crate) async fn fetch_all<T: FromRow>(
+async fn fetch_all<T: FromRow>(
     client: &Client,
     prepared: &tokio_postgres::Statement,
     stmt: &Statement,
@@ -111,7 +158,7 @@ pub(crate) async fn fetch_all<T: FromRow>(
 
 /// Runs a query and yields decoded rows one at a time; `keep` (the connection or its pool
 /// object) lives as long as the stream.
-pub(crate) async fn stream<T, K>(
+async fn stream<T, K>(
     client: &Client,
     prepared: &tokio_postgres::Statement,
     stmt: &Statement,
@@ -135,6 +182,6 @@ where
     }))
 }
 
-pub(crate) fn validate(stmt: &Statement) -> Result<()> {
+fn validate(stmt: &Statement) -> Result<()> {
     check_params(&stmt.params)
 }

@@ -14,6 +14,7 @@
 mod config;
 mod conn;
 mod error;
+mod held;
 mod pool;
 mod row;
 mod single;
@@ -21,5 +22,6 @@ mod sync_side;
 mod value;
 
 pub use config::PgConfig;
+pub use held::PgConnection;
 pub use pool::PooledPostgresqlDatabase;
 pub use single::PostgresqlDatabase;

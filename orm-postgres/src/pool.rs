@@ -3,27 +3,51 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
-};
+use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::Runtime;
 use futures_util::TryStreamExt;
 use orm_core::{
-    Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream, Statement,
-    SyncExecutor, SyncPolicy,
+    Database, Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
+    Statement, SyncExecutor, SyncGate, SyncPolicy,
 };
-use tokio_postgres::NoTls;
 
 use crate::config::PgConfig;
-use crate::conn;
-use crate::error::map;
+use crate::conn::PgConn;
+use crate::held::{Held, PgConnection};
 use crate::sync_side::{self, SyncSide};
 
+/// Opens connections and decides, when one comes back, whether it can be reused.
+pub(crate) struct PgManager {
+    config: PgConfig,
+}
+
+pub(crate) type PgObject = Object<PgManager>;
+
+impl managed::Manager for PgManager {
+    type Type = PgConn;
+    type Error = Error;
+
+    async fn create(&self) -> Result<PgConn> {
+        PgConn::connect(&self.config).await
+    }
+
+    async fn recycle(&self, conn: &mut PgConn, _: &Metrics) -> RecycleResult<Error> {
+        if conn.is_usable() {
+            Ok(())
+        } else {
+            Err(RecycleError::message(
+                "connection closed or left in a transaction",
+            ))
+        }
+    }
+}
+
 /// A PostgreSQL database with a single drop-in sync connection and a pool of async
-/// connections (deadpool-postgres).
+/// connections (deadpool).
 ///
 /// Waiting for a connection is bounded by [`PgConfig::acquire_timeout`]; when it runs
 /// out the call fails with [`Error::PoolTimeout`], never hangs. Connections the server
-/// closed are dropped when they come back to the pool.
+/// closed, or left inside a transaction, are never handed out again.
 #[derive(Clone)]
 pub struct PooledPostgresqlDatabase {
     inner: Arc<Inner>,
@@ -31,24 +55,21 @@ pub struct PooledPostgresqlDatabase {
 
 struct Inner {
     config: PgConfig,
-    pool: Pool,
+    pool: Pool<PgManager>,
     sync: SyncSide,
 }
 
 impl PooledPostgresqlDatabase {
     /// A pooled database for `config`; connections open on demand.
     pub fn new(config: PgConfig) -> Result<Self> {
-        let manager = Manager::from_config(
-            config.pg.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager = PgManager {
+            config: config.clone(),
+        };
         let pool = Pool::builder(manager)
             .max_size(config.max_connections)
             .wait_timeout(Some(config.acquire_timeout))
             .create_timeout(Some(config.acquire_timeout))
+            .recycle_timeout(Some(config.acquire_timeout))
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
@@ -71,25 +92,9 @@ impl PooledPostgresqlDatabase {
         &self.inner.config
     }
 
-    /// Opens one pooled connection now, to fail early on bad settings.
-    pub async fn connect(&self) -> Result<()> {
-        self.get().await.map(drop)
-    }
-
-    /// Closes the idle pooled connections; connections in use close when returned. Later
-    /// calls open new ones.
-    pub async fn close(&self) {
-        self.inner.pool.retain(|_, _| false);
-    }
-
     /// Opens the sync connection now (subject to the sync policy).
     pub fn connect_sync(&self) -> Result<()> {
         self.inner.sync.connect(&self.inner.config)
-    }
-
-    /// Closes the sync connection, if open.
-    pub fn close_sync(&self) {
-        self.inner.sync.close();
     }
 
     /// True while the sync connection is open.
@@ -113,7 +118,7 @@ impl PooledPostgresqlDatabase {
         (s.max_size, s.size, s.available)
     }
 
-    async fn get(&self) -> Result<Object> {
+    async fn get(&self) -> Result<PgObject> {
         let started = Instant::now();
         self.inner.pool.get().await.map_err(|e| match e {
             PoolError::Timeout(_) => {
@@ -124,8 +129,8 @@ impl PooledPostgresqlDatabase {
                     max: s.max_size,
                 }
             }
-            PoolError::Backend(e) => map(e),
-            other => Error::Driver(Box::new(other)),
+            PoolError::Backend(e) => e,
+            other => Error::Driver(other.to_string().into()),
         })
     }
 }
@@ -136,17 +141,17 @@ impl Executor for PooledPostgresqlDatabase {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        conn::validate(&stmt)?;
-        let client = self.get().await?;
-        let prepared = client.prepare_cached(&stmt.sql).await.map_err(map)?;
-        conn::execute(&client, &prepared, &stmt, self.inner.config.log_values).await
+        self.get()
+            .await?
+            .run_execute(&stmt, self.inner.config.log_values)
+            .await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        conn::validate(&stmt)?;
-        let client = self.get().await?;
-        let prepared = client.prepare_cached(&stmt.sql).await.map_err(map)?;
-        conn::fetch_all(&client, &prepared, &stmt, self.inner.config.log_values).await
+        self.get()
+            .await?
+            .run_fetch_all(&stmt, self.inner.config.log_values)
+            .await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(
@@ -154,14 +159,12 @@ impl Executor for PooledPostgresqlDatabase {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let rows = async move {
-            conn::validate(&stmt)?;
-            let client = self.get().await?;
-            let prepared = client.prepare_cached(&stmt.sql).await.map_err(map)?;
+            let conn = self.get().await?;
             let log = self.inner.config.log_values;
-            let stream = conn::stream(&client, &prepared, &stmt, log, ()).await?;
             // The pooled connection stays checked out until the stream is dropped.
+            let stream = conn.run_stream(&stmt, log, ()).await?;
             Ok(futures_util::StreamExt::map(stream, move |row| {
-                let _connection = &client;
+                let _checked_out = &conn;
                 row
             }))
         };
@@ -180,5 +183,37 @@ impl SyncExecutor for PooledPostgresqlDatabase {
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
+
+impl Database for PooledPostgresqlDatabase {
+    type Connection = PgConnection;
+
+    async fn acquire(&self) -> Result<PgConnection> {
+        let conn = self.get().await?;
+        Ok(PgConnection::new(
+            Held::Pooled(Some(conn)),
+            self.inner.config.log_values,
+        ))
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.get().await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.pool.retain(|_, _| false);
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 }

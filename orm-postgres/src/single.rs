@@ -4,20 +4,24 @@ use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use orm_core::{
-    Dialect, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream, Statement,
-    SyncExecutor, SyncPolicy,
+    Database, Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
+    Statement, SyncExecutor, SyncGate, SyncPolicy,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 use crate::config::PgConfig;
-use crate::conn::{self, PgConn};
+use crate::conn::PgConn;
+use crate::held::{Held, PgConnection};
 use crate::sync_side::{self, SyncSide};
+
+type Slot = Option<Arc<PgConn>>;
 
 /// A PostgreSQL database with a single drop-in sync connection and a single async
 /// connection, both opened on first use and replaced when the server closes them.
 ///
 /// Cheap to clone; clones share the connections and the sync policy. Concurrent tasks
-/// share the async connection: tokio-postgres pipelines their queries.
+/// share the async connection (tokio-postgres pipelines their queries); a transaction
+/// ([`Database::acquire`]) holds it alone until it ends.
 ///
 /// ```no_run
 /// use orm_postgres::PostgresqlDatabase;
@@ -31,7 +35,7 @@ pub struct PostgresqlDatabase {
 
 struct Inner {
     config: PgConfig,
-    conn: Mutex<Option<Arc<PgConn>>>,
+    slot: Arc<RwLock<Slot>>,
     sync: SyncSide,
 }
 
@@ -41,7 +45,7 @@ impl PostgresqlDatabase {
         PostgresqlDatabase {
             inner: Arc::new(Inner {
                 config,
-                conn: Mutex::new(None),
+                slot: Arc::new(RwLock::new(None)),
                 sync: SyncSide::default(),
             }),
         }
@@ -57,24 +61,9 @@ impl PostgresqlDatabase {
         &self.inner.config
     }
 
-    /// Opens the async connection now, if it is not open.
-    pub async fn connect(&self) -> Result<()> {
-        self.conn().await.map(drop)
-    }
-
-    /// Closes the async connection, if open. The next async call opens a new one.
-    pub async fn close(&self) {
-        self.inner.conn.lock().await.take();
-    }
-
     /// Opens the sync connection now (subject to the sync policy).
     pub fn connect_sync(&self) -> Result<()> {
         self.inner.sync.connect(&self.inner.config)
-    }
-
-    /// Closes the sync connection, if open.
-    pub fn close_sync(&self) {
-        self.inner.sync.close();
     }
 
     /// True while the sync connection is open.
@@ -92,17 +81,20 @@ impl PostgresqlDatabase {
         self.inner.sync.gate.policy()
     }
 
-    async fn conn(&self) -> Result<Arc<PgConn>> {
-        let mut slot = self.inner.conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            if !conn.is_closed() {
-                return Ok(conn.clone());
+    /// The shared connection, with the lock held for reading so that no transaction starts
+    /// on it while the caller's statement runs.
+    async fn shared(&self) -> Result<(OwnedRwLockReadGuard<Slot>, Arc<PgConn>)> {
+        loop {
+            let guard = self.inner.slot.clone().read_owned().await;
+            if let Some(conn) = guard.as_ref().filter(|c| c.is_usable()).cloned() {
+                return Ok((guard, conn));
+            }
+            drop(guard);
+            let mut slot = self.inner.slot.write().await;
+            if !slot.as_ref().is_some_and(|c| c.is_usable()) {
+                *slot = Some(Arc::new(PgConn::connect(&self.inner.config).await?));
             }
         }
-        *slot = None;
-        let conn = Arc::new(PgConn::connect(&self.inner.config).await?);
-        *slot = Some(conn.clone());
-        Ok(conn)
     }
 }
 
@@ -112,17 +104,14 @@ impl Executor for PostgresqlDatabase {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        conn::validate(&stmt)?;
-        let c = self.conn().await?;
-        let prepared = c.prepare(&stmt.sql).await?;
-        conn::execute(c.client(), &prepared, &stmt, self.inner.config.log_values).await
+        let (_guard, conn) = self.shared().await?;
+        conn.run_execute(&stmt, self.inner.config.log_values).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        conn::validate(&stmt)?;
-        let c = self.conn().await?;
-        let prepared = c.prepare(&stmt.sql).await?;
-        conn::fetch_all(c.client(), &prepared, &stmt, self.inner.config.log_values).await
+        let (_guard, conn) = self.shared().await?;
+        conn.run_fetch_all(&stmt, self.inner.config.log_values)
+            .await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(
@@ -130,12 +119,9 @@ impl Executor for PostgresqlDatabase {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let rows = async move {
-            conn::validate(&stmt)?;
-            let c = self.conn().await?;
-            let prepared = c.prepare(&stmt.sql).await?;
+            let (guard, conn) = self.shared().await?;
             let log = self.inner.config.log_values;
-            let keep = c.clone();
-            conn::stream(c.client(), &prepared, &stmt, log, keep).await
+            conn.run_stream(&stmt, log, (guard, conn.clone())).await
         };
         Box::pin(futures_util::stream::once(rows).try_flatten())
     }
@@ -152,5 +138,44 @@ impl SyncExecutor for PostgresqlDatabase {
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
+
+impl Database for PostgresqlDatabase {
+    type Connection = PgConnection;
+
+    async fn acquire(&self) -> Result<PgConnection> {
+        let mut guard = self.inner.slot.clone().write_owned().await;
+        if !guard.as_ref().is_some_and(|c| c.is_usable()) {
+            *guard = Some(Arc::new(PgConn::connect(&self.inner.config).await?));
+        }
+        let conn = guard
+            .as_ref()
+            .cloned()
+            .ok_or_else(|| Error::Config("the PostgreSQL connection could not be opened".into()))?;
+        Ok(PgConnection::new(
+            Held::Single { guard, conn },
+            self.inner.config.log_values,
+        ))
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.shared().await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.slot.write().await.take();
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 }

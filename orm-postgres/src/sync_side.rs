@@ -3,7 +3,7 @@
 use orm_core::{BlockingConnection, BlockingSide, ExecResult, FromRow, Result, Statement};
 
 use crate::config::PgConfig;
-use crate::conn::{self, PgConn};
+use crate::conn::PgConn;
 
 impl BlockingConnection for PgConn {
     type Config = PgConfig;
@@ -13,19 +13,15 @@ impl BlockingConnection for PgConn {
     }
 
     fn is_broken(&self) -> bool {
-        self.is_closed()
+        !self.is_usable()
     }
 }
 
 pub(crate) type SyncSide = BlockingSide<PgConn>;
 
 pub(crate) fn execute(side: &SyncSide, config: &PgConfig, stmt: Statement) -> Result<ExecResult> {
-    conn::validate(&stmt)?;
     side.run(config, &stmt.sql, |rt, c| {
-        rt.block_on(async {
-            let prepared = c.prepare(&stmt.sql).await?;
-            conn::execute(c.client(), &prepared, &stmt, config.log_values).await
-        })
+        rt.block_on(c.run_execute(&stmt, config.log_values))
     })
 }
 
@@ -34,11 +30,7 @@ pub(crate) fn fetch_all<T: FromRow + Send>(
     config: &PgConfig,
     stmt: Statement,
 ) -> Result<Vec<T>> {
-    conn::validate(&stmt)?;
     side.run(config, &stmt.sql, |rt, c| {
-        rt.block_on(async {
-            let prepared = c.prepare(&stmt.sql).await?;
-            conn::fetch_all(c.client(), &prepared, &stmt, config.log_values).await
-        })
+        rt.block_on(c.run_fetch_all(&stmt, config.log_values))
     })
 }

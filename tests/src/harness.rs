@@ -2,7 +2,7 @@
 //! connection's `search_path`) or a MySQL database, so tests run in parallel without
 //! touching each other.
 
-use orm_core::{Query, SyncExecutor};
+use orm_core::{Database, Query, SyncExecutor};
 use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
 use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
 
