@@ -721,6 +721,20 @@ pub fn raw<T>(sql: impl Into<String>, params: Vec<Value>) -> Expr<T> {
     Expr::from_node(ExprNode::Raw(sql.into(), params))
 }
 
+/// `table.column = value` (or `IS NULL` for NULL), for conditions built from model
+/// metadata at run time, such as "this object's primary key".
+pub fn column_equals(table: &'static str, column: &'static str, value: Value) -> Condition {
+    let column = ExprNode::Column {
+        qualifier: Some(Cow::Borrowed(table)),
+        name: column,
+    };
+    let node = match value {
+        Value::Null => ExprNode::IsNull(Box::new(column), false),
+        value => column.binary(BinOp::Eq, ExprNode::Param(value)),
+    };
+    Expr::from_node(node)
+}
+
 /// `EXISTS (SELECT ...)`
 pub fn exists<M: crate::Model, O>(query: crate::query::Select<M, O>) -> Condition {
     Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))

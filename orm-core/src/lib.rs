@@ -57,9 +57,9 @@ pub use executor::{
 #[cfg(feature = "chrono")]
 pub use expr::now;
 pub use expr::{
-    avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,
-    not_exists, raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, ExprNode, Expression,
-    IntoOrder, Nulls, Numeric, OrderItem, Text,
+    avg, cast, coalesce, column_equals, count, count_all, count_distinct, exists, lower, max, min,
+    not, not_exists, raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, ExprNode,
+    Expression, IntoOrder, Nulls, Numeric, OrderItem, Text,
 };
 pub use model::{AutoKey, ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, Model, TableMeta};
 pub use query::{

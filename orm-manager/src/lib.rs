@@ -1,1 +1,82 @@
-//! orm-manager
+//! The async ORM after peewee-async: the one crate users depend on.
+//!
+//! Pick the backends with features (`postgres` is on by default, `mysql` adds
+//! MySQL / MariaDB; `chrono`, `uuid`, `decimal`, `json` add value types), then:
+//!
+//! ```no_run
+//! use orm_manager::prelude::*;
+//!
+//! #[derive(Model, Debug)]
+//! struct TestModel {
+//!     #[orm(primary_key, auto)]
+//!     id: i64,
+//!     text: String,
+//! }
+//!
+//! fn main() -> Result<(), Error> {
+//!     let database = PostgresqlDatabase::connect_lazy("postgres://postgres@127.0.0.1/test")?;
+//!     // Sync code works: set-up needs no runtime.
+//!     TestModel::create_table(&database, true)?;
+//!     TestModel::new("Yo, I can do it sync!").insert().execute_sync(&database)?;
+//!     database.close_sync();
+//!
+//!     let objects = Manager::new(database.clone());
+//!     database.set_allow_sync(SyncPolicy::Deny); // no more sync from here on
+//!
+//!     tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+//!         objects.create(TestModel::new("Not bad. Watch this, I'm async!")).await?;
+//!         for obj in objects.execute(TestModel::select().order_by(TestModel::ID)).await? {
+//!             println!("{}", obj.text);
+//!         }
+//!         Ok::<_, Error>(())
+//!     })?;
+//!
+//!     let _sync = objects.allow_sync(); // sync again, for clean-up
+//!     TestModel::drop_table(&database, true)
+//! }
+//! ```
+//!
+//! The [`Manager`] is the high-level API. The free functions ([`execute`], [`get_object`],
+//! [`create_object`], [`update_object`], [`delete_object`], [`count`], [`scalar`],
+//! [`atomic`], [`transaction`], [`savepoint`]) are the lower layer it is built on.
+
+#![warn(missing_docs)]
+
+mod lowlevel;
+mod manager;
+mod scope;
+mod transaction;
+
+pub use lowlevel::{
+    atomic, count, create_object, create_or_get, delete_object, execute, get_object,
+    get_object_or_none, get_or_create, savepoint, scalar, transaction, update_object, ExecuteQuery,
+    IntoSelect,
+};
+pub use manager::{AllowSync, Manager};
+pub use transaction::TransactionGuard;
+
+/// The core crate, re-exported: generated code and advanced users reach it here.
+pub use orm_core;
+pub use orm_core::{Error, Model, Result, SyncPolicy};
+/// `#[derive(Model)]`; see the orm-derive crate for its attributes.
+pub use orm_derive::Model;
+
+#[cfg(feature = "mysql")]
+pub use orm_mysql::{MyConnection, MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+#[cfg(feature = "postgres")]
+pub use orm_postgres::{PgConfig, PgConnection, PooledPostgresqlDatabase, PostgresqlDatabase};
+
+/// Everything an application needs in one `use`.
+pub mod prelude {
+    pub use crate::{AllowSync, Manager, Model, TransactionGuard};
+    pub use orm_core::{
+        avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,
+        not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,
+        Insert, Query, RowMap, Select, SyncExecutor, SyncPolicy, Value,
+    };
+
+    #[cfg(feature = "mysql")]
+    pub use crate::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+    #[cfg(feature = "postgres")]
+    pub use crate::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+}

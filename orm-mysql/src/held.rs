@@ -12,6 +12,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::conn::MyConn;
 use crate::pool::MyObject;
 
+// One per transaction, never in a collection: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Held {
     /// The single database's connection, with its lock held.
     Single(OwnedMutexGuard<Option<MyConn>>),

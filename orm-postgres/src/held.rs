@@ -11,6 +11,8 @@ use tokio::sync::OwnedRwLockWriteGuard;
 use crate::conn::PgConn;
 use crate::pool::PgObject;
 
+// One per transaction, never in a collection: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Held {
     /// The single database's connection, with its lock held for writing.
     Single {

@@ -44,7 +44,12 @@ pub fn pg_single(name: &str) -> PostgresqlDatabase {
 
 /// A pooled database in a fresh schema.
 pub fn pg_pooled(name: &str) -> PooledPostgresqlDatabase {
-    PooledPostgresqlDatabase::new(pg_config(&format!("{name}_pooled")).max_connections(4))
+    pg_pooled_sized(name, 4)
+}
+
+/// A pooled database of `size` connections in a fresh schema.
+pub fn pg_pooled_sized(name: &str, size: usize) -> PooledPostgresqlDatabase {
+    PooledPostgresqlDatabase::new(pg_config(&format!("{name}_pooled{size}")).max_connections(size))
         .expect("pool builds")
 }
 
@@ -92,6 +97,11 @@ pub fn mysql_single(name: &str) -> MySQLDatabase {
 
 /// A pooled MySQL database in a fresh database.
 pub fn mysql_pooled(name: &str) -> PooledMySQLDatabase {
-    PooledMySQLDatabase::new(mysql_config(&format!("{name}_pooled")).max_connections(4))
+    mysql_pooled_sized(name, 4)
+}
+
+/// A pooled MySQL database of `size` connections in a fresh database.
+pub fn mysql_pooled_sized(name: &str, size: usize) -> PooledMySQLDatabase {
+    PooledMySQLDatabase::new(mysql_config(&format!("{name}_pooled{size}")).max_connections(size))
         .expect("pool builds")
 }

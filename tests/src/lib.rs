@@ -2,6 +2,7 @@
 //! must pass. `tests/*.rs` instantiate [`suite`] for each backend.
 
 pub mod harness;
+pub mod manager_suite;
 pub mod models;
 pub mod suite;
 

@@ -63,3 +63,15 @@ pub struct AllTypes {
     pub opt_uuid: Option<uuid::Uuid>,
     pub opt_decimal: Option<rust_decimal::Decimal>,
 }
+
+/// The seed's PageBlock.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "page_block")]
+pub struct PageBlock {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(unique, max_length = 40)]
+    pub key: String,
+    #[orm(default = "''")]
+    pub text: String,
+}

@@ -1,0 +1,347 @@
+//! The low-level API: free functions over any executor (a database, a transaction, a
+//! held connection). The [`Manager`](crate::Manager) is built on them; use them directly
+//! when you hold the executor yourself.
+//!
+//! ```no_run
+//! # use orm_manager::prelude::*;
+//! # #[derive(Model, Debug)]
+//! # struct Tag { #[orm(primary_key, auto)] id: i64, #[orm(unique)] name: String }
+//! # async fn demo(db: PostgresqlDatabase) -> Result<(), Error> {
+//! let tag = orm_manager::create_object(&db, Tag::new("rust")).await?;
+//! let same: Tag = orm_manager::get_object(&db, Tag::ID.eq(tag.id)).await?;
+//! orm_manager::delete_object(&db, &same).await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+
+use orm_core::{
+    column_equals, Condition, Database, Error, Executor, FetchQuery, Insert, Model, Query, Result,
+    Select, Update,
+};
+
+use crate::manager::Manager;
+
+/// What `get` accepts: a condition on the model, or a base query.
+pub trait IntoSelect<M: Model> {
+    /// The query.
+    fn into_select(self) -> Select<M, M>;
+}
+
+impl<M: Model> IntoSelect<M> for Condition {
+    fn into_select(self) -> Select<M, M> {
+        M::select().where_(self)
+    }
+}
+
+impl<M: Model> IntoSelect<M> for Select<M, M> {
+    fn into_select(self) -> Select<M, M> {
+        self
+    }
+}
+
+/// A query the Manager's `execute` runs, and what it returns: rows for SELECT and
+/// RETURNING, the affected count for UPDATE and DELETE, the generated keys for INSERT.
+pub trait ExecuteQuery: Send {
+    /// The result.
+    type Output: Send;
+    /// Runs the query on `exec`.
+    fn run<E: Executor + ?Sized>(
+        self,
+        exec: &E,
+    ) -> impl Future<Output = Result<Self::Output>> + Send;
+}
+
+impl<M: Model, Out: orm_core::FromRow + Send + 'static> ExecuteQuery for Select<M, Out> {
+    type Output = Vec<Out>;
+    fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<Vec<Out>>> + Send {
+        let stmt = self.render(exec.dialect());
+        async move { exec.fetch_all(stmt?).await }
+    }
+}
+
+impl<M: Model> ExecuteQuery for Update<M> {
+    type Output = u64;
+    fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<u64>> + Send {
+        let stmt = self.render(exec.dialect());
+        async move { Ok(exec.execute(stmt?).await?.rows_affected) }
+    }
+}
+
+impl<M: Model> ExecuteQuery for orm_core::Delete<M> {
+    type Output = u64;
+    fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<u64>> + Send {
+        let stmt = self.render(exec.dialect());
+        async move { Ok(exec.execute(stmt?).await?.rows_affected) }
+    }
+}
+
+impl<M: Model> ExecuteQuery for Insert<M> {
+    /// The generated keys, one per row; empty for models without an auto-increment key.
+    type Output = Vec<i64>;
+    async fn run<E: Executor + ?Sized>(self, exec: &E) -> Result<Vec<i64>> {
+        if M::TABLE.auto_column().is_some() {
+            self.execute_returning_keys(exec).await
+        } else {
+            let stmt = self.render(exec.dialect())?;
+            exec.execute(stmt).await.map(|_| Vec::new())
+        }
+    }
+}
+
+impl<T: orm_core::FromRow + Send + 'static> ExecuteQuery for orm_core::RawQuery<T> {
+    type Output = Vec<T>;
+    fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<Vec<T>>> + Send {
+        let stmt = self.render(exec.dialect());
+        async move { exec.fetch_all(stmt?).await }
+    }
+}
+
+/// Runs any query: see [`ExecuteQuery`] for what each kind returns.
+pub async fn execute<E: Executor + ?Sized, Q: ExecuteQuery>(
+    exec: &E,
+    query: Q,
+) -> Result<Q::Output> {
+    query.run(exec).await
+}
+
+/// The one object matching `query`: [`Error::DoesNotExist`] for none, [`Error::MultipleRows`]
+/// for more than one.
+pub async fn get_object<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
+    exec: &E,
+    query: Q,
+) -> Result<M> {
+    // Two rows are enough to tell "one" from "more than one".
+    query.into_select().limit(2).fetch_one(exec).await
+}
+
+/// The one object matching `query`, or `None`.
+pub async fn get_object_or_none<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
+    exec: &E,
+    query: Q,
+) -> Result<Option<M>> {
+    match get_object(exec, query).await {
+        Ok(obj) => Ok(Some(obj)),
+        Err(Error::DoesNotExist { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Inserts `obj` and returns it as stored, with its generated key (and, where the
+/// dialect has RETURNING, the server's defaults).
+pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M) -> Result<M> {
+    if exec.dialect().supports_returning() {
+        return obj.insert().returning_model().fetch_one(exec).await;
+    }
+    let stmt = obj.insert().render(exec.dialect())?;
+    let result = exec.execute(stmt).await?;
+    if M::TABLE.auto_column().is_some() {
+        let key = result
+            .last_insert_id
+            .ok_or_else(|| Error::Query("the database reported no generated key".into()))?;
+        let key = i64::try_from(key)
+            .map_err(|_| Error::Query(format!("generated key {key} does not fit in i64")))?;
+        obj.set_auto_key(key)?;
+    }
+    Ok(obj)
+}
+
+/// `column = value AND ...` over the primary key of `obj`.
+pub(crate) fn key_condition<M: Model>(obj: &M) -> Result<Condition> {
+    let columns: Vec<usize> = (0..M::TABLE.columns.len())
+        .filter(|i| M::TABLE.columns[*i].primary_key)
+        .collect();
+    if columns.is_empty() {
+        return Err(Error::Query(format!(
+            "{} has no primary key to find the object by",
+            M::TABLE.model
+        )));
+    }
+    Ok(all_equal(obj, &columns))
+}
+
+/// `column = value AND ...` for the given columns of `obj`.
+fn all_equal<M: Model>(obj: &M, columns: &[usize]) -> Condition {
+    let mut conditions = columns.iter().map(|i| {
+        column_equals(
+            M::TABLE.name,
+            M::TABLE.columns[*i].name,
+            obj.column_value(*i),
+        )
+    });
+    let first = conditions
+        .next()
+        .unwrap_or_else(|| orm_core::raw("1 = 1", vec![]));
+    conditions.fold(first, Condition::and)
+}
+
+/// `unique_a = .. OR (composite_b1 = .. AND composite_b2 = ..) OR ...`: finds the stored
+/// row `obj` conflicts with.
+fn unique_condition<M: Model>(obj: &M) -> Result<Condition> {
+    let table = M::TABLE;
+    let mut groups: Vec<Vec<usize>> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.unique)
+        .map(|(i, _)| vec![i])
+        .collect();
+    let key: Vec<usize> = (0..table.columns.len())
+        .filter(|i| table.columns[*i].primary_key && !table.columns[*i].auto)
+        .collect();
+    if !key.is_empty() {
+        groups.push(key);
+    }
+    for index in table.indexes.iter().filter(|i| i.unique) {
+        groups.push(
+            index
+                .columns
+                .iter()
+                .filter_map(|n| table.columns.iter().position(|c| c.name == *n))
+                .collect(),
+        );
+    }
+    let mut conditions = groups.iter().map(|g| all_equal(obj, g));
+    let first = conditions.next().ok_or_else(|| {
+        Error::Query(format!(
+            "{} has no unique columns to look the object up by",
+            table.model
+        ))
+    })?;
+    Ok(conditions.fold(first, Condition::or))
+}
+
+/// Saves every column of `obj` (or only `only`, by column index) by its primary key;
+/// returns the number of rows changed.
+pub async fn update_object<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    obj: &M,
+    only: Option<&[&str]>,
+) -> Result<u64> {
+    let mut update = Update::<M>::new();
+    for (i, column) in M::TABLE.columns.iter().enumerate() {
+        let chosen = only.is_none_or(|names| names.contains(&column.name));
+        if chosen && !column.primary_key {
+            update = update.set_from(obj, i);
+        }
+    }
+    update.where_(key_condition(obj)?).execute(exec).await
+}
+
+/// Deletes `obj` by its primary key; returns the number of rows deleted.
+pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) -> Result<u64> {
+    M::delete().where_(key_condition(obj)?).execute(exec).await
+}
+
+/// `SELECT COUNT(*)` of `query`; with `clear_limit`, its LIMIT and OFFSET are ignored.
+pub async fn count<E: Executor + ?Sized, M: Model, Out>(
+    exec: &E,
+    query: Select<M, Out>,
+    clear_limit: bool,
+) -> Result<i64> {
+    query.count_query(clear_limit).fetch_one(exec).await
+}
+
+/// The first row of `query` (a single value or a tuple), for aggregates; `None` when the
+/// query returns no row.
+pub async fn scalar<E: Executor + ?Sized, M: Model, Out: orm_core::FromRow + Send + 'static>(
+    exec: &E,
+    query: Select<M, Out>,
+) -> Result<Option<Out>> {
+    query.limit(1).fetch_optional(exec).await
+}
+
+/// Finds the object matching `lookup`, or creates `defaults`. Returns it and whether it
+/// was created. Safe under concurrency: the insert skips a row that conflicts with a
+/// unique key instead of failing, so racing callers all get the one stored row and
+/// exactly one of them sees `created = true`; inside a transaction a conflict never
+/// aborts it.
+pub async fn get_or_create<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    lookup: Condition,
+    defaults: M,
+) -> Result<(M, bool)> {
+    if let Some(found) = get_object_or_none(exec, lookup.clone()).await? {
+        return Ok((found, false));
+    }
+    if let Some(created) = insert_unless_conflict(exec, defaults).await? {
+        return Ok((created, true));
+    }
+    Ok((get_stored(exec, lookup).await?, false))
+}
+
+/// Creates `obj`, or when it conflicts with a stored row on a unique key, returns that row.
+/// Returns the object and whether it was created.
+pub async fn create_or_get<E: Executor + ?Sized, M: Model>(exec: &E, obj: M) -> Result<(M, bool)> {
+    let lookup = unique_condition(&obj)?;
+    if let Some(created) = insert_unless_conflict(exec, obj).await? {
+        return Ok((created, true));
+    }
+    Ok((get_stored(exec, lookup).await?, false))
+}
+
+/// Inserts `obj` unless it conflicts with a unique key; the stored object, or `None`.
+async fn insert_unless_conflict<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    mut obj: M,
+) -> Result<Option<M>> {
+    let insert = obj.insert().on_conflict_ignore();
+    if exec.dialect().supports_returning() {
+        return insert.returning_model().fetch_optional(exec).await;
+    }
+    let result = exec.execute(insert.render(exec.dialect())?).await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    if let Some(key) = result.last_insert_id {
+        let key = i64::try_from(key)
+            .map_err(|_| Error::Query(format!("generated key {key} does not fit in i64")))?;
+        obj.set_auto_key(key)?;
+    }
+    Ok(Some(obj))
+}
+
+/// Reads the row another writer stored: a locking read where the dialect has one, so a
+/// repeatable-read snapshot does not hide a row committed after it began.
+async fn get_stored<E: Executor + ?Sized, M: Model>(exec: &E, lookup: Condition) -> Result<M> {
+    let query = M::select().where_(lookup);
+    let query = if exec.dialect().supports_for_update() {
+        query.for_update()
+    } else {
+        query
+    };
+    get_object(exec, query).await
+}
+
+/// Runs `body` in a transaction (or a savepoint when already inside one) on `db`.
+pub async fn atomic<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).atomic(body).await
+}
+
+/// Runs `body` in a new transaction on `db`; an error if one is already open.
+pub async fn transaction<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).transaction(body).await
+}
+
+/// Runs `body` in a savepoint of the transaction this task is in on `db`.
+pub async fn savepoint<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).savepoint(body).await
+}

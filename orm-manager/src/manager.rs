@@ -1,0 +1,349 @@
+//! The Manager: the single point of the async API.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use orm_core::{
+    ColumnList, Condition, Database, Dialect, Error, ExecResult, Executor, FetchQuery, FromRow,
+    Model, Result, RowStream, Select, Statement, SyncPolicy,
+};
+
+use crate::lowlevel::{self, ExecuteQuery, IntoSelect};
+use crate::scope;
+use crate::transaction::{TransactionGuard, TxShared};
+
+/// The async models manager: every async operation and transaction of one database.
+///
+/// Cheap to clone and to share between tasks. There is no need to connect first: the
+/// first call connects, and a call after [`close`](Manager::close) connects again, as in
+/// peewee-async.
+///
+/// Calls made inside a transaction scope's future ([`atomic`](Manager::atomic),
+/// [`transaction`](Manager::transaction), [`savepoint`](Manager::savepoint)) run in that
+/// transaction, whichever clone of the Manager makes them; a task spawned from inside
+/// runs outside it.
+///
+/// ```no_run
+/// use orm_manager::prelude::*;
+///
+/// #[derive(Model, Debug)]
+/// struct PageBlock {
+///     #[orm(primary_key, auto)]
+///     id: i64,
+///     #[orm(unique, max_length = 40)]
+///     key: String,
+///     text: String,
+/// }
+///
+/// # async fn demo() -> Result<(), Error> {
+/// let objects = Manager::new(PostgresqlDatabase::connect_lazy("postgres://postgres@127.0.0.1/test")?);
+/// let (title, created) = objects
+///     .get_or_create(PageBlock::KEY.eq("title"), PageBlock::new("title", "Peewee is AWESOME with async!"))
+///     .await?;
+/// let mut title: PageBlock = objects.get(PageBlock::KEY.eq("title")).await?;
+/// title.text = "Peewee is SUPER awesome with async!".into();
+/// objects.update(&title).await?;
+/// objects
+///     .atomic(|tx| async move {
+///         tx.create(PageBlock::new("intro", "There are more things in heaven and earth...")).await?;
+///         tx.create(PageBlock::new("signature", "William Shakespeare")).await?;
+///         Ok::<_, Error>(())
+///     })
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct Manager<D: Database> {
+    db: D,
+    tx: Option<Arc<TxShared<D::Connection>>>,
+}
+
+impl<D: Database> Clone for Manager<D> {
+    fn clone(&self) -> Self {
+        Manager {
+            db: self.db.clone(),
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+/// Where a Manager call runs: on the database, or in the open transaction.
+pub(crate) enum Target<D: Database> {
+    Db(D),
+    Tx(Arc<TxShared<D::Connection>>),
+}
+
+impl<D: Database> Executor for Target<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        match self {
+            Target::Db(db) => Executor::dialect(db),
+            Target::Tx(tx) => tx.dialect(),
+        }
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        match self {
+            Target::Db(db) => db.execute(stmt).await,
+            Target::Tx(tx) => tx.execute(stmt).await,
+        }
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        match self {
+            Target::Db(db) => db.fetch_all(stmt).await,
+            Target::Tx(tx) => tx.fetch_all(stmt).await,
+        }
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        match self {
+            Target::Db(db) => db.fetch_stream(stmt),
+            Target::Tx(tx) => tx.fetch_stream(stmt),
+        }
+    }
+}
+
+impl<D: Database> Manager<D> {
+    /// A manager for `database`.
+    pub fn new(database: D) -> Self {
+        Manager {
+            db: database,
+            tx: None,
+        }
+    }
+
+    pub(crate) fn in_transaction(database: D, tx: Arc<TxShared<D::Connection>>) -> Self {
+        Manager {
+            db: database,
+            tx: Some(tx),
+        }
+    }
+
+    /// The database.
+    pub fn database(&self) -> &D {
+        &self.db
+    }
+
+    /// True when calls on this manager run inside a transaction.
+    pub fn in_transaction_now(&self) -> bool {
+        self.current_tx().is_some()
+    }
+
+    fn current_tx(&self) -> Option<Arc<TxShared<D::Connection>>> {
+        self.tx.clone().or_else(|| scope::current(self.db.id()))
+    }
+
+    pub(crate) fn target(&self) -> Target<D> {
+        match self.current_tx() {
+            Some(tx) => Target::Tx(tx),
+            None => Target::Db(self.db.clone()),
+        }
+    }
+
+    /// The one object matching a condition or a base query: [`Error::DoesNotExist`]
+    /// (naming the model) for none, [`Error::MultipleRows`] for more than one.
+    pub async fn get<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<M> {
+        lowlevel::get_object(&self.target(), query).await
+    }
+
+    /// The one object matching, or `None`.
+    pub async fn get_or_none<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<Option<M>> {
+        lowlevel::get_object_or_none(&self.target(), query).await
+    }
+
+    /// Saves a new object; returns it with its generated key.
+    pub async fn create<M: Model>(&self, obj: M) -> Result<M> {
+        lowlevel::create_object(&self.target(), obj).await
+    }
+
+    /// Saves every column of an existing object, by its primary key.
+    pub async fn update<M: Model>(&self, obj: &M) -> Result<u64> {
+        lowlevel::update_object(&self.target(), obj, None).await
+    }
+
+    /// Saves only the given columns of an existing object.
+    pub async fn update_only<M: Model, L: ColumnList<M>>(
+        &self,
+        obj: &M,
+        columns: L,
+    ) -> Result<u64> {
+        let names = columns.names();
+        lowlevel::update_object(&self.target(), obj, Some(&names)).await
+    }
+
+    /// Deletes an object by its primary key.
+    pub async fn delete<M: Model>(&self, obj: &M) -> Result<u64> {
+        lowlevel::delete_object(&self.target(), obj).await
+    }
+
+    /// Gets the object matching `lookup` or creates `defaults`; see
+    /// [`lowlevel::get_or_create`] for the concurrency guarantees.
+    pub async fn get_or_create<M: Model>(
+        &self,
+        lookup: Condition,
+        defaults: M,
+    ) -> Result<(M, bool)> {
+        lowlevel::get_or_create(&self.target(), lookup, defaults).await
+    }
+
+    /// Creates `obj`, or returns the stored row it conflicts with on a unique key.
+    pub async fn create_or_get<M: Model>(&self, obj: M) -> Result<(M, bool)> {
+        lowlevel::create_or_get(&self.target(), obj).await
+    }
+
+    /// Runs any query: rows for SELECT, the affected count for UPDATE / DELETE, the
+    /// generated keys for INSERT.
+    pub async fn execute<Q: ExecuteQuery>(&self, query: Q) -> Result<Q::Output> {
+        lowlevel::execute(&self.target(), query).await
+    }
+
+    /// `COUNT(*)` of a query; with `clear_limit` its LIMIT / OFFSET are ignored.
+    pub async fn count<M: Model, Out>(
+        &self,
+        query: Select<M, Out>,
+        clear_limit: bool,
+    ) -> Result<i64> {
+        lowlevel::count(&self.target(), query, clear_limit).await
+    }
+
+    /// The first row of a query (a value or a tuple), for aggregates.
+    pub async fn scalar<M: Model, Out: FromRow + Send + 'static>(
+        &self,
+        query: Select<M, Out>,
+    ) -> Result<Option<Out>> {
+        lowlevel::scalar(&self.target(), query).await
+    }
+
+    /// Streams the rows of a query one at a time, for results too large for memory.
+    ///
+    /// Inside a transaction reached only through the task's scope (a clone of the
+    /// Manager from outside the scope), the rows are read in full first; stream through
+    /// the scope's own handle to keep memory flat there too.
+    pub fn stream<'a, Q: FetchQuery>(&'a self, query: &Q) -> RowStream<'a, Q::Row> {
+        let stmt = match query.render(Executor::dialect(&self.db)) {
+            Ok(stmt) => stmt,
+            Err(e) => return Box::pin(orm_core::ErrorStream::new(e)),
+        };
+        if let Some(tx) = &self.tx {
+            return tx.fetch_stream(stmt);
+        }
+        match scope::current::<D::Connection>(self.db.id()) {
+            None => self.db.fetch_stream(stmt),
+            Some(tx) => {
+                let rows = async move {
+                    let rows: Vec<Q::Row> = tx.fetch_all(stmt).await?;
+                    Ok::<_, Error>(futures_util::stream::iter(rows.into_iter().map(Ok)))
+                };
+                Box::pin(futures_util::TryStreamExt::try_flatten(
+                    futures_util::stream::once(rows),
+                ))
+            }
+        }
+    }
+
+    /// Opens the database's async side now (the first call would do it anyway).
+    pub async fn connect(&self) -> Result<()> {
+        self.db.connect().await
+    }
+
+    /// Closes the database's async side. A later call opens it again.
+    pub async fn close(&self) {
+        self.db.close().await
+    }
+
+    /// Runs `body` in a transaction, or in a savepoint when this task is already in one.
+    /// Commits when `body` returns `Ok`; rolls back on `Err` (returned unchanged) or panic.
+    pub async fn atomic<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_atomic().await?.run(body).await
+    }
+
+    /// Runs `body` in a new transaction; an error if this task is already in one on this
+    /// database (use [`atomic`](Manager::atomic) or [`savepoint`](Manager::savepoint)).
+    pub async fn transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_transaction().await?.run(body).await
+    }
+
+    /// Runs `body` in a savepoint of the open transaction; an error outside one.
+    pub async fn savepoint<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_savepoint().await?.run(body).await
+    }
+
+    /// [`atomic`](Manager::atomic) as a guard: commit or roll back explicitly; dropped,
+    /// it rolls back.
+    pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
+        match self.current_tx() {
+            Some(tx) => TransactionGuard::savepoint(&self.db, tx).await,
+            None => TransactionGuard::transaction(&self.db).await,
+        }
+    }
+
+    /// [`transaction`](Manager::transaction) as a guard.
+    pub async fn begin_transaction(&self) -> Result<TransactionGuard<D>> {
+        if self.current_tx().is_some() {
+            return Err(Error::Transaction(
+                "transaction() cannot be nested in another transaction; use atomic() or savepoint()".into(),
+            ));
+        }
+        TransactionGuard::transaction(&self.db).await
+    }
+
+    /// [`savepoint`](Manager::savepoint) as a guard.
+    pub async fn begin_savepoint(&self) -> Result<TransactionGuard<D>> {
+        match self.current_tx() {
+            Some(tx) => TransactionGuard::savepoint(&self.db, tx).await,
+            None => Err(Error::Transaction(
+                "savepoint() needs an open transaction".into(),
+            )),
+        }
+    }
+
+    /// Allows blocking calls on the database until the guard is dropped; then the
+    /// previous policy comes back and the sync connection this opened is closed.
+    ///
+    /// ```no_run
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model)] struct PageBlock { #[orm(primary_key, auto)] id: i64 }
+    /// # fn demo(objects: Manager<PostgresqlDatabase>) -> Result<(), Error> {
+    /// let _sync = objects.allow_sync();
+    /// PageBlock::drop_table(objects.database(), true)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_sync(&self) -> AllowSync<D> {
+        let previous = self.db.sync_gate().set(SyncPolicy::Allow);
+        AllowSync {
+            db: self.db.clone(),
+            previous,
+        }
+    }
+}
+
+/// Restores the previous sync policy and closes the sync connection when dropped; see
+/// [`Manager::allow_sync`].
+pub struct AllowSync<D: Database> {
+    db: D,
+    previous: SyncPolicy,
+}
+
+impl<D: Database> Drop for AllowSync<D> {
+    fn drop(&mut self) {
+        self.db.close_sync();
+        self.db.sync_gate().set(self.previous);
+    }
+}

@@ -1,0 +1,616 @@
+//! The Manager's behaviour on every backend: CRUD, get_or_create races, transactions and
+//! savepoints, cancellation, isolation and the sync guard. `tests/manager_<backend>.rs`
+//! instantiate it with [`manager_suite!`](crate::manager_suite).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use orm_core::*;
+use orm_manager::Manager;
+
+use crate::models::{PageBlock, Post, User};
+
+/// A database the Manager runs on.
+pub trait Db: Database {}
+impl<T: Database> Db for T {}
+
+async fn setup<D: Db>(db: &D) -> Manager<D> {
+    PageBlock::create_table_async(db, true)
+        .await
+        .expect("create page_block");
+    User::create_table_async(db, true)
+        .await
+        .expect("create users");
+    Post::create_table_async(db, true)
+        .await
+        .expect("create post");
+    Manager::new(db.clone())
+}
+
+async fn keys<D: Db>(objects: &Manager<D>) -> Vec<String> {
+    let q = PageBlock::select()
+        .columns(PageBlock::KEY)
+        .order_by(PageBlock::KEY);
+    objects.execute(q).await.expect("keys")
+}
+
+/// create / get / update / delete / execute / count / scalar / stream.
+pub async fn crud<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let title = objects
+        .create(PageBlock::new("title", "Peewee is AWESOME with async!"))
+        .await
+        .expect("create");
+    assert!(title.id > 0, "the generated key is filled in");
+    let by_condition: PageBlock = objects
+        .get(PageBlock::KEY.eq("title"))
+        .await
+        .expect("get by condition");
+    let by_query = objects
+        .get(PageBlock::select().where_(PageBlock::ID.eq(title.id)))
+        .await
+        .expect("get by query");
+    assert_eq!(by_condition, title);
+    assert_eq!(by_query, title);
+    let missing = objects.get::<PageBlock, _>(PageBlock::KEY.eq("nope")).await;
+    match missing {
+        Err(e @ Error::DoesNotExist { model: "PageBlock" }) => {
+            assert!(e.to_string().contains("PageBlock"))
+        }
+        other => panic!("expected DoesNotExist, got {other:?}"),
+    }
+    assert_eq!(
+        objects
+            .get_or_none::<PageBlock, _>(PageBlock::KEY.eq("nope"))
+            .await
+            .expect("or none"),
+        None
+    );
+
+    let mut changed = title.clone();
+    changed.text = "Peewee is SUPER awesome with async!".into();
+    assert_eq!(objects.update(&changed).await.expect("update"), 1);
+    changed.key = "renamed".into();
+    changed.text = "not saved".into();
+    assert_eq!(
+        objects
+            .update_only(&changed, PageBlock::KEY)
+            .await
+            .expect("update only"),
+        1
+    );
+    let stored: PageBlock = objects.get(PageBlock::ID.eq(title.id)).await.expect("get");
+    assert_eq!(
+        (stored.key.as_str(), stored.text.as_str()),
+        ("renamed", "Peewee is SUPER awesome with async!")
+    );
+
+    objects
+        .create(PageBlock::new("other", "x"))
+        .await
+        .expect("create");
+    let many = objects.get::<PageBlock, _>(PageBlock::select()).await;
+    assert!(
+        matches!(many, Err(Error::MultipleRows { model: "PageBlock" })),
+        "{many:?}"
+    );
+
+    let keys_inserted = objects
+        .execute(PageBlock::insert_many(&[
+            PageBlock::new("a", ""),
+            PageBlock::new("b", ""),
+        ]))
+        .await
+        .expect("insert");
+    assert_eq!(keys_inserted.len(), 2);
+    assert_eq!(keys_inserted[1], keys_inserted[0] + 1);
+    let updated = objects
+        .execute(
+            PageBlock::update()
+                .set(PageBlock::TEXT, "t")
+                .where_(PageBlock::KEY.is_in(["a", "b"])),
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated, 2);
+    assert_eq!(
+        objects
+            .count(PageBlock::select().limit(1), true)
+            .await
+            .expect("count"),
+        4
+    );
+    assert_eq!(
+        objects
+            .count(PageBlock::select().limit(1), false)
+            .await
+            .expect("count limited"),
+        1
+    );
+    let max_id = objects
+        .scalar(PageBlock::select().columns(max(PageBlock::ID)))
+        .await
+        .expect("scalar");
+    assert_eq!(max_id, Some(Some(keys_inserted[1])));
+    let pair = objects
+        .scalar(PageBlock::select().columns((count_all(), min(PageBlock::ID))))
+        .await
+        .expect("tuple");
+    assert_eq!(pair, Some((4, Some(title.id))));
+    let streamed: Vec<PageBlock> = objects
+        .stream(&PageBlock::select().order_by(PageBlock::ID))
+        .try_collect()
+        .await
+        .expect("stream");
+    assert_eq!(streamed.len(), 4);
+    assert_eq!(objects.delete(&stored).await.expect("delete"), 1);
+    assert_eq!(
+        objects
+            .execute(PageBlock::delete().where_(PageBlock::KEY.eq("a")))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert_eq!(keys(&objects).await, ["b", "other"]);
+}
+
+/// get_or_create and create_or_get, plainly.
+pub async fn get_or_create_basics<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let (first, created) = objects
+        .get_or_create(PageBlock::KEY.eq("k"), PageBlock::new("k", "one"))
+        .await
+        .expect("create");
+    assert!(created);
+    let (again, created) = objects
+        .get_or_create(PageBlock::KEY.eq("k"), PageBlock::new("k", "two"))
+        .await
+        .expect("get");
+    assert!(!created);
+    assert_eq!(again, first);
+    let (made, created) = objects
+        .create_or_get(PageBlock::new("c", "new"))
+        .await
+        .expect("create_or_get");
+    assert!(created && made.id > 0);
+    let (existing, created) = objects
+        .create_or_get(PageBlock::new("c", "ignored"))
+        .await
+        .expect("create_or_get existing");
+    assert!(!created);
+    assert_eq!(existing, made);
+}
+
+/// 64 tasks race on each of several keys: one row and one `created` per key, every
+/// caller holds that row, no error.
+pub async fn get_or_create_race<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    const KEYS: usize = 6;
+    const TASKS: usize = 64;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        for k in 0..KEYS {
+            let objects = objects.clone();
+            handles.push(tokio::spawn(async move {
+                let key = format!("key{k}");
+                let defaults = PageBlock::new(key.clone(), format!("by task {t}"));
+                if t % 2 == 0 {
+                    objects
+                        .get_or_create(PageBlock::KEY.eq(key.as_str()), defaults)
+                        .await
+                        .map(|r| (k, r))
+                } else {
+                    objects.create_or_get(defaults).await.map(|r| (k, r))
+                }
+            }));
+        }
+    }
+    let mut created = [0usize; KEYS];
+    let mut ids: Vec<Option<i64>> = vec![None; KEYS];
+    for h in handles {
+        let (k, (row, was_created)) = h.await.expect("task").expect("no error reaches a caller");
+        created[k] += usize::from(was_created);
+        assert_eq!(
+            *ids[k].get_or_insert(row.id),
+            row.id,
+            "every caller holds the same row"
+        );
+    }
+    assert_eq!(created, [1; KEYS], "exactly one caller created each key");
+    assert_eq!(
+        objects
+            .count(PageBlock::select(), true)
+            .await
+            .expect("count"),
+        KEYS as i64
+    );
+}
+
+/// The seed's example: an error inside atomic leaves 'FOO' and not 'BAR'.
+pub async fn atomic_commits_and_rolls_back<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    objects
+        .create(PageBlock::new("FOO", ""))
+        .await
+        .expect("FOO");
+    #[derive(Debug, PartialEq)]
+    enum AppError {
+        Db(String),
+        Oops,
+    }
+    impl From<Error> for AppError {
+        fn from(e: Error) -> Self {
+            AppError::Db(e.to_string())
+        }
+    }
+    let result: std::result::Result<(), AppError> = objects
+        .atomic(|tx| async move {
+            tx.create(PageBlock::new("BAR", "")).await?;
+            Err(AppError::Oops)
+        })
+        .await;
+    assert_eq!(
+        result,
+        Err(AppError::Oops),
+        "the body's own error comes back unchanged"
+    );
+    assert_eq!(keys(&objects).await, ["FOO"]);
+
+    let value = objects
+        .atomic(|tx| async move {
+            tx.create(PageBlock::new(
+                "intro",
+                "There are more things in heaven and earth...",
+            ))
+            .await?;
+            tx.create(PageBlock::new("signature", "William Shakespeare"))
+                .await?;
+            Ok::<_, Error>(7)
+        })
+        .await
+        .expect("commit");
+    assert_eq!(value, 7);
+    assert_eq!(keys(&objects).await, ["FOO", "intro", "signature"]);
+
+    // A panic inside the scope rolls back, then goes on unwinding.
+    let outer = objects.clone();
+    let panicked = tokio::spawn(async move {
+        outer
+            .atomic(|tx| async move {
+                tx.create(PageBlock::new("PANIC", "")).await?;
+                if tx.in_transaction_now() {
+                    panic!("boom");
+                }
+                Ok::<_, Error>(())
+            })
+            .await
+    })
+    .await;
+    assert!(panicked.is_err_and(|e| e.is_panic()));
+    assert_eq!(keys(&objects).await, ["FOO", "intro", "signature"]);
+}
+
+/// Nested atomic scopes are savepoints that roll back only themselves; transaction()
+/// does not nest; savepoint() needs a transaction.
+pub async fn nested_scopes<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    objects
+        .atomic(|tx| async move {
+            tx.create(PageBlock::new("outer", "")).await?;
+            let inner: std::result::Result<(), Error> = tx
+                .atomic(|sp| async move {
+                    sp.create(PageBlock::new("inner-fails", "")).await?;
+                    Err(Error::Query("inner failure".into()))
+                })
+                .await;
+            assert!(inner.is_err());
+            tx.atomic(|sp| async move {
+                sp.create(PageBlock::new("sibling-ok", "")).await?;
+                sp.atomic(|deep| async move {
+                    deep.create(PageBlock::new("deep-fails", "")).await?;
+                    Err::<(), _>(Error::Query("deep failure".into()))
+                })
+                .await
+                .expect_err("deep fails");
+                sp.savepoint(|deep| async move {
+                    deep.create(PageBlock::new("deep-ok", "")).await.map(drop)
+                })
+                .await
+            })
+            .await?;
+            let nested = tx.transaction(|_| async { Ok::<_, Error>(()) }).await;
+            assert!(matches!(nested, Err(Error::Transaction(_))), "{nested:?}");
+            Ok::<_, Error>(())
+        })
+        .await
+        .expect("outer commits");
+    assert_eq!(keys(&objects).await, ["deep-ok", "outer", "sibling-ok"]);
+    let outside = objects.savepoint(|_| async { Ok::<_, Error>(()) }).await;
+    assert!(matches!(outside, Err(Error::Transaction(_))));
+}
+
+/// Guards: explicit commit and rollback; dropped, they roll back.
+pub async fn guards<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let tx = objects.begin_transaction().await.expect("begin");
+    tx.create(PageBlock::new("committed", ""))
+        .await
+        .expect("create");
+    let sp = tx.begin_savepoint().await.expect("savepoint");
+    sp.create(PageBlock::new("sp-rolled-back", ""))
+        .await
+        .expect("create");
+    sp.rollback().await.expect("rollback savepoint");
+    let sp = tx
+        .begin_atomic()
+        .await
+        .expect("atomic in tx is a savepoint");
+    assert!(sp.is_savepoint());
+    sp.create(PageBlock::new("sp-dropped", ""))
+        .await
+        .expect("create");
+    drop(sp);
+    tx.create(PageBlock::new("after-drop", ""))
+        .await
+        .expect("the queued rollback ran first");
+    tx.commit().await.expect("commit");
+    assert_eq!(keys(&objects).await, ["after-drop", "committed"]);
+
+    let tx = objects.begin_atomic().await.expect("begin");
+    tx.create(PageBlock::new("rolled-back", ""))
+        .await
+        .expect("create");
+    tx.rollback().await.expect("rollback");
+    let tx = objects.begin_transaction().await.expect("begin");
+    tx.create(PageBlock::new("dropped", ""))
+        .await
+        .expect("create");
+    drop(tx);
+    assert_eq!(keys(&objects).await, ["after-drop", "committed"]);
+}
+
+/// Manager calls inside a scope join its transaction through the task; a spawned task
+/// runs outside it and does not see its uncommitted rows.
+pub async fn scope_follows_the_task<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let outer = objects.clone();
+    let waited = Arc::new(std::sync::Mutex::new(None));
+    let parked = waited.clone();
+    objects
+        .atomic(|_tx| async move {
+            let waited = parked;
+            // The outer Manager, not the handle: it joins the transaction all the same.
+            outer.create(PageBlock::new("joined", "")).await?;
+            assert!(outer.in_transaction_now());
+            let seen = outer.count(PageBlock::select(), true).await?;
+            assert_eq!(seen, 1);
+            let mut spawned = tokio::spawn({
+                let outer = outer.clone();
+                async move {
+                    (
+                        outer.in_transaction_now(),
+                        outer.count(PageBlock::select(), true).await,
+                    )
+                }
+            });
+            // On a pool the spawned task runs now and sees nothing uncommitted; on a single
+            // connection it waits until the transaction ends.
+            if let Ok(done) = tokio::time::timeout(Duration::from_secs(2), &mut spawned).await {
+                let (inside, count) = done.expect("task");
+                assert!(!inside);
+                assert_eq!(
+                    count.expect("count outside"),
+                    0,
+                    "uncommitted rows are invisible outside"
+                );
+            } else {
+                *waited.lock().expect("lock") = Some(spawned);
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+        .expect("commit");
+    let parked = waited.lock().expect("lock").take();
+    if let Some(task) = parked {
+        let (inside, count) = task.await.expect("task");
+        assert!(!inside);
+        assert_eq!(
+            count.expect("count after commit"),
+            1,
+            "it ran after the commit"
+        );
+    }
+    assert_eq!(keys(&objects).await, ["joined"]);
+}
+
+/// With one connection, Manager calls inside a scope reuse the scope's connection (run it
+/// on a pool of size 1).
+pub async fn nested_acquire_with_one_connection<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let started = Instant::now();
+    let result = tokio::time::timeout(
+        Duration::from_secs(5),
+        objects.atomic(|tx| {
+            let objects = objects.clone();
+            async move {
+                tx.create(PageBlock::new("a", "")).await?;
+                objects.create(PageBlock::new("b", "")).await?;
+                objects
+                    .atomic(|sp| async move { sp.create(PageBlock::new("c", "")).await.map(drop) })
+                    .await?;
+                objects.count(PageBlock::select(), true).await
+            }
+        }),
+    )
+    .await
+    .expect("no deadlock");
+    assert_eq!(result.expect("commit"), 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// Two transactions do not see each other's uncommitted rows.
+pub async fn isolation<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let a = objects.begin_transaction().await.expect("a");
+    a.create(PageBlock::new("from-a", ""))
+        .await
+        .expect("insert a");
+    let b_sees = {
+        let objects = objects.clone();
+        tokio::spawn(async move {
+            objects
+                .atomic(|b| async move {
+                    b.create(PageBlock::new("from-b", "")).await?;
+                    b.count(
+                        PageBlock::select().where_(PageBlock::KEY.eq("from-a")),
+                        true,
+                    )
+                    .await
+                })
+                .await
+        })
+    };
+    let b_sees = tokio::time::timeout(Duration::from_secs(5), b_sees).await;
+    // A single-connection database serialises transactions: B waits for A to finish.
+    match b_sees {
+        Ok(result) => assert_eq!(
+            result.expect("task").expect("b"),
+            0,
+            "B does not see A's uncommitted row"
+        ),
+        Err(_) => {
+            a.rollback().await.expect("rollback a");
+            return;
+        }
+    }
+    assert_eq!(
+        a.count(
+            PageBlock::select().where_(PageBlock::KEY.eq("from-b")),
+            true
+        )
+        .await
+        .expect("a reads"),
+        1,
+        "B committed"
+    );
+    a.commit().await.expect("commit a");
+}
+
+/// Transactions cancelled at random points never leave partial work or a dirty
+/// connection behind.
+pub async fn cancellation<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let iterations: u64 = std::env::var("ORM_CANCEL_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut cut = 0;
+    for i in 0..iterations {
+        let delay = Duration::from_micros(next() % 4000);
+        let work = objects.atomic(move |tx| async move {
+            tx.create(PageBlock::new(format!("a{i}"), "")).await?;
+            tokio::task::yield_now().await;
+            tx.create(PageBlock::new(format!("b{i}"), "")).await?;
+            Ok::<_, Error>(())
+        });
+        match next() % 3 {
+            0 => cut += usize::from(tokio::time::timeout(delay, work).await.is_err()),
+            1 => {
+                let objects = objects.clone();
+                let task = tokio::spawn(async move {
+                    objects
+                        .atomic(move |tx| async move {
+                            tx.create(PageBlock::new(format!("a{i}"), "")).await?;
+                            tx.create(PageBlock::new(format!("b{i}"), "")).await?;
+                            Ok::<_, Error>(())
+                        })
+                        .await
+                });
+                tokio::time::sleep(delay).await;
+                task.abort();
+                cut += usize::from(task.await.is_err());
+            }
+            _ => {
+                tokio::select! {
+                    r = work => { r.expect("transaction"); }
+                    _ = tokio::time::sleep(delay) => { cut += 1; }
+                }
+            }
+        }
+        // The next user sees no transaction left open: its own rollback affects nothing.
+        let n = objects
+            .count(PageBlock::select(), true)
+            .await
+            .expect("next user");
+        assert_eq!(n % 2, 0, "no partial transaction after iteration {i}");
+    }
+    let rows = keys(&objects).await;
+    for row in rows.iter().filter(|k| k.starts_with('a')) {
+        assert!(
+            rows.contains(&format!("b{}", &row[1..])),
+            "{row} committed without its pair"
+        );
+    }
+    assert!(cut > 0, "some transactions were cancelled");
+    objects
+        .create(PageBlock::new("after", ""))
+        .await
+        .expect("the database serves new work");
+}
+
+/// `allow_sync()` re-allows blocking calls and restores the previous policy after.
+pub async fn allow_sync_guard<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    db.sync_gate().set(SyncPolicy::Deny);
+    let denied = PageBlock::select().fetch_all_sync(db);
+    assert!(
+        matches!(denied, Err(Error::SyncNotAllowed(_))),
+        "{denied:?}"
+    );
+    {
+        let _sync = objects.allow_sync();
+        PageBlock::select()
+            .fetch_all_sync(db)
+            .expect("allowed under the guard");
+    }
+    assert_eq!(
+        db.sync_gate().policy(),
+        SyncPolicy::Deny,
+        "the previous policy is back"
+    );
+    assert!(matches!(
+        PageBlock::select().fetch_all_sync(db),
+        Err(Error::SyncNotAllowed(_))
+    ));
+}
+
+/// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
+#[macro_export]
+macro_rules! manager_suite {
+    ($make:path) => {
+        $crate::manager_suite!(@tests $make;
+            crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
+            guards scope_follows_the_task isolation cancellation allow_sync_guard);
+    };
+    (@tests $make:path; $($name:ident)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = $make(stringify!($name));
+                $crate::manager_suite::$name(&db).await;
+            }
+        )*
+    };
+}
