@@ -1,7 +1,8 @@
 //! The async ORM after peewee-async: the one crate users depend on.
 //!
-//! Pick the backends with features (`postgres` is on by default, `mysql` adds
-//! MySQL / MariaDB; `chrono`, `uuid`, `decimal`, `json` add value types), then:
+//! Pick the backends with features (`sqlite` is on by default and needs no server;
+//! `postgres` and `mysql` add PostgreSQL and MySQL / MariaDB; `chrono`, `uuid`,
+//! `decimal`, `json` add value types), then:
 //!
 //! ```no_run
 //! use orm_manager::prelude::*;
@@ -65,6 +66,8 @@ pub use orm_derive::Model;
 pub use orm_mysql::{MyConnection, MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
 #[cfg(feature = "postgres")]
 pub use orm_postgres::{PgConfig, PgConnection, PooledPostgresqlDatabase, PostgresqlDatabase};
+#[cfg(feature = "sqlite")]
+pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, SqliteDatabase};
 
 /// Everything an application needs in one `use`.
 pub mod prelude {
@@ -79,4 +82,6 @@ pub mod prelude {
     pub use crate::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
     #[cfg(feature = "postgres")]
     pub use crate::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+    #[cfg(feature = "sqlite")]
+    pub use crate::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 }

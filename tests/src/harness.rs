@@ -5,6 +5,7 @@
 use orm_core::{Database, Query, SyncExecutor};
 use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
 use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 
 /// The PostgreSQL URL: `PG_URL`, or the local default.
 pub fn pg_url() -> String {
@@ -104,4 +105,31 @@ pub fn mysql_pooled(name: &str) -> PooledMySQLDatabase {
 pub fn mysql_pooled_sized(name: &str, size: usize) -> PooledMySQLDatabase {
     PooledMySQLDatabase::new(mysql_config(&format!("{name}_pooled{size}")).max_connections(size))
         .expect("pool builds")
+}
+
+/// A fresh SQLite file for test `name`, in the system's temporary directory.
+pub fn sqlite_config(name: &str) -> SqliteConfig {
+    let dir = std::env::temp_dir().join(format!("orm-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let path = dir.join(format!("{name}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    SqliteConfig::file(path)
+}
+
+/// A single-connection SQLite database in a fresh file.
+pub fn sqlite_single(name: &str) -> SqliteDatabase {
+    SqliteDatabase::new(sqlite_config(&format!("{name}_single"))).expect("sqlite opens")
+}
+
+/// A pooled SQLite database in a fresh file.
+pub fn sqlite_pooled(name: &str) -> PooledSqliteDatabase {
+    sqlite_pooled_sized(name, 4)
+}
+
+/// A pooled SQLite database of `size` connections in a fresh file.
+pub fn sqlite_pooled_sized(name: &str, size: usize) -> PooledSqliteDatabase {
+    PooledSqliteDatabase::new(sqlite_config(&format!("{name}_pooled{size}")).max_connections(size))
+        .expect("sqlite opens")
 }

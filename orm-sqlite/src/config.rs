@@ -1,0 +1,110 @@
+//! Where the database lives: a file, or memory shared by every connection of one
+//! `Database` value.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use orm_core::{Error, Result};
+
+/// The database file, or a private in-memory database.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Location {
+    File(PathBuf),
+    /// A `memdb` database: shared by every connection that opens the same name, with
+    /// ordinary locking, alive while one connection stays open.
+    Memory(String),
+}
+
+/// How to open an SQLite database, and the ORM's options for it.
+///
+/// ```
+/// use orm_sqlite::SqliteConfig;
+/// let file = SqliteConfig::from_url("sqlite://data/app.db").unwrap();
+/// let memory = SqliteConfig::from_url("sqlite::memory:").unwrap();
+/// assert!(!file.is_memory() && memory.is_memory());
+/// ```
+#[derive(Clone, Debug)]
+pub struct SqliteConfig {
+    pub(crate) location: Location,
+    pub(crate) max_connections: usize,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) log_values: bool,
+}
+
+static MEMORY_DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+impl SqliteConfig {
+    /// A database file at `path` (created if missing).
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::with(Location::File(path.into()))
+    }
+
+    /// A new in-memory database, shared by all connections of the database built from
+    /// this config (not one per connection).
+    pub fn memory() -> Self {
+        let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+        Self::with(Location::Memory(format!(
+            "/orm-memory-{}-{n}",
+            std::process::id()
+        )))
+    }
+
+    /// Parses `sqlite://path/to/file.db`, `sqlite:path` or `sqlite::memory:`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let rest = url.strip_prefix("sqlite:").ok_or_else(|| {
+            Error::Config(format!(
+                "not an SQLite URL: {url} (expected sqlite://path or sqlite::memory:)"
+            ))
+        })?;
+        if rest == ":memory:" || rest == "//:memory:" {
+            return Ok(Self::memory());
+        }
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(Error::Config(format!("SQLite URL without a path: {url}")));
+        }
+        Ok(Self::file(path))
+    }
+
+    fn with(location: Location) -> Self {
+        SqliteConfig {
+            location,
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(5),
+            log_values: false,
+        }
+    }
+
+    /// True for an in-memory database.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.location, Location::Memory(_))
+    }
+
+    /// Pool size for [`PooledSqliteDatabase`](crate::PooledSqliteDatabase) (default 4).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a pooled call waits for a free connection before failing with
+    /// [`Error::PoolTimeout`] (default 30 s).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// How long a statement waits for another connection's write lock (default 5 s).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Records parameter values in query traces (off by default).
+    pub fn log_values(mut self, on: bool) -> Self {
+        self.log_values = on;
+        self
+    }
+}

@@ -1,0 +1,172 @@
+//! Opening connections and running statements on them. SQLite calls block, so the async
+//! side runs them on tokio's blocking threads, never on the async workers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use orm_core::trace::QuerySpan;
+use orm_core::{Error, ExecResult, FromRow, Result, Statement};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::{Location, SqliteConfig};
+use crate::error::map;
+use crate::row::SqliteRow;
+use crate::value::{check_params, SqliteParam};
+
+pub(crate) const BACKEND: &str = "sqlite";
+
+/// Opens a connection with the settings every connection gets: foreign keys on, a busy
+/// timeout (writers wait for each other instead of failing), case-sensitive LIKE as on the
+/// other databases, and WAL for files (readers never block the writer).
+pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match &config.location {
+        Location::File(path) => Connection::open_with_flags(path, flags),
+        Location::Memory(name) => {
+            Connection::open_with_flags(format!("file:{name}?vfs=memdb"), flags)
+        }
+    }
+    .map_err(map)?;
+    conn.busy_timeout(config.busy_timeout).map_err(map)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(map)?;
+    conn.pragma_update(None, "case_sensitive_like", "ON")
+        .map_err(map)?;
+    if let Location::File(_) = config.location {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(map)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(map)?;
+    }
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+/// A connection for the async side: used on blocking threads, marked dirty while a
+/// transaction is open on it.
+pub(crate) struct SqliteConn {
+    conn: Mutex<Connection>,
+    dirty: AtomicBool,
+}
+
+impl SqliteConn {
+    pub(crate) fn new(conn: Connection) -> Arc<Self> {
+        Arc::new(SqliteConn {
+            conn: Mutex::new(conn),
+            dirty: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_dirty(&self, dirty: bool) {
+        self.dirty.store(dirty, Ordering::Release);
+    }
+
+    pub(crate) fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+}
+
+/// Runs blocking SQLite work on tokio's blocking pool.
+pub(crate) async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> Result<R> + Send + 'static,
+) -> Result<R> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(Error::Driver(Box::new(e))),
+    }
+}
+
+fn traced<R>(
+    stmt: &Statement,
+    log_values: bool,
+    count: impl Fn(&R) -> u64,
+    run: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    check_params(&stmt.params)?;
+    let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let result = run();
+    match &result {
+        Ok(r) => span.finish(count(r)),
+        Err(e) => span.fail(e),
+    }
+    result
+}
+
+/// Runs a statement that returns no rows.
+pub(crate) fn execute(conn: &Connection, stmt: &Statement, log_values: bool) -> Result<ExecResult> {
+    traced(
+        stmt,
+        log_values,
+        |r: &ExecResult| r.rows_affected,
+        || {
+            let mut prepared = conn.prepare_cached(&stmt.sql).map_err(map)?;
+            let params = rusqlite::params_from_iter(stmt.params.iter().map(SqliteParam));
+            let n = prepared.execute(params).map_err(map)?;
+            Ok(ExecResult {
+                rows_affected: n as u64,
+                last_insert_id: u64::try_from(conn.last_insert_rowid())
+                    .ok()
+                    .filter(|id| *id != 0),
+            })
+        },
+    )
+}
+
+/// Runs a query, handing each decoded row to `each` until it returns `false`.
+pub(crate) fn for_each_row<T: FromRow>(
+    conn: &Connection,
+    stmt: &Statement,
+    log_values: bool,
+    mut each: impl FnMut(Result<T>) -> bool,
+) -> Result<u64> {
+    traced(
+        stmt,
+        log_values,
+        |n: &u64| *n,
+        || {
+            let mut prepared = conn.prepare_cached(&stmt.sql).map_err(map)?;
+            let params = rusqlite::params_from_iter(stmt.params.iter().map(SqliteParam));
+            let mut rows = prepared.query(params).map_err(map)?;
+            let mut n = 0;
+            while let Some(row) = rows.next().map_err(map)? {
+                n += 1;
+                if !each(T::from_whole_row(&SqliteRow(row))) {
+                    break;
+                }
+            }
+            Ok(n)
+        },
+    )
+}
+
+/// Runs a query and decodes every row.
+pub(crate) fn fetch_all<T: FromRow>(
+    conn: &Connection,
+    stmt: &Statement,
+    log_values: bool,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut failure = None;
+    for_each_row(conn, stmt, log_values, |row| match row {
+        Ok(row) => {
+            out.push(row);
+            true
+        }
+        Err(e) => {
+            failure = Some(e);
+            false
+        }
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}

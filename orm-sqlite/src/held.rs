@@ -1,0 +1,94 @@
+//! `SqliteConnection`: a connection held exclusively, for transactions.
+
+use std::sync::Arc;
+
+use orm_core::{
+    Connection, Dialect, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect, Statement,
+};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::conn::{self, blocking, SqliteConn};
+use crate::pool::SqliteObject;
+use crate::stream::spawn_stream;
+
+pub(crate) enum Held {
+    /// The single database's connection, with its lock held.
+    Single(OwnedMutexGuard<Option<Arc<SqliteConn>>>),
+    /// A pooled connection; `None` once discarded.
+    Pooled(Option<SqliteObject>),
+}
+
+/// An SQLite connection taken for exclusive use. Dropped while a transaction is open, it
+/// is closed (SQLite rolls the transaction back) and never reused.
+pub struct SqliteConnection {
+    held: Held,
+    conn: Arc<SqliteConn>,
+    log_values: bool,
+}
+
+impl SqliteConnection {
+    pub(crate) fn new(held: Held, conn: Arc<SqliteConn>, log_values: bool) -> Self {
+        SqliteConnection {
+            held,
+            conn,
+            log_values,
+        }
+    }
+}
+
+impl Drop for SqliteConnection {
+    fn drop(&mut self) {
+        if !self.conn.is_dirty() {
+            return;
+        }
+        // The connection closes when the last handle to it goes.
+        match &mut self.held {
+            Held::Single(guard) => {
+                guard.take();
+            }
+            Held::Pooled(obj) => {
+                if let Some(obj) = obj.take() {
+                    drop(deadpool::managed::Object::take(obj));
+                }
+            }
+        }
+    }
+}
+
+impl Connection for SqliteConnection {
+    fn set_dirty(&self, dirty: bool) {
+        self.conn.set_dirty(dirty);
+    }
+
+    fn is_dirty(&self) -> bool {
+        self.conn.is_dirty()
+    }
+}
+
+impl Executor for SqliteConnection {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        let (c, log) = (self.conn.clone(), self.log_values);
+        blocking(move || conn::execute(&c.lock(), &stmt, log)).await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        let (c, log) = (self.conn.clone(), self.log_values);
+        blocking(move || conn::fetch_all(&c.lock(), &stmt, log)).await
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        let (c, log) = (self.conn.clone(), self.log_values);
+        spawn_stream(move |sink| {
+            blocking(move || {
+                conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row)).map(drop)
+            })
+        })
+    }
+}

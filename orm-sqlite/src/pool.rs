@@ -1,0 +1,213 @@
+//! `PooledSqliteDatabase`: async connections from a deadpool pool, one sync connection.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::Runtime;
+use orm_core::{
+    Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect,
+    Statement, SyncExecutor, SyncGate, SyncPolicy,
+};
+use rusqlite::Connection;
+
+use crate::config::SqliteConfig;
+use crate::conn::{self, blocking, SqliteConn};
+use crate::held::{Held, SqliteConnection};
+use crate::single::keeper;
+use crate::stream::spawn_stream;
+use crate::sync_side::{self, SyncSide};
+
+/// Opens connections on a blocking thread; refuses to reuse one left in a transaction.
+pub(crate) struct Manager {
+    config: Arc<SqliteConfig>,
+}
+
+pub(crate) type SqliteObject = Object<Manager>;
+
+impl managed::Manager for Manager {
+    type Type = Arc<SqliteConn>;
+    type Error = Error;
+
+    async fn create(&self) -> Result<Arc<SqliteConn>> {
+        let config = self.config.clone();
+        blocking(move || conn::open(&config).map(SqliteConn::new)).await
+    }
+
+    async fn recycle(&self, conn: &mut Arc<SqliteConn>, _: &Metrics) -> RecycleResult<Error> {
+        if conn.is_dirty() {
+            Err(RecycleError::message("connection left in a transaction"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An SQLite database with a single drop-in sync connection and a deadpool pool of async
+/// connections. File databases run in WAL mode with a busy timeout, so concurrent writers
+/// through the pool wait for each other instead of failing.
+#[derive(Clone)]
+pub struct PooledSqliteDatabase {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<SqliteConfig>,
+    pool: Pool<Manager>,
+    sync: SyncSide,
+    _keeper: Option<Mutex<Connection>>,
+}
+
+impl PooledSqliteDatabase {
+    /// A pooled database for `config`.
+    pub fn new(config: SqliteConfig) -> Result<Self> {
+        let keeper = keeper(&config)?;
+        let config = Arc::new(config);
+        let pool = Pool::builder(Manager {
+            config: config.clone(),
+        })
+        .max_size(config.max_connections)
+        .wait_timeout(Some(config.acquire_timeout))
+        .create_timeout(Some(config.acquire_timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        Ok(PooledSqliteDatabase {
+            inner: Arc::new(Inner {
+                config,
+                pool,
+                sync: SyncSide::default(),
+                _keeper: keeper,
+            }),
+        })
+    }
+
+    /// A pooled database for `sqlite://path/to/file.db` or `sqlite::memory:`.
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        Self::new(SqliteConfig::from_url(url)?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SqliteConfig {
+        &self.inner.config
+    }
+
+    /// True while the sync connection is open.
+    pub fn is_sync_open(&self) -> bool {
+        self.inner.sync.is_open()
+    }
+
+    /// Sets what blocking calls do from now on; returns the previous policy.
+    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
+        self.inner.sync.gate.set(policy)
+    }
+
+    /// The current sync policy.
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.inner.sync.gate.policy()
+    }
+
+    async fn get(&self) -> Result<SqliteObject> {
+        let started = Instant::now();
+        self.inner.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => {
+                let s = self.inner.pool.status();
+                Error::PoolTimeout {
+                    waited: started.elapsed(),
+                    in_use: s.size.saturating_sub(s.available),
+                    max: s.max_size,
+                }
+            }
+            PoolError::Backend(e) => e,
+            other => Error::Driver(other.to_string().into()),
+        })
+    }
+}
+
+impl Executor for PooledSqliteDatabase {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        let obj = self.get().await?;
+        let (c, log) = (Arc::clone(&obj), self.inner.config.log_values);
+        let result = blocking(move || conn::execute(&c.lock(), &stmt, log)).await;
+        drop(obj);
+        result
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        let obj = self.get().await?;
+        let (c, log) = (Arc::clone(&obj), self.inner.config.log_values);
+        let result = blocking(move || conn::fetch_all(&c.lock(), &stmt, log)).await;
+        drop(obj);
+        result
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        let db = self.clone();
+        spawn_stream(move |sink| async move {
+            let obj = db.get().await?;
+            let (c, log) = (Arc::clone(&obj), db.inner.config.log_values);
+            blocking(move || {
+                let result =
+                    conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row)).map(drop);
+                drop(obj);
+                result
+            })
+            .await
+        })
+    }
+}
+
+impl SyncExecutor for PooledSqliteDatabase {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
+    }
+
+    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        sync_side::execute(&self.inner.sync, &self.inner.config, stmt)
+    }
+
+    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        sync_side::fetch_all(&self.inner.sync, &self.inner.config, stmt)
+    }
+}
+
+impl Database for PooledSqliteDatabase {
+    type Connection = SqliteConnection;
+
+    async fn acquire(&self) -> Result<SqliteConnection> {
+        let obj = self.get().await?;
+        let conn = Arc::clone(&obj);
+        Ok(SqliteConnection::new(
+            Held::Pooled(Some(obj)),
+            conn,
+            self.inner.config.log_values,
+        ))
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.get().await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.pool.retain(|_, _| false);
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+}

@@ -1,0 +1,18 @@
+//! The Manager on SQLite: single connection, a pool of 2, and a pool of 1.
+
+mod single {
+    orm_tests::manager_suite!(orm_tests::harness::sqlite_single);
+}
+
+mod pooled {
+    fn pool_of_two(name: &str) -> orm_sqlite::PooledSqliteDatabase {
+        orm_tests::harness::sqlite_pooled_sized(name, 2)
+    }
+    orm_tests::manager_suite!(pool_of_two);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nested_acquire_with_one_connection() {
+        let db = orm_tests::harness::sqlite_pooled_sized("nested_acquire", 1);
+        orm_tests::manager_suite::nested_acquire_with_one_connection(&db).await;
+    }
+}
