@@ -115,6 +115,17 @@ pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
     /// The database's sync policy, shared by every clone.
     fn sync_gate(&self) -> &crate::SyncGate;
 
+    /// Sets what blocking calls do from now on (peewee's `set_allow_sync`); returns the
+    /// previous policy. It holds for every clone of the database.
+    fn set_allow_sync(&self, policy: crate::SyncPolicy) -> crate::SyncPolicy {
+        self.sync_gate().set(policy)
+    }
+
+    /// The current sync policy.
+    fn sync_policy(&self) -> crate::SyncPolicy {
+        self.sync_gate().policy()
+    }
+
     /// Identifies the database across clones (for matching transaction scopes).
     fn id(&self) -> usize;
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use orm_core::{
     Database, Dialect, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
-    SyncExecutor, SyncGate, SyncPolicy,
+    SyncExecutor, SyncGate,
 };
 use tokio::sync::Mutex;
 
@@ -68,16 +68,6 @@ impl MySQLDatabase {
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()
-    }
-
-    /// Sets what blocking calls do from now on; returns the previous policy.
-    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        self.inner.sync.gate.set(policy)
-    }
-
-    /// The current sync policy.
-    pub fn sync_policy(&self) -> SyncPolicy {
-        self.inner.sync.gate.policy()
     }
 }
 

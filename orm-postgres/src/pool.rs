@@ -8,7 +8,7 @@ use deadpool::Runtime;
 use futures_util::TryStreamExt;
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
-    Statement, SyncExecutor, SyncGate, SyncPolicy,
+    Statement, SyncExecutor, SyncGate,
 };
 
 use crate::config::PgConfig;
@@ -100,16 +100,6 @@ impl PooledPostgresqlDatabase {
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()
-    }
-
-    /// Sets what blocking calls do from now on; returns the previous policy.
-    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        self.inner.sync.gate.set(policy)
-    }
-
-    /// The current sync policy.
-    pub fn sync_policy(&self) -> SyncPolicy {
-        self.inner.sync.gate.policy()
     }
 
     /// Pool size, connections open, and connections idle.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
-    Statement, SyncExecutor, SyncGate, SyncPolicy,
+    Statement, SyncExecutor, SyncGate,
 };
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
@@ -69,16 +69,6 @@ impl PostgresqlDatabase {
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()
-    }
-
-    /// Sets what blocking calls do from now on; returns the previous policy.
-    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        self.inner.sync.gate.set(policy)
-    }
-
-    /// The current sync policy.
-    pub fn sync_policy(&self) -> SyncPolicy {
-        self.inner.sync.gate.policy()
     }
 
     /// The shared connection, with the lock held for reading so that no transaction starts

@@ -7,7 +7,7 @@ use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, Re
 use deadpool::Runtime;
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect,
-    Statement, SyncExecutor, SyncGate, SyncPolicy,
+    Statement, SyncExecutor, SyncGate,
 };
 use rusqlite::Connection;
 
@@ -95,16 +95,6 @@ impl PooledSqliteDatabase {
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()
-    }
-
-    /// Sets what blocking calls do from now on; returns the previous policy.
-    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        self.inner.sync.gate.set(policy)
-    }
-
-    /// The current sync policy.
-    pub fn sync_policy(&self) -> SyncPolicy {
-        self.inner.sync.gate.policy()
     }
 
     async fn get(&self) -> Result<SqliteObject> {

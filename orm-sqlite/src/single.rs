@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use orm_core::{
     Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect, Statement,
-    SyncExecutor, SyncGate, SyncPolicy,
+    SyncExecutor, SyncGate,
 };
 use rusqlite::Connection;
 use tokio::sync::Mutex as AsyncMutex;
@@ -87,16 +87,6 @@ impl SqliteDatabase {
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()
-    }
-
-    /// Sets what blocking calls do from now on; returns the previous policy.
-    pub fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        self.inner.sync.gate.set(policy)
-    }
-
-    /// The current sync policy.
-    pub fn sync_policy(&self) -> SyncPolicy {
-        self.inner.sync.gate.policy()
     }
 
     /// Runs `work` on the async connection, on a blocking thread, holding it alone.

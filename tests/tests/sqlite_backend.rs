@@ -25,9 +25,13 @@ fn edge_row(text: String) -> AllTypes {
         date,
         time,
         date.and_time(time),
-        Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7).single().expect("utc"),
+        Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7)
+            .single()
+            .expect("utc"),
         uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-        "12345678901234567890.123456789".parse::<rust_decimal::Decimal>().expect("decimal"),
+        "12345678901234567890.123456789"
+            .parse::<rust_decimal::Decimal>()
+            .expect("decimal"),
         serde_json::json!({"a": [1, 2.5, null, "é"], "b": {"c": true}}),
         Some(i64::MAX),
         Some(String::new()),
@@ -41,19 +45,34 @@ fn edge_row(text: String) -> AllTypes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_round_trips_with_edge_values() {
     let db = SqliteDatabase::new(sqlite_config("types")).expect("open");
-    AllTypes::create_table_async(&db, false).await.expect("create");
+    AllTypes::create_table_async(&db, false)
+        .await
+        .expect("create");
     let rows = [
         edge_row("Grüße, 日本語, emoji 🎉".into()),
         edge_row(String::new()),
         edge_row("x".repeat(10 * 1024 * 1024)),
     ];
-    let keys = AllTypes::insert_many(&rows).execute_returning_keys(&db).await.expect("insert");
-    let back = AllTypes::select().order_by(AllTypes::ID).fetch_all(&db).await.expect("select");
+    let keys = AllTypes::insert_many(&rows)
+        .execute_returning_keys(&db)
+        .await
+        .expect("insert");
+    let back = AllTypes::select()
+        .order_by(AllTypes::ID)
+        .fetch_all(&db)
+        .await
+        .expect("select");
     for ((mut sent, got), key) in rows.into_iter().zip(&back).zip(keys) {
         sent.id = key;
         assert_eq!(&sent, got);
     }
-    assert_eq!(AllTypes::select().order_by(AllTypes::ID).fetch_all_sync(&db).expect("sync"), back);
+    assert_eq!(
+        AllTypes::select()
+            .order_by(AllTypes::ID)
+            .fetch_all_sync(&db)
+            .expect("sync"),
+        back
+    );
     // Timestamps stored as text sort in time order.
     let later = {
         let mut r = edge_row("later".into());
@@ -61,19 +80,32 @@ async fn every_type_round_trips_with_edge_values() {
         r
     };
     later.insert().execute(&db).await.expect("insert");
-    let newest = AllTypes::select().columns(AllTypes::TEXT).order_by(AllTypes::STAMP.desc()).order_by(AllTypes::ID).limit(1);
+    let newest = AllTypes::select()
+        .columns(AllTypes::TEXT)
+        .order_by(AllTypes::STAMP.desc())
+        .order_by(AllTypes::ID)
+        .limit(1);
     assert_eq!(newest.fetch_one(&db).await.expect("newest"), "later");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nan_is_refused_instead_of_stored_as_null() {
     let db = SqliteDatabase::new(sqlite_config("nan")).expect("open");
-    AllTypes::create_table_async(&db, false).await.expect("create");
+    AllTypes::create_table_async(&db, false)
+        .await
+        .expect("create");
     let mut row = edge_row("nan".into());
     row.double = f64::NAN;
     let err = row.insert().execute(&db).await.expect_err("NaN");
     assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
-    assert_eq!(AllTypes::select().count_query(true).fetch_one(&db).await.expect("count"), 0);
+    assert_eq!(
+        AllTypes::select()
+            .count_query(true)
+            .fetch_one(&db)
+            .await
+            .expect("count"),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,29 +118,51 @@ async fn thirty_two_writers_through_a_pool_of_four() {
             let objects = objects.clone();
             tokio::spawn(async move {
                 for i in 0..10 {
-                    objects.create(User::new(format!("t{t}-{i}"), i, None)).await?;
+                    objects
+                        .create(User::new(format!("t{t}-{i}"), i, None))
+                        .await?;
                 }
                 objects
                     .atomic(|tx| async move {
                         tx.create(User::new(format!("t{t}-tx"), 0, None)).await?;
-                        tx.execute(User::update().set(User::AGE, User::AGE + 1).where_(User::NAME.startswith(&format!("t{t}-"))))
-                            .await
+                        tx.execute(
+                            User::update()
+                                .set(User::AGE, User::AGE + 1)
+                                .where_(User::NAME.startswith(&format!("t{t}-"))),
+                        )
+                        .await
                     })
                     .await
             })
         })
         .collect();
     for t in tasks {
-        assert_eq!(t.await.expect("task").expect("no busy error reaches the caller"), 11);
+        assert_eq!(
+            t.await
+                .expect("task")
+                .expect("no busy error reaches the caller"),
+            11
+        );
     }
-    assert_eq!(User::select().count_query(true).fetch_one(&db).await.expect("count"), 32 * 11);
+    assert_eq!(
+        User::select()
+            .count_query(true)
+            .fetch_one(&db)
+            .await
+            .expect("count"),
+        32 * 11
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_database_is_shared_by_every_connection_of_one_value() {
     let db = PooledSqliteDatabase::connect_lazy("sqlite::memory:").expect("open");
     User::create_table(&db, false).expect("create through the sync connection");
-    User::new("a", 1, None).insert().execute(&db).await.expect("insert through the pool");
+    User::new("a", 1, None)
+        .insert()
+        .execute(&db)
+        .await
+        .expect("insert through the pool");
     let counts = (0..4).map(|_| {
         let db = db.clone();
         async move { User::select().count_query(true).fetch_one(&db).await }
@@ -116,21 +170,43 @@ async fn memory_database_is_shared_by_every_connection_of_one_value() {
     let seen = futures_util::future::join_all(counts).await;
     assert!(seen.into_iter().all(|n| n.expect("count") == 1));
     let other = SqliteDatabase::new(SqliteConfig::memory()).expect("another memory database");
-    assert!(User::select().fetch_all(&other).await.is_err(), "a second value is a separate database");
+    assert!(
+        User::select().fetch_all(&other).await.is_err(),
+        "a second value is a separate database"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn constraint_failures_name_the_column() {
     let db = SqliteDatabase::new(sqlite_config("constraints")).expect("open");
     let objects = Manager::new(db.clone());
-    PageBlock::create_table_async(&db, false).await.expect("create");
-    objects.create(PageBlock::new("k", "")).await.expect("create");
-    let err = PageBlock::new("k", "").insert().execute(&db).await.expect_err("duplicate");
+    PageBlock::create_table_async(&db, false)
+        .await
+        .expect("create");
+    objects
+        .create(PageBlock::new("k", ""))
+        .await
+        .expect("create");
+    let err = PageBlock::new("k", "")
+        .insert()
+        .execute(&db)
+        .await
+        .expect_err("duplicate");
     match err {
-        Error::Integrity { kind: IntegrityKind::Unique, constraint: Some(c), .. } => assert_eq!(c, "page_block.key"),
+        Error::Integrity {
+            kind: IntegrityKind::Unique,
+            constraint: Some(c),
+            ..
+        } => assert_eq!(c, "page_block.key"),
         other => panic!("expected a unique violation, got {other:?}"),
     }
-    assert_eq!(objects.count(PageBlock::select(), true).await.expect("still works"), 1);
+    assert_eq!(
+        objects
+            .count(PageBlock::select(), true)
+            .await
+            .expect("still works"),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,13 +216,19 @@ async fn a_held_write_lock_makes_other_writers_wait_not_fail() {
     User::create_table_async(&db, false).await.expect("create");
     let objects = Manager::new(db.clone());
     let holder = objects.begin_transaction().await.expect("BEGIN IMMEDIATE");
-    holder.create(User::new("holder", 1, None)).await.expect("insert");
+    holder
+        .create(User::new("holder", 1, None))
+        .await
+        .expect("insert");
     let writer = {
         let objects = objects.clone();
         tokio::spawn(async move { objects.create(User::new("waiter", 2, None)).await })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!writer.is_finished(), "the second writer waits for the lock");
+    assert!(
+        !writer.is_finished(),
+        "the second writer waits for the lock"
+    );
     holder.commit().await.expect("commit");
     writer.await.expect("task").expect("then it writes");
     assert_eq!(objects.count(User::select(), true).await.expect("count"), 2);
@@ -156,14 +238,30 @@ async fn a_held_write_lock_makes_other_writers_wait_not_fail() {
 fn blocking_calls_from_a_plain_thread_and_inside_a_runtime() {
     let db = SqliteDatabase::new(sqlite_config("sync")).expect("open");
     User::create_table(&db, false).expect("create without a runtime");
-    User::new("a", 1, None).insert().execute_sync(&db).expect("insert");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    User::new("a", 1, None)
+        .insert()
+        .execute_sync(&db)
+        .expect("insert");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let count = rt.block_on(async {
-        let sync = User::select().count_query(true).fetch_one_sync(&db).expect("sync inside a runtime");
-        let async_ = User::select().count_query(true).fetch_one(&db).await.expect("async");
+        let sync = User::select()
+            .count_query(true)
+            .fetch_one_sync(&db)
+            .expect("sync inside a runtime");
+        let async_ = User::select()
+            .count_query(true)
+            .fetch_one(&db)
+            .await
+            .expect("async");
         (sync, async_)
     });
     assert_eq!(count, (1, 1));
     db.set_allow_sync(SyncPolicy::Deny);
-    assert!(matches!(User::drop_table(&db, true), Err(Error::SyncNotAllowed(_))));
+    assert!(matches!(
+        User::drop_table(&db, true),
+        Err(Error::SyncNotAllowed(_))
+    ));
 }
