@@ -18,6 +18,7 @@ pub struct PgConfig {
     pub(crate) max_connections: usize,
     pub(crate) acquire_timeout: Duration,
     pub(crate) log_values: bool,
+    pub(crate) idle_in_transaction_timeout: Option<Duration>,
 }
 
 impl PgConfig {
@@ -47,6 +48,7 @@ impl PgConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             log_values: false,
+            idle_in_transaction_timeout: Some(Duration::from_secs(60)),
         }
     }
 
@@ -110,6 +112,28 @@ impl PgConfig {
     pub fn log_values(mut self, on: bool) -> Self {
         self.log_values = on;
         self
+    }
+
+    /// The server-side backstop against a transaction left open: the server ends a session
+    /// idle inside a transaction for this long (`idle_in_transaction_session_timeout`,
+    /// default 60 s; `None` leaves the server's setting).
+    pub fn idle_in_transaction_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_in_transaction_timeout = timeout;
+        self
+    }
+
+    /// The driver configuration for a new connection, with the session options applied.
+    pub(crate) fn session(&self) -> tokio_postgres::Config {
+        let mut pg = self.pg.clone();
+        if let Some(timeout) = self.idle_in_transaction_timeout {
+            let options = format!(
+                "{} -c idle_in_transaction_session_timeout={}",
+                self.pg.get_options().unwrap_or(""),
+                timeout.as_millis()
+            );
+            pg.options(options.trim());
+        }
+        pg
     }
 
     /// The database name, if set.

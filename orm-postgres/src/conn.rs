@@ -28,7 +28,7 @@ pub(crate) struct PgConn {
 impl PgConn {
     /// Opens a connection; its I/O task runs on the current tokio runtime.
     pub(crate) async fn connect(config: &PgConfig) -> Result<Self> {
-        let (client, connection) = config.pg.connect(NoTls).await.map_err(map)?;
+        let (client, connection) = config.session().connect(NoTls).await.map_err(map)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL connection ended");

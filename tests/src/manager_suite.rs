@@ -1,6 +1,6 @@
 //! The Manager's behaviour on every backend: CRUD, get_or_create races, transactions and
 //! savepoints, cancellation, isolation and the sync guard. `tests/manager_<backend>.rs`
-//! instantiate it with [`manager_suite!`](crate::manager_suite).
+//! instantiate it with [`manager_suite!`](crate::manager_suite!).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

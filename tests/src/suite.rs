@@ -1,6 +1,6 @@
 //! The behaviour suite: every query construct of the core, run on a real server through
 //! any backend, async and sync. `tests/<backend>.rs` instantiate it with
-//! [`behaviour_suite!`](crate::behaviour_suite).
+//! [`behaviour_suite!`](crate::behaviour_suite!).
 //!
 //! Where dialects truly differ, the difference is decided here and only here, in
 //! [`Differences`].

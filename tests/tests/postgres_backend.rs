@@ -427,3 +427,106 @@ async fn bad_url_is_a_configuration_error() {
         "{err:?}"
     );
 }
+
+async fn idle_in_transaction(admin: &PostgresqlDatabase, app: &str) -> i64 {
+    raw_query::<i64>(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND state LIKE 'idle in transaction%'",
+        vec![app.into()],
+    )
+    .fetch_one(admin)
+    .await
+    .expect("pg_stat_activity")
+}
+
+async fn settle(admin: &PostgresqlDatabase, app: &str) -> i64 {
+    // A discarded connection closes asynchronously; give the server a moment to see it.
+    for _ in 0..50 {
+        if idle_in_transaction(admin, app).await == 0 {
+            return 0;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    idle_in_transaction(admin, app).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_transactions_leave_no_session_idle_in_transaction() {
+    let admin = admin();
+    for (app, size) in [("orm_cancel_pool1", 1), ("orm_cancel_pool8", 8)] {
+        let db = PooledPostgresqlDatabase::new(
+            pg_config(app).application_name(app).max_connections(size),
+        )
+        .expect("pool");
+        orm_tests::manager_suite::cancellation(&db).await;
+        assert_eq!(
+            settle(&admin, app).await,
+            0,
+            "{app}: a session is idle in transaction"
+        );
+    }
+    let app = "orm_cancel_single";
+    let db = PostgresqlDatabase::new(pg_config(app).application_name(app));
+    orm_tests::manager_suite::cancellation(&db).await;
+    assert_eq!(
+        settle(&admin, app).await,
+        0,
+        "{app}: a session is idle in transaction"
+    );
+}
+
+#[test]
+fn a_runtime_shut_down_mid_transaction_leaks_nothing() {
+    let app = "orm_runtime_shutdown";
+    let db = PooledPostgresqlDatabase::new(pg_config(app).application_name(app)).expect("pool");
+    User::create_table(&db, false).expect("create");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (inserted, wait) = std::sync::mpsc::channel();
+    rt.spawn({
+        let objects = orm_manager::Manager::new(db.clone());
+        async move {
+            objects
+                .atomic(|tx| async move {
+                    tx.create(User::new("never", 1, None)).await?;
+                    let _ = inserted.send(());
+                    std::future::pending::<()>().await;
+                    Ok::<_, Error>(())
+                })
+                .await
+        }
+    });
+    wait.recv_timeout(Duration::from_secs(5))
+        .expect("the row was inserted");
+    // The runtime ends while the transaction's task is parked inside the scope.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let check = tokio::runtime::Runtime::new().expect("runtime");
+    check.block_on(async {
+        let admin = admin();
+        assert_eq!(
+            settle(&admin, app).await,
+            0,
+            "no session left idle in transaction"
+        );
+        let rows = raw_query::<i64>(&format!("SELECT count(*) FROM t_{app}.users"), vec![])
+            .fetch_one(&admin)
+            .await;
+        assert_eq!(rows.expect("count"), 0, "the uncommitted row is gone");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_sessions_have_an_idle_in_transaction_backstop() {
+    let db = PooledPostgresqlDatabase::new(pg_config("backstop")).expect("pool");
+    let setting = raw_query::<String>("SHOW idle_in_transaction_session_timeout", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("show");
+    assert_eq!(setting, "1min");
+    let off =
+        PooledPostgresqlDatabase::new(pg_config("backstop_off").idle_in_transaction_timeout(None))
+            .expect("pool");
+    let setting = raw_query::<String>("SHOW idle_in_transaction_session_timeout", vec![])
+        .fetch_one(&off)
+        .await
+        .expect("show");
+    assert_eq!(setting, "0");
+}
