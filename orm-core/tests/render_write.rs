@@ -203,3 +203,19 @@ fn model_values_and_keys() {
         vec![Value::I64(1), t("t")]
     );
 }
+
+#[test]
+fn an_explicit_auto_key_is_inserted_as_given() {
+    let mut u = ann();
+    u.id = 42;
+    assert_eq!(
+        pg(&u.insert()),
+        (
+            r#"INSERT INTO "users" ("id", "name", "age", "bio") VALUES ($1, $2, $3, $4)"#.into(),
+            vec![Value::I64(42), t("ann"), Value::I32(30), t("hi")]
+        )
+    );
+    // Mixed rows leave every key to the database.
+    let q = User::insert_many(&[u, ann()]);
+    assert!(pg(&q).0.starts_with(r#"INSERT INTO "users" ("name", "age", "bio")"#));
+}

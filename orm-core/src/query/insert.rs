@@ -9,6 +9,11 @@ use crate::types::ColumnType;
 use super::select::{Select, SelectStatement, Selection};
 use super::TableRef;
 
+/// An auto-increment key not chosen yet: 0 (what `Model::new` puts there).
+fn is_unset_key(value: &crate::Value) -> bool {
+    matches!(value, crate::Value::I16(0) | crate::Value::I32(0) | crate::Value::I64(0) | crate::Value::Null)
+}
+
 /// Where an INSERT's rows come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertSource {
@@ -82,32 +87,38 @@ impl<M: Model> Insert<M> {
         }
     }
 
-    fn insert_columns() -> impl Iterator<Item = (usize, &'static str)> {
-        M::TABLE
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.auto)
-            .map(|(i, c)| (i, c.name))
-    }
-
-    fn row_of(obj: &M) -> Vec<ExprNode> {
-        Self::insert_columns()
-            .map(|(i, _)| ExprNode::Param(obj.column_value(i)))
+    /// The columns to insert: all but an auto-increment key, unless every object carries
+    /// an explicit (non-zero) key, which is then inserted as given.
+    fn insert_columns(objects: &[&M]) -> Vec<usize> {
+        let explicit_keys = M::TABLE.columns.iter().position(|c| c.auto).is_some_and(|auto| {
+            !objects.is_empty() && objects.iter().all(|o| !is_unset_key(&o.column_value(auto)))
+        });
+        (0..M::TABLE.columns.len())
+            .filter(|i| explicit_keys || !M::TABLE.columns[*i].auto)
             .collect()
     }
 
-    /// One object. Auto-increment columns are left to the database.
-    pub fn one(obj: &M) -> Self {
-        let columns = Self::insert_columns().map(|(_, n)| n).collect();
-        Self::with(columns, InsertSource::Values(vec![Self::row_of(obj)]))
+    fn with_rows(objects: &[&M]) -> Self {
+        let columns = Self::insert_columns(objects);
+        let names = columns.iter().map(|i| M::TABLE.columns[*i].name).collect();
+        let rows = objects
+            .iter()
+            .map(|obj| columns.iter().map(|i| ExprNode::Param(obj.column_value(*i))).collect())
+            .collect();
+        Self::with(names, InsertSource::Values(rows))
     }
 
-    /// Many objects in one statement.
+    /// One object. An auto-increment key of 0 is left to the database; any other value
+    /// is inserted as given.
+    pub fn one(obj: &M) -> Self {
+        Self::with_rows(&[obj])
+    }
+
+    /// Many objects in one statement. Auto-increment keys are left to the database unless
+    /// every object carries one.
     pub fn many<'a, I: IntoIterator<Item = &'a M>>(objects: I) -> Self {
-        let columns = Self::insert_columns().map(|(_, n)| n).collect();
-        let rows = objects.into_iter().map(Self::row_of).collect();
-        Self::with(columns, InsertSource::Values(rows))
+        let objects: Vec<&M> = objects.into_iter().collect();
+        Self::with_rows(&objects)
     }
 
     /// `INSERT INTO M (columns) SELECT ...`: the query's row type must match the columns'.
