@@ -217,5 +217,7 @@ fn an_explicit_auto_key_is_inserted_as_given() {
     );
     // Mixed rows leave every key to the database.
     let q = User::insert_many(&[u, ann()]);
-    assert!(pg(&q).0.starts_with(r#"INSERT INTO "users" ("name", "age", "bio")"#));
+    assert!(pg(&q)
+        .0
+        .starts_with(r#"INSERT INTO "users" ("name", "age", "bio")"#));
 }

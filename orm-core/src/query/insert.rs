@@ -11,7 +11,10 @@ use super::TableRef;
 
 /// An auto-increment key not chosen yet: 0 (what `Model::new` puts there).
 fn is_unset_key(value: &crate::Value) -> bool {
-    matches!(value, crate::Value::I16(0) | crate::Value::I32(0) | crate::Value::I64(0) | crate::Value::Null)
+    matches!(
+        value,
+        crate::Value::I16(0) | crate::Value::I32(0) | crate::Value::I64(0) | crate::Value::Null
+    )
 }
 
 /// Where an INSERT's rows come from.
@@ -90,9 +93,13 @@ impl<M: Model> Insert<M> {
     /// The columns to insert: all but an auto-increment key, unless every object carries
     /// an explicit (non-zero) key, which is then inserted as given.
     fn insert_columns(objects: &[&M]) -> Vec<usize> {
-        let explicit_keys = M::TABLE.columns.iter().position(|c| c.auto).is_some_and(|auto| {
-            !objects.is_empty() && objects.iter().all(|o| !is_unset_key(&o.column_value(auto)))
-        });
+        let explicit_keys = M::TABLE
+            .columns
+            .iter()
+            .position(|c| c.auto)
+            .is_some_and(|auto| {
+                !objects.is_empty() && objects.iter().all(|o| !is_unset_key(&o.column_value(auto)))
+            });
         (0..M::TABLE.columns.len())
             .filter(|i| explicit_keys || !M::TABLE.columns[*i].auto)
             .collect()
@@ -103,13 +110,19 @@ impl<M: Model> Insert<M> {
         let names = columns.iter().map(|i| M::TABLE.columns[*i].name).collect();
         let rows = objects
             .iter()
-            .map(|obj| columns.iter().map(|i| ExprNode::Param(obj.column_value(*i))).collect())
+            .map(|obj| {
+                columns
+                    .iter()
+                    .map(|i| ExprNode::Param(obj.column_value(*i)))
+                    .collect()
+            })
             .collect();
         Self::with(names, InsertSource::Values(rows))
     }
 
     /// One object. An auto-increment key of 0 is left to the database; any other value
-    /// is inserted as given.
+    /// is inserted as given. (As with any ORM, PostgreSQL's identity sequence does not move
+    /// past keys inserted explicitly: mixing both on one table can collide later.)
     pub fn one(obj: &M) -> Self {
         Self::with_rows(&[obj])
     }
