@@ -81,16 +81,11 @@ fn failure(e: Error) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
 }
 
-fn id_argument(query: Option<String>) -> Result<i64, Response> {
+/// The `id` query argument, or the message explaining what is missing.
+fn id_argument(query: Option<String>) -> Result<i64, &'static str> {
     let id = query.as_deref().and_then(|q| form_value(q, "id"));
-    let id = id.ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "Please provide the 'id' query argument, i.e. ?id=1",
-        )
-    })?;
-    id.parse()
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "'id' must be an integer"))
+    let id = id.ok_or("Please provide the 'id' query argument, i.e. ?id=1")?;
+    id.parse().map_err(|_| "'id' must be an integer")
 }
 
 /// GET /?id=N
