@@ -1,6 +1,7 @@
 //! The behaviour suite: models, per-test isolated databases, and the checks every backend
 //! must pass. `tests/*.rs` instantiate [`suite`] for each backend.
 
+pub mod capture;
 pub mod harness;
 pub mod manager_suite;
 pub mod models;

@@ -1,0 +1,132 @@
+//! Every statement gets a `tracing` span with its SQL, parameter count, rows and duration;
+//! parameter values appear only when the database is configured to log them. The sync
+//! guard's policies log what they say.
+
+use orm_core::*;
+use orm_tests::capture::Capture;
+use orm_tests::harness::sqlite_config;
+use orm_tests::models::User;
+use tracing::Level;
+
+fn query_spans(capture: &Capture) -> Vec<String> {
+    capture
+        .lines()
+        .into_iter()
+        .filter(|l| l.name == "orm.query")
+        .map(|l| l.fields)
+        .collect()
+}
+
+#[test]
+fn statements_are_traced_without_their_values() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_plain")).expect("open");
+    let capture = Capture::default();
+    capture.run(|| {
+        User::create_table(&db, false).expect("create");
+        User::new("secret-name", 42, None)
+            .insert()
+            .execute_sync(&db)
+            .expect("insert");
+        User::select()
+            .where_(User::NAME.eq("secret-name"))
+            .fetch_all_sync(&db)
+            .expect("select");
+    });
+    let spans = query_spans(&capture);
+    let insert = spans
+        .iter()
+        .find(|s| s.contains("INSERT INTO"))
+        .expect("an INSERT span");
+    assert!(insert.contains("params=3"), "{insert}");
+    assert!(insert.contains("rows=1"), "{insert}");
+    assert!(insert.contains("elapsed_us="), "{insert}");
+    let select = spans
+        .iter()
+        .find(|s| s.contains("SELECT"))
+        .expect("a SELECT span");
+    assert!(
+        select.contains("db.system=\"sqlite\"") || select.contains("db.system=sqlite"),
+        "{select}"
+    );
+    for span in &spans {
+        assert!(
+            !span.contains("secret-name"),
+            "a value leaked into a trace: {span}"
+        );
+    }
+}
+
+#[test]
+fn values_are_traced_when_the_user_opts_in() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_values").log_values(true))
+        .expect("open");
+    let capture = Capture::default();
+    capture.run(|| {
+        User::create_table(&db, false).expect("create");
+        User::new("visible-name", 42, None)
+            .insert()
+            .execute_sync(&db)
+            .expect("insert");
+    });
+    assert!(query_spans(&capture)
+        .iter()
+        .any(|s| s.contains("visible-name")));
+}
+
+#[test]
+fn sync_policies_log_at_their_levels_and_deny_refuses() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_policy")).expect("open");
+    User::create_table(&db, false).expect("create");
+    let capture = Capture::default();
+    capture.run(|| {
+        db.set_allow_sync(SyncPolicy::Warn);
+        User::select().fetch_all_sync(&db).expect("warned, served");
+        db.set_allow_sync(SyncPolicy::LogError);
+        User::select()
+            .fetch_all_sync(&db)
+            .expect("logged as error, served");
+        db.set_allow_sync(SyncPolicy::Deny);
+        assert!(matches!(
+            User::select().fetch_all_sync(&db),
+            Err(Error::SyncNotAllowed(_))
+        ));
+        db.set_allow_sync(SyncPolicy::Allow);
+        User::select().fetch_all_sync(&db).expect("allowed");
+    });
+    let lines = capture.lines();
+    let warned = lines
+        .iter()
+        .filter(|l| l.level == Level::WARN && l.fields.contains("sync query"))
+        .count();
+    let errored = lines
+        .iter()
+        .filter(|l| l.level == Level::ERROR && l.fields.contains("sync query"))
+        .count();
+    assert_eq!((warned, errored), (1, 1), "{lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_sync_guard_reallows_restores_and_closes_the_sync_connection() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("guard_closes")).expect("open");
+    let objects = orm_manager::Manager::new(db.clone());
+    db.set_allow_sync(SyncPolicy::Deny);
+    {
+        let _sync = objects.allow_sync();
+        User::create_table(&db, false).expect("allowed under the guard");
+        assert!(db.is_sync_open());
+    }
+    assert!(
+        !db.is_sync_open(),
+        "the guard closed the sync connection it opened"
+    );
+    assert_eq!(db.sync_policy(), SyncPolicy::Deny);
+    // The guard restores the policy when the scope panics, too.
+    let objects2 = objects.clone();
+    let panicked = std::thread::spawn(move || {
+        let _sync = objects2.allow_sync();
+        panic!("inside the guard");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert_eq!(db.sync_policy(), SyncPolicy::Deny);
+}
