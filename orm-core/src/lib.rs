@@ -42,6 +42,7 @@ pub mod executor;
 pub mod expr;
 pub mod model;
 pub mod query;
+pub mod registry;
 mod render;
 pub mod row;
 pub mod sync;
@@ -74,7 +75,9 @@ pub use value::{SqlType, Value};
 /// Items generated code refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::registry::ModelEntry;
     pub use crate::row::optional_model;
+    pub use inventory;
 
     /// The table of a model named in `#[orm(references = ...)]`.
     pub fn table_of<M: crate::Model>() -> &'static crate::TableMeta {

@@ -13,6 +13,7 @@ pub fn expand(model: &Model) -> TokenStream {
     let model_impl = model_impl(model);
     let from_row = from_row_impl(model);
     let ident = &model.ident;
+    let krate = &model.krate;
     quote! {
         #[allow(clippy::all)]
         const _: () = { #checks };
@@ -24,6 +25,10 @@ pub fn expand(model: &Model) -> TokenStream {
 
         #model_impl
         #from_row
+
+        #krate::__private::inventory::submit! {
+            #krate::__private::ModelEntry { table: <#ident as #krate::Model>::TABLE }
+        }
     }
 }
 

@@ -45,15 +45,17 @@
 
 mod lowlevel;
 mod manager;
+mod prefetch;
 mod scope;
 mod transaction;
 
 pub use lowlevel::{
-    atomic, count, create_object, create_or_get, delete_object, execute, get_object,
-    get_object_or_none, get_or_create, savepoint, scalar, transaction, update_object, ExecuteQuery,
-    IntoSelect,
+    atomic, count, create_object, create_or_get, delete_object, delete_object_recursive, execute,
+    get_object, get_object_or_none, get_or_create, savepoint, scalar, transaction, update_object,
+    ExecuteQuery, IntoSelect,
 };
 pub use manager::{AllowSync, Manager};
+pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};
 pub use transaction::TransactionGuard;
 
 /// The core crate, re-exported: generated code and advanced users reach it here.
@@ -71,7 +73,7 @@ pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, Sqlit
 
 /// Everything an application needs in one `use`.
 pub mod prelude {
-    pub use crate::{AllowSync, Manager, Model, TransactionGuard};
+    pub use crate::{AllowSync, Manager, Model, Prefetched, TransactionGuard};
     pub use orm_core::{
         avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,
         not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,

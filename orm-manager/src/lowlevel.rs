@@ -15,9 +15,10 @@
 
 use std::future::Future;
 
+use orm_core::query::{DeleteStatement, SelectStatement, UpdateStatement};
 use orm_core::{
-    column_equals, Condition, Database, Error, Executor, FetchQuery, Insert, Model, Query, Result,
-    Select, Update,
+    column_equals, Condition, Database, Error, Executor, ExprNode, FetchQuery, Insert, Model,
+    Query, Result, Select, TableMeta, Update,
 };
 
 use crate::manager::Manager;
@@ -231,6 +232,63 @@ pub async fn update_object<E: Executor + ?Sized, M: Model>(
 /// Deletes `obj` by its primary key; returns the number of rows deleted.
 pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) -> Result<u64> {
     M::delete().where_(key_condition(obj)?).execute(exec).await
+}
+
+/// Deletes `obj` and, first, the rows that depend on it through foreign keys: rows whose
+/// reference is nullable get NULL instead, unless `delete_nullable`. Dependents are the
+/// models of the program with a foreign key to this one (self-references are not
+/// followed). Run it in a transaction (as [`Manager::delete_recursive`] does) so that it
+/// is all or nothing. Returns the number of `obj` rows deleted.
+pub async fn delete_object_recursive<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    obj: &M,
+    delete_nullable: bool,
+) -> Result<u64> {
+    let filter = key_condition(obj)?.into_node();
+    delete_rows(exec, M::TABLE, filter, delete_nullable, 0).await
+}
+
+type BoxedCount<'a> = std::pin::Pin<Box<dyn Future<Output = Result<u64>> + Send + 'a>>;
+
+fn delete_rows<'a, E: Executor + ?Sized>(
+    exec: &'a E,
+    table: &'static TableMeta,
+    filter: ExprNode,
+    delete_nullable: bool,
+    depth: usize,
+) -> BoxedCount<'a> {
+    Box::pin(async move {
+        if depth > 32 {
+            return Err(Error::Query(
+                "recursive delete: foreign keys nest more than 32 levels deep".into(),
+            ));
+        }
+        for (dependent, column) in orm_core::registry::dependents_of(table) {
+            if dependent.same_table(table) {
+                continue;
+            }
+            let Some(fk) = column.references else {
+                continue;
+            };
+            let keys = SelectStatement::column_from_meta(table, fk.target_column(), filter.clone());
+            let referencing = ExprNode::Column {
+                qualifier: Some(dependent.name.into()),
+                name: column.name,
+            };
+            let rows = ExprNode::InSelect(Box::new(referencing), Box::new(keys), false);
+            if column.nullable && !delete_nullable {
+                let update = UpdateStatement::set_null_from_meta(dependent, column.name, rows);
+                exec.execute(update.render(exec.dialect())?).await?;
+            } else {
+                delete_rows(exec, dependent, rows, delete_nullable, depth + 1).await?;
+            }
+        }
+        let delete = DeleteStatement::from_meta(table, filter);
+        Ok(exec
+            .execute(delete.render(exec.dialect())?)
+            .await?
+            .rows_affected)
+    })
 }
 
 /// `SELECT COUNT(*)` of `query`; with `clear_limit`, its LIMIT and OFFSET are ignored.

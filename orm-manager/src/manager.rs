@@ -9,6 +9,8 @@ use orm_core::{
 };
 
 use crate::lowlevel::{self, ExecuteQuery, IntoSelect};
+#[allow(unused_imports)]
+use crate::prefetch::Prefetched;
 use crate::scope;
 use crate::transaction::{TransactionGuard, TxShared};
 
@@ -176,6 +178,26 @@ impl<D: Database> Manager<D> {
     /// Deletes an object by its primary key.
     pub async fn delete<M: Model>(&self, obj: &M) -> Result<u64> {
         lowlevel::delete_object(&self.target(), obj).await
+    }
+
+    /// Deletes an object and the rows that depend on it through foreign keys, in one
+    /// transaction (a savepoint when already inside one); nullable references are set to
+    /// NULL unless `delete_nullable`. See [`lowlevel::delete_object_recursive`].
+    pub async fn delete_recursive<M: Model>(&self, obj: &M, delete_nullable: bool) -> Result<u64> {
+        self.atomic(|tx| async move {
+            lowlevel::delete_object_recursive(&tx.target(), obj, delete_nullable).await
+        })
+        .await
+    }
+
+    /// Runs `query`, then each of `subqueries` once per relation, and attaches the related
+    /// rows: reach them with [`Prefetched::related`], without more queries.
+    pub async fn prefetch<M: Model, S: crate::prefetch::Subqueries>(
+        &self,
+        query: Select<M, M>,
+        subqueries: S,
+    ) -> Result<crate::prefetch::Prefetched<M>> {
+        crate::prefetch::prefetch(&self.target(), query, subqueries).await
     }
 
     /// Gets the object matching `lookup` or creates `defaults`; see

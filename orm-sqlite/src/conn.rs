@@ -73,10 +73,13 @@ impl SqliteConn {
     }
 }
 
-/// Runs blocking SQLite work on tokio's blocking pool.
+/// Runs blocking SQLite work on tokio's blocking pool, under the caller's tracing
+/// subscriber so that its query spans land where the caller's do.
 pub(crate) async fn blocking<R: Send + 'static>(
     work: impl FnOnce() -> Result<R> + Send + 'static,
 ) -> Result<R> {
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let work = move || tracing::dispatcher::with_default(&dispatch, work);
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use orm_core::*;
 use orm_manager::Manager;
 
-use crate::models::{PageBlock, Post, User};
+use crate::models::{Comment, Note, PageBlock, Post, User, UserTag};
 
 /// A database the Manager runs on.
 pub trait Db: Database {}
@@ -596,13 +596,205 @@ pub async fn allow_sync_guard<D: Db>(db: &D) {
     ));
 }
 
+async fn setup_relations<D: Db>(db: &D) -> Manager<D> {
+    let objects = setup(db).await;
+    UserTag::create_table_async(db, true)
+        .await
+        .expect("create user_tag");
+    Comment::create_table_async(db, true)
+        .await
+        .expect("create comment");
+    Note::create_table_async(db, true)
+        .await
+        .expect("create note");
+    objects
+}
+
+/// Creates `users` users with `posts` posts each and `comments` comments per post.
+pub async fn seed_relations<D: Db>(
+    objects: &Manager<D>,
+    users: usize,
+    posts: usize,
+    comments: usize,
+) -> Vec<User> {
+    let mut made = Vec::new();
+    for u in 0..users {
+        made.push(
+            objects
+                .create(User::new(format!("user{u}"), u as i32, None))
+                .await
+                .expect("user"),
+        );
+    }
+    let post_rows: Vec<Post> = made
+        .iter()
+        .flat_map(|u| {
+            (0..posts).map(move |p| Post::new(u.id, format!("{}-post{p}", u.name), p as f64))
+        })
+        .collect();
+    if post_rows.is_empty() {
+        return made;
+    }
+    let post_ids = objects
+        .execute(Post::insert_many(&post_rows))
+        .await
+        .expect("posts");
+    let comment_rows: Vec<Comment> = post_ids
+        .iter()
+        .flat_map(|id| (0..comments).map(move |c| Comment::new(*id, format!("comment{c}"))))
+        .collect();
+    if !comment_rows.is_empty() {
+        objects
+            .execute(Comment::insert_many(&comment_rows))
+            .await
+            .expect("comments");
+    }
+    made
+}
+
+/// delete_recursive deletes what depends on the object, or sets nullable references to
+/// NULL unless asked to delete them too.
+pub async fn delete_recursive<D: Db>(db: &D) {
+    let objects = setup_relations(db).await;
+    let users = seed_relations(&objects, 2, 2, 2).await;
+    let (a, b) = (&users[0], &users[1]);
+    objects
+        .create(UserTag::new(a.id, "admin", 1))
+        .await
+        .expect("tag");
+    let note_a = objects
+        .create(Note::new(Some(a.id), "about a"))
+        .await
+        .expect("note");
+    let note_b = objects
+        .create(Note::new(Some(b.id), "about b"))
+        .await
+        .expect("note");
+    // A plain delete is refused while comments still point at the posts.
+    assert!(
+        objects.delete(a).await.is_err(),
+        "comments reference a's posts"
+    );
+
+    assert_eq!(
+        objects.delete_recursive(a, false).await.expect("recursive"),
+        1
+    );
+    assert_eq!(
+        objects
+            .get_or_none::<User, _>(User::ID.eq(a.id))
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        objects
+            .count(Post::select().where_(Post::AUTHOR_ID.eq(a.id)), true)
+            .await
+            .expect("posts"),
+        0
+    );
+    assert_eq!(
+        objects
+            .count(Comment::select(), true)
+            .await
+            .expect("comments"),
+        4,
+        "b's comments stay"
+    );
+    assert_eq!(
+        objects.count(UserTag::select(), true).await.expect("tags"),
+        0
+    );
+    let kept: Note = objects
+        .get(Note::ID.eq(note_a.id))
+        .await
+        .expect("the nullable reference is kept");
+    assert_eq!(kept.user_id, None);
+
+    objects
+        .delete_recursive(b, true)
+        .await
+        .expect("recursive, nullable too");
+    assert_eq!(
+        objects
+            .get_or_none::<Note, _>(Note::ID.eq(note_b.id))
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        objects
+            .count(Comment::select(), true)
+            .await
+            .expect("comments"),
+        0
+    );
+}
+
+/// prefetch loads one query per relation and attaches the rows, both directions, nested.
+pub async fn prefetch<D: Db>(db: &D) {
+    let objects = setup_relations(db).await;
+    let users = seed_relations(&objects, 3, 2, 3).await;
+    let lonely = objects
+        .create(User::new("lonely", 99, None))
+        .await
+        .expect("user without posts");
+    let result = objects
+        .prefetch(
+            User::select().order_by(User::ID),
+            (Post::select().order_by(Post::ID), Comment::select()),
+        )
+        .await
+        .expect("prefetch");
+    assert_eq!(result.rows().len(), 4);
+    for user in &users {
+        let posts: Vec<&Post> = result.related(user);
+        assert_eq!(posts.len(), 2, "{}", user.name);
+        assert!(posts.iter().all(|p| p.author_id == user.id));
+        for post in posts {
+            let comments: Vec<&Comment> = result.related(post);
+            assert_eq!(comments.len(), 3);
+            assert!(comments.iter().all(|c| c.post_id == post.id));
+        }
+    }
+    assert!(result.related::<Post, _>(&lonely).is_empty());
+
+    // Many-to-one: each post's author.
+    let posts = objects
+        .prefetch(Post::select(), (User::select(),))
+        .await
+        .expect("prefetch authors");
+    for post in posts.rows() {
+        let authors: Vec<&User> = posts.related(post);
+        assert_eq!(authors.len(), 1);
+        assert_eq!(authors[0].id, post.author_id);
+    }
+    // A subquery's own filter applies.
+    let filtered = objects
+        .prefetch(
+            User::select(),
+            (Post::select().where_(Post::SCORE.gt(0.5)),),
+        )
+        .await
+        .expect("filtered");
+    assert_eq!(filtered.related::<Post, _>(&users[0]).len(), 1);
+    // A model with no foreign key to what is loaded is a clear error.
+    let err = objects
+        .prefetch(User::select(), (PageBlock::select(),))
+        .await
+        .err();
+    assert!(matches!(err, Some(Error::Query(_))), "{err:?}");
+}
+
 /// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! manager_suite {
     ($make:path) => {
         $crate::manager_suite!(@tests $make;
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
-            guards scope_follows_the_task isolation cancellation allow_sync_guard);
+            guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
+            prefetch);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -75,3 +75,23 @@ pub struct PageBlock {
     #[orm(default = "''")]
     pub text: String,
 }
+
+/// A comment on a post (a second level of one-to-many).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Comment {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = Post)]
+    pub post_id: i64,
+    pub body: String,
+}
+
+/// A note that may belong to a user (a nullable reference).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Note {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = User)]
+    pub user_id: Option<i64>,
+    pub text: String,
+}

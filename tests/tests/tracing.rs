@@ -17,7 +17,14 @@ fn query_spans(capture: &Capture) -> Vec<String> {
         .collect()
 }
 
+/// The checks share tracing's per-call-site cache, so they run one after the other.
 #[test]
+fn tracing_checks() {
+    statements_are_traced_without_their_values();
+    values_are_traced_when_the_user_opts_in();
+    sync_policies_log_at_their_levels_and_deny_refuses();
+}
+
 fn statements_are_traced_without_their_values() {
     let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_plain")).expect("open");
     let capture = Capture::default();
@@ -56,7 +63,6 @@ fn statements_are_traced_without_their_values() {
     }
 }
 
-#[test]
 fn values_are_traced_when_the_user_opts_in() {
     let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_values").log_values(true))
         .expect("open");
@@ -73,7 +79,6 @@ fn values_are_traced_when_the_user_opts_in() {
         .any(|s| s.contains("visible-name")));
 }
 
-#[test]
 fn sync_policies_log_at_their_levels_and_deny_refuses() {
     let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_policy")).expect("open");
     User::create_table(&db, false).expect("create");

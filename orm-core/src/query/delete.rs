@@ -18,6 +18,24 @@ pub struct DeleteStatement {
     pub(crate) returning: Vec<ExprNode>,
 }
 
+impl DeleteStatement {
+    /// `DELETE FROM table WHERE filter`, for code that knows the table only at run time
+    /// (recursive deletes).
+    pub fn from_meta(table: &crate::TableMeta, filter: ExprNode) -> Self {
+        DeleteStatement {
+            table: TableRef::of(table),
+            filter: Some(filter),
+            returning: Vec::new(),
+        }
+    }
+}
+
+impl crate::Query for DeleteStatement {
+    fn render(&self, dialect: &dyn crate::Dialect) -> crate::Result<crate::Statement> {
+        crate::render::delete(self, dialect)
+    }
+}
+
 /// A typed DELETE from model `M`'s table.
 ///
 /// ```

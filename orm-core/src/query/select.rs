@@ -61,6 +61,29 @@ pub struct SelectStatement {
 }
 
 impl SelectStatement {
+    /// `SELECT table.column FROM table WHERE filter`, for code that knows the table only at
+    /// run time (subqueries of recursive deletes).
+    pub fn column_from_meta(table: &TableMeta, column: &'static str, filter: ExprNode) -> Self {
+        SelectStatement {
+            distinct: false,
+            items: vec![ExprNode::Column {
+                qualifier: Some(Cow::Borrowed(table.name)),
+                name: column,
+            }],
+            from: TableRef::of(table),
+            joins: Vec::new(),
+            filter: Some(filter),
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            for_update: false,
+            compound: Vec::new(),
+            error: None,
+        }
+    }
+
     pub(crate) fn has_tail(&self) -> bool {
         !self.order_by.is_empty() || self.limit.is_some() || self.offset.is_some()
     }

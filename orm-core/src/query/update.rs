@@ -18,6 +18,29 @@ pub struct UpdateStatement {
     pub(crate) returning: Vec<ExprNode>,
 }
 
+impl UpdateStatement {
+    /// `UPDATE table SET column = NULL WHERE filter`, for code that knows the table only
+    /// at run time (recursive deletes that keep nullable references).
+    pub fn set_null_from_meta(
+        table: &crate::TableMeta,
+        column: &'static str,
+        filter: ExprNode,
+    ) -> Self {
+        UpdateStatement {
+            table: TableRef::of(table),
+            sets: vec![(column, ExprNode::Param(crate::Value::Null))],
+            filter: Some(filter),
+            returning: Vec::new(),
+        }
+    }
+}
+
+impl crate::Query for UpdateStatement {
+    fn render(&self, dialect: &dyn crate::Dialect) -> crate::Result<crate::Statement> {
+        crate::render::update(self, dialect)
+    }
+}
+
 /// A typed UPDATE of model `M`'s table.
 ///
 /// ```
