@@ -18,6 +18,50 @@ pub enum UpsertStyle {
     OnDuplicateKey,
 }
 
+/// How a dialect writes one JSON operator: `prefix`, the document, `infix`, the argument
+/// (encoded as `argument` says), `suffix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonSyntax {
+    /// Text before the document.
+    pub prefix: &'static str,
+    /// Text between the document and the argument.
+    pub infix: &'static str,
+    /// Text after the argument.
+    pub suffix: &'static str,
+    /// How the argument is bound.
+    pub argument: JsonArgStyle,
+    /// The argument comes first, the document second (`JSON_CONTAINS(arg, doc)`).
+    pub swapped: bool,
+}
+
+/// How a JSON operator's argument is bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonArgStyle {
+    /// The single key as text.
+    Key,
+    /// The keys as a PostgreSQL array literal (`{a,b}`).
+    KeyArray,
+    /// The keys as a JSON path (`$."a"."b"`).
+    JsonPath,
+    /// The JSON document as text.
+    Document,
+}
+
+const fn json_syntax(
+    prefix: &'static str,
+    infix: &'static str,
+    suffix: &'static str,
+    argument: JsonArgStyle,
+) -> JsonSyntax {
+    JsonSyntax {
+        prefix,
+        infix,
+        suffix,
+        argument,
+        swapped: false,
+    }
+}
+
 /// A SQL dialect.
 pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// A short name for messages: `postgres`, `mysql`, `sqlite`.
@@ -94,6 +138,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Indexes go inside CREATE TABLE (MySQL) rather than in CREATE INDEX statements.
     fn inline_indexes(&self) -> bool {
         false
+    }
+
+    /// How this dialect writes a JSON operator; `None` when it has no equivalent (the
+    /// query is then refused before anything is sent).
+    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
+        let _ = op;
+        None
     }
 
     /// The statement that opens a transaction.
@@ -174,6 +225,19 @@ impl Dialect for PostgresDialect {
     }
     fn now(&self) -> &'static str {
         "now()"
+    }
+    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
+        use crate::expr::JsonOp::*;
+        use JsonArgStyle::*;
+        Some(match op {
+            Get => json_syntax("(", " -> ", ")", Key),
+            GetText => json_syntax("(", " ->> ", ")", Key),
+            Path => json_syntax("(", " #> CAST(CAST(", " AS TEXT) AS TEXT[]))", KeyArray),
+            PathText => json_syntax("(", " #>> CAST(CAST(", " AS TEXT) AS TEXT[]))", KeyArray),
+            Contains => json_syntax("(", " @> CAST(", " AS JSONB))", Document),
+            ContainedBy => json_syntax("(", " <@ CAST(", " AS JSONB))", Document),
+            HasKey => json_syntax("(", " ? ", ")", Key),
+        })
     }
 }
 
@@ -258,6 +322,20 @@ impl Dialect for MySqlDialect {
     fn now(&self) -> &'static str {
         "UTC_TIMESTAMP(6)"
     }
+    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
+        use crate::expr::JsonOp::*;
+        use JsonArgStyle::*;
+        Some(match op {
+            Get | Path => json_syntax("JSON_EXTRACT(", ", ", ")", JsonPath),
+            GetText | PathText => json_syntax("JSON_UNQUOTE(JSON_EXTRACT(", ", ", "))", JsonPath),
+            Contains => json_syntax("JSON_CONTAINS(", ", ", ")", Document),
+            ContainedBy => JsonSyntax {
+                swapped: true,
+                ..json_syntax("JSON_CONTAINS(", ", ", ")", Document)
+            },
+            HasKey => json_syntax("JSON_CONTAINS_PATH(", ", 'one', ", ")", JsonPath),
+        })
+    }
     fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
         match (limit_param, offset_param) {
             (Some(l), _) => {
@@ -341,6 +419,17 @@ impl Dialect for SqliteDialect {
     }
     fn now(&self) -> &'static str {
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    }
+    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
+        use crate::expr::JsonOp::*;
+        use JsonArgStyle::*;
+        match op {
+            Get | Path => Some(json_syntax("(", " -> ", ")", JsonPath)),
+            // `->>` gives numbers as numbers: text, as on the other databases.
+            GetText | PathText => Some(json_syntax("CAST((", " ->> ", ") AS TEXT)", JsonPath)),
+            HasKey => Some(json_syntax("(json_type(", ", ", ") IS NOT NULL)", JsonPath)),
+            Contains | ContainedBy => None,
+        }
     }
     fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
         match (limit_param, offset_param) {

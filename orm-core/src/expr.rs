@@ -67,6 +67,34 @@ pub enum Func {
     Now,
 }
 
+/// JSON operators, rendered by each dialect in its own syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonOp {
+    /// The value at a key, as JSON (`->`).
+    Get,
+    /// The value at a key, as text (`->>`).
+    GetText,
+    /// The value at a path of keys, as JSON (`#>`).
+    Path,
+    /// The value at a path of keys, as text (`#>>`).
+    PathText,
+    /// The document contains the other (`@>`).
+    Contains,
+    /// The document is contained in the other (`<@`).
+    ContainedBy,
+    /// The document has the key at top level (`?`).
+    HasKey,
+}
+
+/// The right-hand side of a JSON operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonArg {
+    /// Keys: one for `Get`, `GetText`, `HasKey`; several for a path.
+    Keys(Vec<String>),
+    /// A JSON document, as text.
+    Document(String),
+}
+
 /// An untyped expression tree, as the renderer sees it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -114,6 +142,8 @@ pub enum ExprNode {
     Cast(Box<ExprNode>, SqlType),
     /// A raw SQL fragment; each `?` is a parameter from the list, `??` a literal `?`.
     Raw(String, Vec<Value>),
+    /// A JSON operator applied to a document: a key, a path, or another document.
+    Json(JsonOp, Box<ExprNode>, JsonArg),
     /// `*`
     Star,
 }
@@ -733,6 +763,81 @@ pub fn column_equals(table: &'static str, column: &'static str, value: Value) ->
         value => column.binary(BinOp::Eq, ExprNode::Param(value)),
     };
     Expr::from_node(node)
+}
+
+/// JSON operators on JSON columns and expressions (`serde_json::Value`), rendered in each
+/// dialect's own syntax: `->`, `->>`, `#>`, `@>`, `?` on PostgreSQL, `JSON_EXTRACT`,
+/// `JSON_CONTAINS` and `JSON_CONTAINS_PATH` on MySQL, `->`, `->>` and `json_type` on SQLite
+/// (which has no containment: those render as an error, not wrong SQL).
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Event { #[orm(primary_key, auto)] id: i64, data: serde_json::Value }
+/// let q = Event::select().where_(Event::DATA.json_get_text("kind").eq("click"));
+/// assert_eq!(q.render(&MySqlDialect).unwrap().sql,
+///     "SELECT `event`.`id`, `event`.`data` FROM `event` WHERE (JSON_UNQUOTE(JSON_EXTRACT(`event`.`data`, ?)) = ?)");
+/// ```
+#[cfg(feature = "json")]
+pub trait JsonExt: Expression
+where
+    BaseOf<Self>: JsonDocument,
+{
+    /// The value at `key`, as JSON; NULL when missing.
+    fn json_get(self, key: &str) -> Expr<Option<serde_json::Value>> {
+        json(self, JsonOp::Get, JsonArg::Keys(vec![key.to_owned()]))
+    }
+    /// The value at `key`, as text; NULL when missing.
+    fn json_get_text(self, key: &str) -> Expr<Option<String>> {
+        json(self, JsonOp::GetText, JsonArg::Keys(vec![key.to_owned()]))
+    }
+    /// The value at a path of keys, as JSON.
+    fn json_path(self, path: &[&str]) -> Expr<Option<serde_json::Value>> {
+        json(
+            self,
+            JsonOp::Path,
+            JsonArg::Keys(path.iter().map(|k| k.to_string()).collect()),
+        )
+    }
+    /// The value at a path of keys, as text.
+    fn json_path_text(self, path: &[&str]) -> Expr<Option<String>> {
+        json(
+            self,
+            JsonOp::PathText,
+            JsonArg::Keys(path.iter().map(|k| k.to_string()).collect()),
+        )
+    }
+    /// The document contains `other` (every key and value of `other` is in it).
+    fn json_contains(self, other: &serde_json::Value) -> Condition {
+        json(self, JsonOp::Contains, JsonArg::Document(other.to_string()))
+    }
+    /// The document is contained in `other`.
+    fn json_contained_by(self, other: &serde_json::Value) -> Condition {
+        json(
+            self,
+            JsonOp::ContainedBy,
+            JsonArg::Document(other.to_string()),
+        )
+    }
+    /// The document has `key` at its top level.
+    fn json_has_key(self, key: &str) -> Condition {
+        json(self, JsonOp::HasKey, JsonArg::Keys(vec![key.to_owned()]))
+    }
+}
+
+#[cfg(feature = "json")]
+impl<E: Expression> JsonExt for E where BaseOf<E>: JsonDocument {}
+
+/// Column types that hold a JSON document.
+#[cfg(feature = "json")]
+#[diagnostic::on_unimplemented(message = "`{Self}` is not a JSON column type")]
+pub trait JsonDocument: Field {}
+#[cfg(feature = "json")]
+impl JsonDocument for serde_json::Value {}
+
+#[cfg(feature = "json")]
+fn json<E: Expression, T>(e: E, op: JsonOp, arg: JsonArg) -> Expr<T> {
+    Expr::from_node(ExprNode::Json(op, Box::new(e.into_node()), arg))
 }
 
 /// `EXISTS (SELECT ...)`

@@ -50,7 +50,9 @@ pub mod trace;
 pub mod types;
 pub mod value;
 
-pub use dialect::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, UpsertStyle};
+pub use dialect::{
+    Dialect, JsonArgStyle, JsonSyntax, MySqlDialect, PostgresDialect, SqliteDialect, UpsertStyle,
+};
 pub use error::{BoxError, DbCode, Error, IntegrityKind, Result};
 pub use executor::{
     Connection, Database, ErrorStream, ExecResult, Executor, RowStream, Statement, SyncExecutor,
@@ -62,6 +64,9 @@ pub use expr::{
     not, not_exists, raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, ExprNode,
     Expression, IntoOrder, Nulls, Numeric, OrderItem, Text,
 };
+pub use expr::{JsonArg, JsonOp};
+#[cfg(feature = "json")]
+pub use expr::{JsonDocument, JsonExt};
 pub use model::{AutoKey, ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, Model, TableMeta};
 pub use query::{
     raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query, RawQuery, Returning,

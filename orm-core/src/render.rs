@@ -3,10 +3,10 @@
 //! One pass over the tree writes the text; every value becomes a placeholder and joins
 //! the parameter list in the same order. Identifiers are always quoted.
 
-use crate::dialect::{Dialect, UpsertStyle};
+use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::executor::Statement;
-use crate::expr::{BinOp, ExprNode, Func, Nulls, OrderItem};
+use crate::expr::{BinOp, ExprNode, Func, JsonArg, JsonOp, Nulls, OrderItem};
 use crate::query::{
     ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, SelectStatement,
     SetOp, TableRef, UpdateStatement,
@@ -195,6 +195,7 @@ impl<'d> Writer<'d> {
                 self.push(")");
             }
             ExprNode::Raw(sql, params) => self.raw(sql, params)?,
+            ExprNode::Json(op, doc, arg) => self.json(*op, doc, arg)?,
             ExprNode::Star => self.push("*"),
         }
         Ok(())
@@ -236,6 +237,34 @@ impl<'d> Writer<'d> {
             self.push(" ESCAPE '!'");
         }
         self.push(")");
+        Ok(())
+    }
+
+    fn json(&mut self, op: JsonOp, doc: &ExprNode, arg: &JsonArg) -> Result<()> {
+        let syntax = self.dialect.json_syntax(op).ok_or_else(|| {
+            Error::Query(format!(
+                "{} has no JSON operator for {op:?}",
+                self.dialect.name()
+            ))
+        })?;
+        let value = match (syntax.argument, arg) {
+            (JsonArgStyle::Key, JsonArg::Keys(keys)) => keys.join(""),
+            (JsonArgStyle::KeyArray, JsonArg::Keys(keys)) => pg_text_array(keys),
+            (JsonArgStyle::JsonPath, JsonArg::Keys(keys)) => json_path(keys),
+            (JsonArgStyle::Document, JsonArg::Document(doc)) => doc.clone(),
+            (_, arg) => return Err(Error::Query(format!("JSON {op:?} does not take {arg:?}"))),
+        };
+        self.push(syntax.prefix);
+        if syntax.swapped {
+            self.param(Value::Text(value));
+            self.push(syntax.infix);
+            self.expr(doc)?;
+        } else {
+            self.expr(doc)?;
+            self.push(syntax.infix);
+            self.param(Value::Text(value));
+        }
+        self.push(syntax.suffix);
         Ok(())
     }
 
@@ -393,6 +422,26 @@ impl<'d> Writer<'d> {
         self.push(" RETURNING ");
         self.list(items, |w, e| w.expr(e))
     }
+}
+
+/// `{"a","b"}`: a PostgreSQL array literal of the keys, each quoted and escaped.
+fn pg_text_array(keys: &[String]) -> String {
+    let quoted: Vec<String> = keys
+        .iter()
+        .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
+/// `$."a"."b"`: a JSON path of the keys, each quoted and escaped.
+fn json_path(keys: &[String]) -> String {
+    let mut path = String::from("$");
+    for key in keys {
+        path.push_str(".\"");
+        path.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
+        path.push('"');
+    }
+    path
 }
 
 fn limit_value(n: u64) -> Value {

@@ -95,3 +95,11 @@ pub struct Note {
     pub user_id: Option<i64>,
     pub text: String,
 }
+
+/// A JSON document per row.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Doc {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub data: serde_json::Value,
+}

@@ -8,7 +8,7 @@
 use futures_util::TryStreamExt;
 use orm_core::*;
 
-use crate::models::{Post, User, UserTag};
+use crate::models::{Doc, Post, User, UserTag};
 
 /// A backend under test: async and blocking.
 pub trait Db: Executor + SyncExecutor + Send + Sync + 'static {}
@@ -21,6 +21,9 @@ pub struct Differences {
     /// `SELECT ... FOR UPDATE` exists (PostgreSQL, MySQL); SQLite locks the whole
     /// database instead and has none.
     pub for_update: bool,
+    /// JSON containment (`@>`, `JSON_CONTAINS`) exists (PostgreSQL, MySQL); SQLite has
+    /// none.
+    pub json_containment: bool,
 }
 
 impl Differences {
@@ -29,6 +32,9 @@ impl Differences {
         Differences {
             returning: Executor::dialect(db).supports_returning(),
             for_update: Executor::dialect(db).supports_for_update(),
+            json_containment: Executor::dialect(db)
+                .json_syntax(JsonOp::Contains)
+                .is_some(),
         }
     }
 }
@@ -784,6 +790,68 @@ pub async fn for_update<D: Db>(db: &D) {
     }
 }
 
+/// JSON operators: get, get as text, path, has key, containment.
+pub async fn json_operators<D: Db>(db: &D) {
+    use serde_json::json;
+    Doc::create_table_async(db, false).await.expect("create");
+    let docs = [
+        Doc::new(json!({"kind": "click", "n": 5, "tags": {"a": 1}})),
+        Doc::new(json!({"kind": "view", "n": 7})),
+        Doc::new(json!({"other": true, "quote\"key": "x"})),
+    ];
+    Doc::insert_many(&docs).execute(db).await.expect("insert");
+    let ids = |q: Select<Doc, Doc>| async move {
+        q.order_by(Doc::ID)
+            .fetch_all(db)
+            .await
+            .expect("select")
+            .into_iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(Doc::select().where_(Doc::DATA.json_get_text("kind").eq("click"))).await,
+        [1]
+    );
+    assert_eq!(
+        ids(Doc::select().where_(Doc::DATA.json_has_key("kind"))).await,
+        [1, 2]
+    );
+    assert_eq!(
+        ids(Doc::select().where_(Doc::DATA.json_has_key("quote\"key"))).await,
+        [3]
+    );
+    let n = Doc::select()
+        .columns(Doc::DATA.json_get("n"))
+        .order_by(Doc::ID);
+    assert_eq!(
+        n.fetch_all(db).await.expect("get"),
+        [Some(json!(5)), Some(json!(7)), None]
+    );
+    let a = Doc::select()
+        .columns((
+            Doc::DATA.json_path(&["tags", "a"]),
+            Doc::DATA.json_path_text(&["tags", "a"]),
+        ))
+        .where_(Doc::ID.eq(1));
+    assert_eq!(
+        a.fetch_one(db).await.expect("path"),
+        (Some(json!(1)), Some("1".to_string()))
+    );
+    let contains = Doc::select().where_(Doc::DATA.json_contains(&json!({"kind": "view"})));
+    let contained = Doc::select()
+        .where_(Doc::DATA.json_contained_by(&json!({"kind": "view", "n": 7, "more": 1})));
+    if Differences::of(db).json_containment {
+        assert_eq!(ids(contains).await, [2]);
+        assert_eq!(ids(contained).await, [2]);
+    } else {
+        assert!(
+            matches!(contains.fetch_all(db).await, Err(Error::Query(_))),
+            "refused before sending"
+        );
+    }
+}
+
 /// Declares one `#[tokio::test]` per suite check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! behaviour_suite {
@@ -791,7 +859,7 @@ macro_rules! behaviour_suite {
         $crate::behaviour_suite!(@tests $make;
             ddl insert_and_fetch comparisons text_matching boolean_logic ordering_and_paging
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
-            sync_matches_async integrity_errors for_update);
+            sync_matches_async integrity_errors for_update json_operators);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
