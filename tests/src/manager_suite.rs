@@ -787,6 +787,127 @@ pub async fn prefetch<D: Db>(db: &D) {
     assert!(matches!(err, Some(Error::Query(_))), "{err:?}");
 }
 
+/// Inside an outer transaction, a conflicting get_or_create / create_or_get does not abort
+/// it; close() then a call reconnects; the low-level functions work on any executor.
+pub async fn conflicts_close_and_low_level<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    objects
+        .create(PageBlock::new("taken", "first"))
+        .await
+        .expect("create");
+    objects
+        .atomic(|tx| async move {
+            let (row, created) = tx.create_or_get(PageBlock::new("taken", "second")).await?;
+            assert!(!created);
+            assert_eq!(row.text, "first");
+            let (_, created) = tx
+                .get_or_create(PageBlock::KEY.eq("fresh"), PageBlock::new("fresh", ""))
+                .await?;
+            assert!(created);
+            // The transaction is still usable after the conflict.
+            tx.create(PageBlock::new("after-conflict", ""))
+                .await
+                .map(drop)
+        })
+        .await
+        .expect("the outer transaction commits");
+    assert_eq!(keys(&objects).await, ["after-conflict", "fresh", "taken"]);
+
+    objects.close().await;
+    assert_eq!(
+        objects
+            .count(PageBlock::select(), true)
+            .await
+            .expect("a call after close reconnects"),
+        3
+    );
+    objects.connect().await.expect("connect");
+    futures_util::future::try_join_all((0..8).map(|_| {
+        let objects = objects.clone();
+        async move { objects.count(PageBlock::select(), true).await }
+    }))
+    .await
+    .expect("concurrent first uses");
+
+    // The low-level layer, directly on the database.
+    let made = orm_manager::create_object(db, PageBlock::new("low", "level"))
+        .await
+        .expect("create_object");
+    let got: PageBlock = orm_manager::get_object(db, PageBlock::ID.eq(made.id))
+        .await
+        .expect("get_object");
+    assert_eq!(got, made);
+    let mut changed = got.clone();
+    changed.text = "changed".into();
+    assert_eq!(
+        orm_manager::update_object(db, &changed, None)
+            .await
+            .expect("update_object"),
+        1
+    );
+    assert_eq!(
+        orm_manager::count(db, PageBlock::select(), true)
+            .await
+            .expect("count"),
+        4
+    );
+    let max_id = orm_manager::scalar(db, PageBlock::select().columns(max(PageBlock::ID)))
+        .await
+        .expect("scalar");
+    assert_eq!(max_id, Some(Some(made.id)));
+    let rows = orm_manager::execute(
+        db,
+        PageBlock::select().where_(PageBlock::TEXT.eq("changed")),
+    )
+    .await
+    .expect("execute");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        orm_manager::delete_object(db, &changed)
+            .await
+            .expect("delete_object"),
+        1
+    );
+    let committed = orm_manager::atomic(db, |tx| async move {
+        tx.create(PageBlock::new("via-atomic", "")).await
+    })
+    .await;
+    assert!(committed.is_ok());
+    let nested = orm_manager::transaction(db, |_| async {
+        orm_manager::savepoint(db, |_| async { Ok::<_, Error>(()) }).await
+    })
+    .await;
+    assert!(
+        nested.is_ok(),
+        "savepoint() joins the task's transaction: {nested:?}"
+    );
+}
+
+/// Two transactions that lock two rows in opposite orders deadlock; the server picks one,
+/// and its error says it can be retried. (Servers with row locks only: run on a pool of 2.)
+pub async fn deadlock_is_retryable<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let a = objects.create(PageBlock::new("a", "")).await.expect("a");
+    let b = objects.create(PageBlock::new("b", "")).await.expect("b");
+    let bump = |id: i64| {
+        PageBlock::update()
+            .set(PageBlock::TEXT, "locked")
+            .where_(PageBlock::ID.eq(id))
+    };
+    let t1 = objects.begin_transaction().await.expect("t1");
+    let t2 = objects.begin_transaction().await.expect("t2");
+    t1.execute(bump(a.id)).await.expect("t1 locks a");
+    t2.execute(bump(b.id)).await.expect("t2 locks b");
+    let (r1, r2) = tokio::join!(t1.execute(bump(b.id)), t2.execute(bump(a.id)));
+    let err = match (r1, r2) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("expected exactly one deadlock victim, got {other:?}"),
+    };
+    assert!(err.is_retryable(), "{err:?}");
+    let _ = t1.rollback().await;
+    let _ = t2.rollback().await;
+}
+
 /// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! manager_suite {
@@ -794,7 +915,7 @@ macro_rules! manager_suite {
         $crate::manager_suite!(@tests $make;
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
-            prefetch);
+            prefetch conflicts_close_and_low_level);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -500,3 +500,9 @@ async fn session_state_is_reset_before_a_pooled_connection_is_reused() {
         "strict mode survives the reset: {mode}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlocks_are_retryable() {
+    let db = orm_tests::harness::mysql_pooled_sized("deadlock", 2);
+    orm_tests::manager_suite::deadlock_is_retryable(&db).await;
+}

@@ -530,3 +530,9 @@ async fn pooled_sessions_have_an_idle_in_transaction_backstop() {
         .expect("show");
     assert_eq!(setting, "0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlocks_are_retryable() {
+    let db = orm_tests::harness::pg_pooled_sized("deadlock", 2);
+    orm_tests::manager_suite::deadlock_is_retryable(&db).await;
+}
