@@ -78,6 +78,14 @@ impl SqliteConfig {
         }
     }
 
+    /// The database file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match &self.location {
+            Location::File(path) => Some(path),
+            Location::Memory(_) => None,
+        }
+    }
+
     /// True for an in-memory database.
     pub fn is_memory(&self) -> bool {
         matches!(self.location, Location::Memory(_))

@@ -265,3 +265,29 @@ fn blocking_calls_from_a_plain_thread_and_inside_a_runtime() {
         Err(Error::SyncNotAllowed(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_sync_guard_reallows_restores_and_closes_the_sync_connection() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("guard_closes")).expect("open");
+    let objects = orm_manager::Manager::new(db.clone());
+    db.set_allow_sync(SyncPolicy::Deny);
+    {
+        let _sync = objects.allow_sync();
+        User::create_table(&db, false).expect("allowed under the guard");
+        assert!(db.is_sync_open());
+    }
+    assert!(
+        !db.is_sync_open(),
+        "the guard closed the sync connection it opened"
+    );
+    assert_eq!(db.sync_policy(), SyncPolicy::Deny);
+    // The guard restores the policy when the scope panics, too.
+    let objects2 = objects.clone();
+    let panicked = std::thread::spawn(move || {
+        let _sync = objects2.allow_sync();
+        panic!("inside the guard");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert_eq!(db.sync_policy(), SyncPolicy::Deny);
+}

@@ -1,0 +1,163 @@
+//! SQLite: this ORM (sync and async) against raw rusqlite with cached statements.
+
+use orm_manager::prelude::*;
+
+use crate::harness::{iterations, median, median_sync, Row};
+use crate::models::{self, NewUser, User};
+
+const B: &str = "SQLite";
+
+fn raw_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        hair_color: row.get(2)?,
+    })
+}
+
+/// Raw and sync workloads: run on a plain thread, outside any runtime.
+pub fn run_sync(rows: &mut Vec<Row>) -> SqliteDatabase {
+    let path = std::env::temp_dir().join(format!("orm-bench-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let db = SqliteDatabase::new(SqliteConfig::file(&path)).expect("db");
+    User::create_table(&db, false).expect("users");
+    NewUser::create_table(&db, false).expect("new users");
+    for chunk in models::users(10_000).chunks(5000) {
+        let users: Vec<User> = chunk
+            .iter()
+            .map(|u| User::new(u.name.clone(), u.hair_color.clone()))
+            .collect();
+        User::insert_many(&users).execute_sync(&db).expect("seed");
+    }
+    let raw = rusqlite::Connection::open(&path).expect("raw open");
+    raw.pragma_update(None, "journal_mode", "WAL").expect("wal");
+
+    for n in [1usize, 100, 10_000] {
+        let (w, it) = iterations(n);
+        let name = format!("trivial query, {n} rows");
+        let t = median_sync(w, it, || {
+            let mut stmt = raw
+                .prepare_cached("SELECT id, name, hair_color FROM bench_users LIMIT ?1")
+                .expect("p");
+            let got: Vec<User> = stmt
+                .query_map([n as i64], raw_user)
+                .expect("q")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            assert_eq!(got.len(), n);
+        });
+        rows.push(Row::new(B, &name, "rusqlite (raw)", t));
+        let t = median_sync(w, it, || {
+            assert_eq!(
+                User::select()
+                    .limit(n as u64)
+                    .fetch_all_sync(&db)
+                    .expect("q")
+                    .len(),
+                n
+            );
+        });
+        rows.push(Row::new(B, &name, "this ORM (sync)", t));
+    }
+
+    for n in [1usize, 100, 1000] {
+        let (w, it) = iterations(n);
+        let name = format!("insert {n} users");
+        let data = models::users(n);
+        let sql = format!(
+            "INSERT INTO bench_new_users (name, hair_color) VALUES {}",
+            vec!["(?, ?)"; n].join(", ")
+        );
+        let t = median_sync(w, it, || {
+            let mut stmt = raw.prepare_cached(&sql).expect("p");
+            let params: Vec<&dyn rusqlite::ToSql> = data
+                .iter()
+                .flat_map(|u| [&u.name as &dyn rusqlite::ToSql, &u.hair_color])
+                .collect();
+            stmt.execute(params.as_slice()).expect("insert");
+        });
+        rows.push(Row::new(B, &name, "rusqlite (raw)", t));
+        let t = median_sync(w, it, || {
+            NewUser::insert_many(&data)
+                .execute_sync(&db)
+                .expect("insert");
+        });
+        rows.push(Row::new(B, &name, "this ORM (sync)", t));
+    }
+
+    let name = "point lookups (10,000 by id)";
+    let t = median_sync(1, 5, || {
+        let mut stmt = raw
+            .prepare_cached("SELECT id, name, hair_color FROM bench_users WHERE id = ?1")
+            .expect("p");
+        for id in 1..=10_000i64 {
+            let u = stmt.query_row([id], raw_user).expect("lookup");
+            assert_eq!(u.id, id);
+        }
+    });
+    rows.push(Row::new(B, name, "rusqlite (raw)", t));
+    let t = median_sync(1, 5, || {
+        for id in 1..=10_000i64 {
+            assert_eq!(
+                User::select()
+                    .where_(User::ID.eq(id))
+                    .fetch_one_sync(&db)
+                    .expect("lookup")
+                    .id,
+                id
+            );
+        }
+    });
+    rows.push(Row::new(B, name, "this ORM (sync)", t));
+    db
+}
+
+/// Async workloads, on the runtime.
+pub async fn run_async(db: SqliteDatabase, rows: &mut Vec<Row>) {
+    for n in [1usize, 100, 10_000] {
+        let (w, it) = iterations(n);
+        let t = median(w, it, || async {
+            assert_eq!(
+                User::select()
+                    .limit(n as u64)
+                    .fetch_all(&db)
+                    .await
+                    .expect("q")
+                    .len(),
+                n
+            );
+        })
+        .await;
+        rows.push(Row::new(
+            B,
+            format!("trivial query, {n} rows"),
+            "this ORM (async)",
+            t,
+        ));
+    }
+    let t = median(1, 3, || async {
+        for id in 1..=10_000i64 {
+            assert_eq!(
+                User::select()
+                    .where_(User::ID.eq(id))
+                    .fetch_one(&db)
+                    .await
+                    .expect("lookup")
+                    .id,
+                id
+            );
+        }
+    })
+    .await;
+    rows.push(Row::new(
+        B,
+        "point lookups (10,000 by id)",
+        "this ORM (async)",
+        t,
+    ));
+    if let Some(path) = db.config().path() {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
