@@ -21,7 +21,12 @@ fn raw_user(row: mysql_async::Row) -> User {
 }
 
 pub async fn run(url: &str, rows: &mut Vec<Row>) {
-    let pool = mysql_async::Pool::new(url);
+    // mysql_async's pool resets each connection it takes back (a round trip); this ORM
+    // resets only when session state may have changed. Compare like with like.
+    let pool = mysql_async::Pool::new(
+        mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url).expect("url"))
+            .pool_opts(mysql_async::PoolOpts::default().with_reset_connection(false)),
+    );
     let mut raw = pool.get_conn().await.expect("raw connect");
     raw.query_drop(
         "DROP TABLE IF EXISTS bench_comments, bench_posts, bench_users, bench_new_users",
@@ -115,7 +120,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     let raw_pool =
         mysql_async::Pool::new(
             mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url).expect("url"))
-                .pool_opts(mysql_async::PoolOpts::default().with_constraints(
+                .pool_opts(mysql_async::PoolOpts::default().with_reset_connection(false).with_constraints(
                     mysql_async::PoolConstraints::new(1, 8).expect("constraints"),
                 )),
         );

@@ -275,14 +275,12 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     run_tasks(64, |t| {
         let pool = raw_pool.clone();
         async move {
-            let client = pool.get().await.expect("raw pool");
-            let stmt = client
-                .prepare("SELECT id, name, hair_color FROM bench_users WHERE id = $1")
-                .await
-                .expect("p");
+            // A connection per lookup, as a request handler takes one; the statement is
+            // prepared once per connection.
             for i in 0..200i64 {
                 let id = (t as i64 * 200 + i) % 10_000 + 1;
-                let row = client.query_one(&stmt, &[&id]).await.expect("lookup");
+                let conn = pool.get().await.expect("raw pool");
+                let row = conn.0.query_one(&conn.1, &[&id]).await.expect("lookup");
                 assert_eq!(raw_user(&row).id, id);
             }
         }
@@ -343,19 +341,22 @@ where
 struct RawManager(String);
 
 impl deadpool::managed::Manager for RawManager {
-    type Type = Client;
+    type Type = (Client, tokio_postgres::Statement);
     type Error = tokio_postgres::Error;
-    async fn create(&self) -> Result<Client, tokio_postgres::Error> {
+    async fn create(&self) -> Result<Self::Type, tokio_postgres::Error> {
         let (client, conn) = tokio_postgres::connect(&self.0, NoTls).await?;
         tokio::spawn(conn);
-        Ok(client)
+        let stmt = client
+            .prepare("SELECT id, name, hair_color FROM bench_users WHERE id = $1")
+            .await?;
+        Ok((client, stmt))
     }
     async fn recycle(
         &self,
-        c: &mut Client,
+        c: &mut Self::Type,
         _: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<tokio_postgres::Error> {
-        if c.is_closed() {
+        if c.0.is_closed() {
             Err(deadpool::managed::RecycleError::message("closed"))
         } else {
             Ok(())

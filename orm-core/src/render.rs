@@ -520,15 +520,54 @@ pub(crate) fn delete(s: &DeleteStatement, dialect: &dyn Dialect) -> Result<State
 }
 
 pub(crate) fn insert(s: &InsertStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    insert_rows(s, None, dialect)
+}
+
+/// Renders an INSERT it owns, moving its values into the parameters instead of copying
+/// them: the bulk-insert path pays for each value once.
+pub(crate) fn insert_owned(mut s: InsertStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    let rows = match &mut s.source {
+        InsertSource::Values(rows) => Some(std::mem::take(rows)),
+        InsertSource::Select(_) => None,
+    };
+    insert_rows(&s, rows, dialect)
+}
+
+fn write_owned_row(w: &mut Writer<'_>, row: Vec<ExprNode>) -> Result<()> {
+    w.push("(");
+    for (i, node) in row.into_iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        match node {
+            ExprNode::Param(value) => w.param(value),
+            other => w.expr(&other)?,
+        }
+    }
+    w.push(")");
+    Ok(())
+}
+
+/// `owned`: the VALUES rows taken out of `s`, or `None` to render `s`'s own rows.
+fn insert_rows(
+    s: &InsertStatement,
+    owned: Option<Vec<Vec<ExprNode>>>,
+    dialect: &dyn Dialect,
+) -> Result<Statement> {
     let mut w = Writer::new(dialect);
     w.push("INSERT INTO ");
     w.table(&s.table);
+    let row_count = match (&s.source, &owned) {
+        (_, Some(rows)) => rows.len(),
+        (InsertSource::Values(rows), None) => rows.len(),
+        (InsertSource::Select(_), None) => 1,
+    };
     match &s.source {
-        InsertSource::Values(rows) if rows.is_empty() => {
+        InsertSource::Values(_) if row_count == 0 => {
             return Err(Error::Query("INSERT with no rows".into()));
         }
-        InsertSource::Values(rows) if s.columns.is_empty() => {
-            if rows.len() > 1 {
+        InsertSource::Values(_) if s.columns.is_empty() => {
+            if row_count > 1 {
                 return Err(Error::Query(
                     "a multi-row INSERT needs at least one column that is not auto-increment"
                         .into(),
@@ -543,12 +582,22 @@ pub(crate) fn insert(s: &InsertStatement, dialect: &dyn Dialect) -> Result<State
                 Ok(())
             })?;
             w.push(") VALUES ");
-            w.list(rows, |w, row| {
-                w.push("(");
-                w.list(row, |w, e| w.expr(e))?;
-                w.push(")");
-                Ok(())
-            })?;
+            match owned {
+                Some(owned) => {
+                    for (i, row) in owned.into_iter().enumerate() {
+                        if i > 0 {
+                            w.push(", ");
+                        }
+                        write_owned_row(&mut w, row)?;
+                    }
+                }
+                None => w.list(rows, |w, row| {
+                    w.push("(");
+                    w.list(row, |w, e| w.expr(e))?;
+                    w.push(")");
+                    Ok(())
+                })?,
+            }
         }
         InsertSource::Select(query) => {
             w.push(" (");

@@ -119,6 +119,10 @@ pub trait BlockingConnection: Sized + Send {
     /// True when the connection can no longer be used (closed by the server, left
     /// mid-statement).
     fn is_broken(&self) -> bool;
+
+    /// The connection has an I/O task that only runs inside `block_on` and must be given
+    /// a turn before each use to notice what the server sent while it was idle.
+    const POLL_BEFORE_USE: bool = true;
 }
 
 struct Owned<C> {
@@ -173,9 +177,12 @@ impl<C: BlockingConnection> BlockingSide<C> {
                     slot
                 }
             };
-            if let Some(Owned {
-                runtime: Some(rt), ..
-            }) = slot.as_ref()
+            if let (
+                true,
+                Some(Owned {
+                    runtime: Some(rt), ..
+                }),
+            ) = (C::POLL_BEFORE_USE, slot.as_ref())
             {
                 // The connection's I/O only runs inside `block_on`: let it read what arrived
                 // while idle (a server-side termination) before choosing to reuse it.

@@ -221,3 +221,23 @@ fn an_explicit_auto_key_is_inserted_as_given() {
         .0
         .starts_with(r#"INSERT INTO "users" ("name", "age", "bio")"#));
 }
+
+#[test]
+fn an_owned_insert_renders_the_same_statement_without_copying() {
+    let users = [ann(), User::new("bob", 40, None)];
+    for dialect in [
+        &PostgresDialect as &dyn Dialect,
+        &MySqlDialect,
+        &SqliteDialect,
+    ] {
+        let borrowed = User::insert_many(&users)
+            .on_conflict_ignore()
+            .render(dialect)
+            .unwrap();
+        let owned = User::insert_many(&users)
+            .on_conflict_ignore()
+            .into_statement_for(dialect)
+            .unwrap();
+        assert_eq!(borrowed, owned);
+    }
+}

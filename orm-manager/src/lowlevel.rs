@@ -84,7 +84,7 @@ impl<M: Model> ExecuteQuery for Insert<M> {
         if M::TABLE.auto_column().is_some() {
             self.execute_returning_keys(exec).await
         } else {
-            let stmt = self.render(exec.dialect())?;
+            let stmt = self.into_statement_for(exec.dialect())?;
             exec.execute(stmt).await.map(|_| Vec::new())
         }
     }
@@ -134,7 +134,7 @@ pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M)
     if exec.dialect().supports_returning() {
         return obj.insert().returning_model().fetch_one(exec).await;
     }
-    let stmt = obj.insert().render(exec.dialect())?;
+    let stmt = obj.insert().into_statement_for(exec.dialect())?;
     let result = exec.execute(stmt).await?;
     if M::TABLE.auto_column().is_some() {
         let key = result
@@ -347,7 +347,9 @@ async fn insert_unless_conflict<E: Executor + ?Sized, M: Model>(
     if exec.dialect().supports_returning() {
         return insert.returning_model().fetch_optional(exec).await;
     }
-    let result = exec.execute(insert.render(exec.dialect())?).await?;
+    let result = exec
+        .execute(insert.into_statement_for(exec.dialect())?)
+        .await?;
     if result.rows_affected == 0 {
         return Ok(None);
     }

@@ -18,6 +18,9 @@ impl BlockingConnection for SyncConn {
     fn is_broken(&self) -> bool {
         false
     }
+
+    // SQLite runs in the calling thread: there is no I/O task to give a turn to.
+    const POLL_BEFORE_USE: bool = false;
 }
 
 pub(crate) type SyncSide = BlockingSide<SyncConn>;

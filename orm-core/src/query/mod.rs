@@ -217,6 +217,28 @@ impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Returning<Delete<M>
 }
 
 impl<M: Model> Insert<M> {
+    /// Renders the statement, moving the row values into the parameters (no copy).
+    pub fn into_statement_for(self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::insert_owned(self.into_statement(), dialect)
+    }
+
+    /// Runs the INSERT; returns the number of rows inserted. (Takes the query by value so
+    /// the values are moved into the parameters, not copied.)
+    pub fn execute<'e, E: Executor + ?Sized>(
+        self,
+        db: &'e E,
+    ) -> impl Future<Output = Result<u64>> + Send + 'e {
+        let stmt = self.into_statement_for(db.dialect());
+        async move { Ok(db.execute(stmt?).await?.rows_affected) }
+    }
+
+    /// [`Insert::execute`], blocking.
+    pub fn execute_sync<E: SyncExecutor + ?Sized>(self, db: &E) -> Result<u64> {
+        Ok(db
+            .execute_sync(self.into_statement_for(db.dialect())?)?
+            .rows_affected)
+    }
+
     /// Runs the INSERT and returns the keys the database generated for the auto-increment
     /// column, one per inserted row, in order: `RETURNING` where the dialect has it,
     /// `LAST_INSERT_ID()` (consecutive for a multi-row insert) elsewhere. An error if the
@@ -258,9 +280,14 @@ impl<M: Model> Insert<M> {
         }
         let rows = self.row_count();
         if dialect.supports_returning() {
-            Ok(KeyPlan::Returning(self.returning_key().render(dialect)?))
+            Ok(KeyPlan::Returning(
+                self.returning_key().into_statement_for(dialect)?,
+            ))
         } else {
-            Ok(KeyPlan::LastInsertId(self.render(dialect)?, rows))
+            Ok(KeyPlan::LastInsertId(
+                self.into_statement_for(dialect)?,
+                rows,
+            ))
         }
     }
 }
