@@ -117,13 +117,16 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     }
 
     let lookups = 64 * 200;
-    let raw_pool =
-        mysql_async::Pool::new(
-            mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url).expect("url"))
-                .pool_opts(mysql_async::PoolOpts::default().with_reset_connection(false).with_constraints(
-                    mysql_async::PoolConstraints::new(1, 8).expect("constraints"),
-                )),
-        );
+    let raw_pool = mysql_async::Pool::new(
+        mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url).expect("url"))
+            .pool_opts(
+                mysql_async::PoolOpts::default()
+                    .with_reset_connection(false)
+                    .with_constraints(
+                        mysql_async::PoolConstraints::new(1, 8).expect("constraints"),
+                    ),
+            ),
+    );
     let start = Instant::now();
     run_tasks(64, |t| {
         let pool = raw_pool.clone();

@@ -32,8 +32,10 @@ pub fn run_sync(rows: &mut Vec<Row>) -> SqliteDatabase {
     let raw = rusqlite::Connection::open(&path).expect("raw open");
     // The same settings as the ORM's connections, for a fair floor.
     raw.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    raw.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
-    raw.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
+    raw.pragma_update(None, "synchronous", "NORMAL")
+        .expect("synchronous");
+    raw.pragma_update(None, "foreign_keys", "ON")
+        .expect("foreign keys");
 
     for n in [1usize, 100, 10_000] {
         let (w, it) = iterations(n);

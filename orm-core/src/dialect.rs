@@ -5,9 +5,26 @@
 //! dialect implements this trait and nothing else.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 use crate::value::SqlType;
+
+/// Appends `n` in decimal; placeholders are written once per value, so this skips the
+/// formatting machinery.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
 
 /// How a dialect spells an upsert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +189,8 @@ impl Dialect for PostgresDialect {
         "postgres"
     }
     fn write_placeholder(&self, out: &mut String, index: usize) {
-        let _ = write!(out, "${index}");
+        out.push('$');
+        push_number(out, index);
     }
     fn quote_char(&self) -> char {
         '"'
@@ -372,7 +390,8 @@ impl Dialect for SqliteDialect {
         "sqlite"
     }
     fn write_placeholder(&self, out: &mut String, index: usize) {
-        let _ = write!(out, "?{index}");
+        out.push('?');
+        push_number(out, index);
     }
     fn quote_char(&self) -> char {
         '"'
@@ -444,5 +463,21 @@ impl Dialect for SqliteDialect {
             out.push_str(" OFFSET ");
             out.push_str(o);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_their_parameters() {
+        let mut out = String::new();
+        for n in [1, 9, 10, 123, 65535] {
+            PostgresDialect.write_placeholder(&mut out, n);
+            SqliteDialect.write_placeholder(&mut out, n);
+            MySqlDialect.write_placeholder(&mut out, n);
+        }
+        assert_eq!(out, "$1?1?$9?9?$10?10?$123?123?$65535?65535?");
     }
 }
