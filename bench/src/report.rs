@@ -77,7 +77,8 @@ pub fn page(tables: &str) -> String {
          floor. Rerun with:\n\n\
          ```sh\ncd bench && cargo run --release\n```\n\n\
          (`PG_URL` and `MYSQL_URL` as for the tests; the numbers below are from the last run.)\n\n\
-         ![ratio to the raw driver](benchmarks.svg)\n{tables}\n"
+         ![ratio to the raw driver](benchmarks.svg)\n{tables}\n{}",
+        include_str!("../FINDINGS.md")
     )
 }
 
