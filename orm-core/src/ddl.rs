@@ -1,6 +1,7 @@
 //! CREATE TABLE / DROP TABLE from a model's metadata, for each dialect.
 
 use crate::dialect::Dialect;
+use crate::error::{Error, Result};
 use crate::executor::Statement;
 use crate::model::{ColumnMeta, IndexMeta, TableMeta};
 use crate::query::TableRef;
@@ -8,7 +9,26 @@ use crate::render::Writer;
 
 /// The statements that create `table` and its indexes: CREATE TABLE first, then one
 /// CREATE INDEX per index (MySQL declares them inside CREATE TABLE instead).
-pub fn create_table(table: &TableMeta, dialect: &dyn Dialect, safe: bool) -> Vec<Statement> {
+/// Fails, before anything is sent, when a column's type does not exist in the dialect
+/// (arrays and hstore outside PostgreSQL).
+pub fn create_table(
+    table: &TableMeta,
+    dialect: &dyn Dialect,
+    safe: bool,
+) -> Result<Vec<Statement>> {
+    if let Some(col) = table
+        .columns
+        .iter()
+        .find(|c| !dialect.supports_type(c.sql_type))
+    {
+        return Err(Error::Query(format!(
+            "{}.{}: {} has no {} columns",
+            table.model,
+            col.field,
+            dialect.name(),
+            col.sql_type.name()
+        )));
+    }
     let mut w = Writer::new(dialect);
     w.push(if safe {
         "CREATE TABLE IF NOT EXISTS "
@@ -61,17 +81,17 @@ pub fn create_table(table: &TableMeta, dialect: &dyn Dialect, safe: bool) -> Vec
     }
     w.push(")");
     w.push(dialect.create_table_suffix());
-    let mut out = vec![w.finish()];
+    let mut out = vec![w.finish()?];
     if !dialect.inline_indexes() {
         for (name, index) in &indexes {
-            out.push(create_index(table, dialect, name, index, safe));
+            out.push(create_index(table, dialect, name, index, safe)?);
         }
     }
-    out
+    Ok(out)
 }
 
 /// `DROP TABLE [IF EXISTS] table`.
-pub fn drop_table(table: &TableMeta, dialect: &dyn Dialect, safe: bool) -> Statement {
+pub fn drop_table(table: &TableMeta, dialect: &dyn Dialect, safe: bool) -> Result<Statement> {
     let mut w = Writer::new(dialect);
     w.push(if safe {
         "DROP TABLE IF EXISTS "
@@ -140,7 +160,7 @@ fn create_index(
     name: &str,
     index: &IndexMeta,
     safe: bool,
-) -> Statement {
+) -> Result<Statement> {
     let mut w = Writer::new(dialect);
     w.push(if index.unique {
         "CREATE UNIQUE INDEX "

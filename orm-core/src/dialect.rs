@@ -62,6 +62,10 @@ pub enum JsonArgStyle {
     JsonPath,
     /// The JSON document as text.
     Document,
+    /// The bound value as it is (array and hstore operators).
+    Value,
+    /// No argument.
+    None,
 }
 
 const fn json_syntax(
@@ -106,6 +110,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The column type in DDL. `keyed` is true when the column is part of a key, a unique
     /// constraint, an index or a foreign key (MySQL cannot index unbounded TEXT).
     fn column_type(&self, ty: SqlType, keyed: bool) -> Cow<'static, str>;
+
+    /// Whether columns of this type exist here (arrays and hstore are PostgreSQL's).
+    fn supports_type(&self, ty: SqlType) -> bool {
+        let _ = ty;
+        true
+    }
 
     /// The column definition of an auto-increment primary key, after its name.
     fn auto_increment(&self, ty: SqlType) -> Cow<'static, str>;
@@ -164,6 +174,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// How this dialect writes an array or hstore operator; `None` where it has none.
+    fn ext_syntax(&self, op: crate::expr::ExtOp) -> Option<JsonSyntax> {
+        let _ = op;
+        None
+    }
+
     /// The statement that opens a transaction.
     fn begin_transaction(&self) -> &'static str {
         "BEGIN"
@@ -214,6 +230,10 @@ impl Dialect for PostgresDialect {
             SqlType::Decimal => "NUMERIC",
             SqlType::Json => "JSONB",
             SqlType::Custom(name) => name,
+            SqlType::Array(element) => {
+                return Cow::Owned(format!("{}[]", self.column_type(element.sql_type(), false)))
+            }
+            SqlType::HStore => "HSTORE",
         })
     }
     fn auto_increment(&self, ty: SqlType) -> Cow<'static, str> {
@@ -257,6 +277,24 @@ impl Dialect for PostgresDialect {
             HasKey => json_syntax("(", " ? ", ")", Key),
         })
     }
+    fn ext_syntax(&self, op: crate::expr::ExtOp) -> Option<JsonSyntax> {
+        use crate::expr::ExtOp::*;
+        use JsonArgStyle::{None as NoArg, Value};
+        Some(match op {
+            ArrayContains | HStoreContains => json_syntax("(", " @> ", ")", Value),
+            ArrayContainedBy => json_syntax("(", " <@ ", ")", Value),
+            ArrayOverlaps => json_syntax("(", " && ", ")", Value),
+            AnyEquals => JsonSyntax {
+                swapped: true,
+                ..json_syntax("(", " = ANY(", "))", Value)
+            },
+            HStoreGet => json_syntax("(", " -> ", ")", Value),
+            HStoreHasKey => json_syntax("(", " ? ", ")", Value),
+            HStoreKeys => json_syntax("akeys(", "", ")", NoArg),
+            HStoreValues => json_syntax("avals(", "", ")", NoArg),
+            HStoreSlice => json_syntax("slice(", ", ", ")", Value),
+        })
+    }
 }
 
 /// MySQL and MariaDB: `?` placeholders, backtick quotes, AUTO_INCREMENT,
@@ -294,7 +332,13 @@ impl Dialect for MySqlDialect {
             SqlType::Decimal => "DECIMAL(65, 28)",
             SqlType::Json => "JSON",
             SqlType::Custom(name) => name,
+            // Refused by `supports_type` before any DDL is sent.
+            SqlType::Array(_) => "ARRAY",
+            SqlType::HStore => "HSTORE",
         })
+    }
+    fn supports_type(&self, ty: SqlType) -> bool {
+        !matches!(ty, SqlType::Array(_) | SqlType::HStore)
     }
     fn auto_increment(&self, ty: SqlType) -> Cow<'static, str> {
         let int = self.column_type(ty, true);
@@ -411,6 +455,9 @@ impl Dialect for SqliteDialect {
         // Take the write lock up front: two readers that both write later cannot deadlock.
         "BEGIN IMMEDIATE"
     }
+    fn supports_type(&self, ty: SqlType) -> bool {
+        !matches!(ty, SqlType::Array(_) | SqlType::HStore)
+    }
     fn auto_increment(&self, _ty: SqlType) -> Cow<'static, str> {
         // Only this exact spelling makes the column an alias of the rowid.
         Cow::Borrowed("INTEGER")
@@ -447,7 +494,7 @@ impl Dialect for SqliteDialect {
             // `->>` gives numbers as numbers: text, as on the other databases.
             GetText | PathText => Some(json_syntax("CAST((", " ->> ", ") AS TEXT)", JsonPath)),
             HasKey => Some(json_syntax("(json_type(", ", ", ") IS NOT NULL)", JsonPath)),
-            Contains | ContainedBy => None,
+            Contains | ContainedBy => Option::None,
         }
     }
     fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {

@@ -86,6 +86,31 @@ pub enum JsonOp {
     HasKey,
 }
 
+/// Array and hstore operators: PostgreSQL's; other dialects refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtOp {
+    /// The array holds every given element (`@>`).
+    ArrayContains,
+    /// Every element of the array is among the given ones (`<@`).
+    ArrayContainedBy,
+    /// The array shares an element with the given ones (`&&`).
+    ArrayOverlaps,
+    /// The value equals some element (`value = ANY(array)`).
+    AnyEquals,
+    /// The value at a key (`->`).
+    HStoreGet,
+    /// The key is present (`?`).
+    HStoreHasKey,
+    /// Holds every given pair (`@>`).
+    HStoreContains,
+    /// The keys (`akeys`).
+    HStoreKeys,
+    /// The values (`avals`).
+    HStoreValues,
+    /// Only the given keys (`slice`).
+    HStoreSlice,
+}
+
 /// The right-hand side of a JSON operator.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonArg {
@@ -144,6 +169,8 @@ pub enum ExprNode {
     Raw(String, Vec<Value>),
     /// A JSON operator applied to a document: a key, a path, or another document.
     Json(JsonOp, Box<ExprNode>, JsonArg),
+    /// An array or hstore operator (PostgreSQL), with its bound argument if it takes one.
+    Ext(ExtOp, Box<ExprNode>, Option<Value>),
     /// `*`
     Star,
 }
@@ -828,12 +855,115 @@ where
 #[cfg(feature = "json")]
 impl<E: Expression> JsonExt for E where BaseOf<E>: JsonDocument {}
 
+/// Array columns (`Vec<T>`): the element type.
+pub trait ArrayColumn: Field {
+    /// The element type.
+    type Element: crate::types::ArrayElement;
+}
+impl<T: crate::types::ArrayElement> ArrayColumn for Vec<T> {
+    type Element = T;
+}
+
+fn ext<E: Expression, T>(e: E, op: ExtOp, arg: Option<Value>) -> Expr<T> {
+    Expr::from_node(ExprNode::Ext(op, Box::new(e.into_node()), arg))
+}
+
+fn elements<T: crate::types::ArrayElement>(values: &[T]) -> Option<Value> {
+    Some(Value::Array(
+        T::ELEMENT,
+        values.iter().map(Field::to_value).collect(),
+    ))
+}
+
+/// Array operators on `Vec<T>` columns (PostgreSQL arrays; other dialects refuse them).
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Article { #[orm(primary_key, auto)] id: i64, tags: Vec<String> }
+/// let q = Article::select().where_(Article::TAGS.array_overlaps(&["rust".to_string()]));
+/// assert!(q.render(&PostgresDialect).unwrap().sql.ends_with(r#"WHERE ("article"."tags" && $1)"#));
+/// assert!(q.render(&SqliteDialect).is_err());
+/// ```
+pub trait ArrayExt: Expression
+where
+    BaseOf<Self>: ArrayColumn,
+{
+    /// The array holds every one of `values`.
+    fn array_contains(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+        ext(self, ExtOp::ArrayContains, elements(values))
+    }
+    /// Every element of the array is among `values`.
+    fn array_contained_by(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+        ext(self, ExtOp::ArrayContainedBy, elements(values))
+    }
+    /// The array shares at least one element with `values`.
+    fn array_overlaps(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+        ext(self, ExtOp::ArrayOverlaps, elements(values))
+    }
+    /// `value` equals some element of the array (`value = ANY(array)`).
+    fn array_any_eq(self, value: <BaseOf<Self> as ArrayColumn>::Element) -> Condition {
+        ext(self, ExtOp::AnyEquals, Some(Field::to_value(&value)))
+    }
+}
+impl<E: Expression> ArrayExt for E where BaseOf<E>: ArrayColumn {}
+
+/// The hstore column type.
+pub type HStore = std::collections::HashMap<String, Option<String>>;
+
+/// HStore operators on `HashMap<String, Option<String>>` columns (PostgreSQL).
+pub trait HStoreExt: Expression<Type = Self::Store> {
+    /// `HStore` or `Option<HStore>`.
+    type Store: ColumnType<Base = HStore>;
+    /// The value at `key`; NULL when missing.
+    fn hstore_get(self, key: &str) -> Expr<Option<String>> {
+        ext(self, ExtOp::HStoreGet, Some(Value::Text(key.to_owned())))
+    }
+    /// `key` is present.
+    fn hstore_has_key(self, key: &str) -> Condition {
+        ext(self, ExtOp::HStoreHasKey, Some(Value::Text(key.to_owned())))
+    }
+    /// Holds every pair of `pairs`.
+    fn hstore_contains(self, pairs: &HStore) -> Condition {
+        ext(
+            self,
+            ExtOp::HStoreContains,
+            Some(Value::HStore(pairs.clone())),
+        )
+    }
+    /// The keys.
+    fn hstore_keys(self) -> Expr<Vec<String>> {
+        ext(self, ExtOp::HStoreKeys, None)
+    }
+    /// The values (a NULL value fails to decode as `String`).
+    fn hstore_values(self) -> Expr<Vec<String>> {
+        ext(self, ExtOp::HStoreValues, None)
+    }
+    /// Only the pairs of `keys`.
+    fn hstore_slice(self, keys: &[&str]) -> Expr<HStore> {
+        let keys = keys.iter().map(|k| Value::Text(k.to_string())).collect();
+        ext(
+            self,
+            ExtOp::HStoreSlice,
+            Some(Value::Array(crate::value::ElementType::Text, keys)),
+        )
+    }
+}
+impl<E: Expression> HStoreExt for E
+where
+    E::Type: ColumnType<Base = HStore>,
+{
+    type Store = E::Type;
+}
+
 /// Column types that hold a JSON document.
 #[cfg(feature = "json")]
 #[diagnostic::on_unimplemented(message = "`{Self}` is not a JSON column type")]
 pub trait JsonDocument: Field {}
 #[cfg(feature = "json")]
 impl JsonDocument for serde_json::Value {}
+#[cfg(feature = "json")]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> JsonDocument for crate::types::Json<T> {}
 
 #[cfg(feature = "json")]
 fn json<E: Expression, T>(e: E, op: JsonOp, arg: JsonArg) -> Expr<T> {

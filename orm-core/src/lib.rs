@@ -64,7 +64,7 @@ pub use expr::{
     not, not_exists, raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, ExprNode,
     Expression, IntoOrder, Nulls, Numeric, OrderItem, Text,
 };
-pub use expr::{JsonArg, JsonOp};
+pub use expr::{ArrayColumn, ArrayExt, ExtOp, HStore, HStoreExt, JsonArg, JsonOp};
 #[cfg(feature = "json")]
 pub use expr::{JsonDocument, JsonExt};
 pub use model::{AutoKey, ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, Model, TableMeta};
@@ -74,8 +74,10 @@ pub use query::{
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
 pub use sync::{run_blocking, BlockingConnection, BlockingSide, SyncGate, SyncPolicy};
-pub use types::{ColumnType, Field, RowReader};
-pub use value::{SqlType, Value};
+#[cfg(feature = "json")]
+pub use types::Json;
+pub use types::{ArrayElement, ColumnType, Field, RowReader};
+pub use value::{ElementType, SqlType, Value};
 
 /// Items generated code refers to; not part of the public API.
 #[doc(hidden)]

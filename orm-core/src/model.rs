@@ -196,7 +196,7 @@ pub trait Model: FromRow + Sized + Send + Sync + 'static {
     /// Creates the table and its indexes, blocking. With `safe`, an existing table is kept
     /// (`IF NOT EXISTS`).
     fn create_table<E: SyncExecutor + ?Sized>(db: &E, safe: bool) -> Result<()> {
-        for stmt in crate::ddl::create_table(Self::TABLE, db.dialect(), safe) {
+        for stmt in crate::ddl::create_table(Self::TABLE, db.dialect(), safe)? {
             db.execute_sync(stmt)?;
         }
         Ok(())
@@ -204,7 +204,7 @@ pub trait Model: FromRow + Sized + Send + Sync + 'static {
 
     /// Drops the table, blocking. With `safe`, a missing table is not an error.
     fn drop_table<E: SyncExecutor + ?Sized>(db: &E, safe: bool) -> Result<()> {
-        db.execute_sync(crate::ddl::drop_table(Self::TABLE, db.dialect(), safe))?;
+        db.execute_sync(crate::ddl::drop_table(Self::TABLE, db.dialect(), safe)?)?;
         Ok(())
     }
 
@@ -215,7 +215,7 @@ pub trait Model: FromRow + Sized + Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<()>> + Send {
         let stmts = crate::ddl::create_table(Self::TABLE, db.dialect(), safe);
         async move {
-            for stmt in stmts {
+            for stmt in stmts? {
                 db.execute(stmt).await?;
             }
             Ok(())
@@ -229,7 +229,7 @@ pub trait Model: FromRow + Sized + Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<()>> + Send {
         let stmt = crate::ddl::drop_table(Self::TABLE, db.dialect(), safe);
         async move {
-            db.execute(stmt).await?;
+            db.execute(stmt?).await?;
             Ok(())
         }
     }

@@ -6,7 +6,7 @@
 use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::executor::Statement;
-use crate::expr::{BinOp, ExprNode, Func, JsonArg, JsonOp, Nulls, OrderItem};
+use crate::expr::{BinOp, ExprNode, ExtOp, Func, JsonArg, JsonOp, Nulls, OrderItem};
 use crate::query::{
     ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, SelectStatement,
     SetOp, TableRef, UpdateStatement,
@@ -32,11 +32,23 @@ impl<'d> Writer<'d> {
         }
     }
 
-    pub(crate) fn finish(self) -> Statement {
-        Statement {
+    /// The statement; fails when a parameter could not be encoded.
+    pub(crate) fn finish(self) -> Result<Statement> {
+        if let Some((i, Value::Invalid(why))) = self
+            .params
+            .iter()
+            .enumerate()
+            .find(|(_, v)| matches!(v, Value::Invalid(_)))
+        {
+            return Err(Error::InvalidValue {
+                index: i + 1,
+                message: why.clone(),
+            });
+        }
+        Ok(Statement {
             sql: self.sql,
             params: self.params,
-        }
+        })
     }
 
     pub(crate) fn push(&mut self, s: &str) {
@@ -196,6 +208,7 @@ impl<'d> Writer<'d> {
             }
             ExprNode::Raw(sql, params) => self.raw(sql, params)?,
             ExprNode::Json(op, doc, arg) => self.json(*op, doc, arg)?,
+            ExprNode::Ext(op, doc, arg) => self.ext(*op, doc, arg.as_ref())?,
             ExprNode::Star => self.push("*"),
         }
         Ok(())
@@ -263,6 +276,31 @@ impl<'d> Writer<'d> {
             self.expr(doc)?;
             self.push(syntax.infix);
             self.param(Value::Text(value));
+        }
+        self.push(syntax.suffix);
+        Ok(())
+    }
+
+    fn ext(&mut self, op: ExtOp, doc: &ExprNode, arg: Option<&Value>) -> Result<()> {
+        let syntax = self.dialect.ext_syntax(op).ok_or_else(|| {
+            Error::Query(format!(
+                "{} has no {op:?} (arrays and hstore are PostgreSQL's)",
+                self.dialect.name()
+            ))
+        })?;
+        self.push(syntax.prefix);
+        match (syntax.swapped, arg) {
+            (true, Some(value)) => {
+                self.param(value.clone());
+                self.push(syntax.infix);
+                self.expr(doc)?;
+            }
+            (false, Some(value)) => {
+                self.expr(doc)?;
+                self.push(syntax.infix);
+                self.param(value.clone());
+            }
+            (_, None) => self.expr(doc)?,
         }
         self.push(syntax.suffix);
         Ok(())
@@ -468,7 +506,7 @@ fn binop(op: BinOp) -> &'static str {
 pub(crate) fn select(s: &SelectStatement, dialect: &dyn Dialect) -> Result<Statement> {
     let mut w = Writer::new(dialect);
     w.select(s)?;
-    Ok(w.finish())
+    w.finish()
 }
 
 pub(crate) fn count(s: &SelectStatement, dialect: &dyn Dialect) -> Result<Statement> {
@@ -477,13 +515,13 @@ pub(crate) fn count(s: &SelectStatement, dialect: &dyn Dialect) -> Result<Statem
     w.select(s)?;
     w.push(") AS ");
     w.ident("_count");
-    Ok(w.finish())
+    w.finish()
 }
 
 pub(crate) fn raw(sql: &str, params: &[Value], dialect: &dyn Dialect) -> Result<Statement> {
     let mut w = Writer::new(dialect);
     w.raw(sql, params)?;
-    Ok(w.finish())
+    w.finish()
 }
 
 pub(crate) fn update(s: &UpdateStatement, dialect: &dyn Dialect) -> Result<Statement> {
@@ -504,7 +542,7 @@ pub(crate) fn update(s: &UpdateStatement, dialect: &dyn Dialect) -> Result<State
         w.expr(filter)?;
     }
     w.returning(&s.returning)?;
-    Ok(w.finish())
+    w.finish()
 }
 
 pub(crate) fn delete(s: &DeleteStatement, dialect: &dyn Dialect) -> Result<Statement> {
@@ -516,7 +554,7 @@ pub(crate) fn delete(s: &DeleteStatement, dialect: &dyn Dialect) -> Result<State
         w.expr(filter)?;
     }
     w.returning(&s.returning)?;
-    Ok(w.finish())
+    w.finish()
 }
 
 pub(crate) fn insert(s: &InsertStatement, dialect: &dyn Dialect) -> Result<Statement> {
@@ -613,7 +651,7 @@ fn insert_rows(
         upsert(&mut w, &s.columns, &conflict.target, &conflict.action)?;
     }
     w.returning(&s.returning)?;
-    Ok(w.finish())
+    w.finish()
 }
 
 fn upsert(

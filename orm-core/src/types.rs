@@ -44,6 +44,18 @@ pub trait RowReader {
     /// Reads any column as a dynamic [`Value`], by the type the server reports.
     fn read_value(&self, idx: usize) -> Result<Value>;
 
+    /// Reads an array column as its elements (PostgreSQL).
+    fn read_array(&self, idx: usize) -> Result<Option<Vec<Value>>> {
+        Err(unsupported(idx, "ARRAY"))
+    }
+    /// Reads an hstore column (PostgreSQL).
+    fn read_hstore(
+        &self,
+        idx: usize,
+    ) -> Result<Option<std::collections::HashMap<String, Option<String>>>> {
+        Err(unsupported(idx, "HSTORE"))
+    }
+
     /// Reads a DATE.
     #[cfg(feature = "chrono")]
     fn read_date(&self, idx: usize) -> Result<Option<chrono::NaiveDate>> {
@@ -81,7 +93,6 @@ pub trait RowReader {
     }
 }
 
-#[allow(dead_code)]
 fn unsupported(idx: usize, ty: &str) -> Error {
     Error::decode(idx, ty, "a type this backend was built without")
 }
@@ -117,7 +128,7 @@ fn unsupported(idx: usize, ty: &str) -> Error {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types behind features, and types implementing `orm_core::Field`"
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types and Json<T> behind features, arrays (Vec<T>) and hstore (PostgreSQL), and types implementing `orm_core::Field`"
 )]
 pub trait Field: Sized {
     /// The SQL type used in DDL.
@@ -132,7 +143,7 @@ pub trait Field: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types behind features, and types implementing `orm_core::Field`"
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, Option<T> of those, chrono/uuid/decimal/json types and Json<T> behind features, arrays (Vec<T>) and hstore (PostgreSQL), and types implementing `orm_core::Field`"
 )]
 pub trait ColumnType: Sized {
     /// The non-null type underneath (`T` for both `T` and `Option<T>`).
@@ -230,3 +241,105 @@ field!(
 );
 #[cfg(feature = "json")]
 field!(serde_json::Value, SqlType::Json, Json, read_json);
+
+/// Types an array column (`Vec<T>`, PostgreSQL `T[]`) can hold.
+pub trait ArrayElement: Field {
+    /// The element's SQL type.
+    const ELEMENT: crate::value::ElementType;
+    /// Converts one decoded element.
+    fn from_element(value: Value) -> Result<Self>;
+}
+
+macro_rules! array_element {
+    ($ty:ty, $element:ident, $($variant:ident => $conv:expr),+) => {
+        impl ArrayElement for $ty {
+            const ELEMENT: crate::value::ElementType = crate::value::ElementType::$element;
+            fn from_element(value: Value) -> Result<Self> {
+                match value {
+                    $(Value::$variant(v) => $conv(v),)+
+                    other => Err(Error::decode(0, stringify!($ty), format!("array element {other:?}"))),
+                }
+            }
+        }
+    };
+}
+
+array_element!(bool, Bool, Bool => Ok);
+array_element!(i16, SmallInt, I16 => Ok);
+array_element!(i32, Int, I32 => Ok, I16 => |v: i16| Ok(i32::from(v)));
+array_element!(i64, BigInt, I64 => Ok, I32 => |v: i32| Ok(i64::from(v)), I16 => |v: i16| Ok(i64::from(v)));
+array_element!(f32, Real, F32 => Ok);
+array_element!(f64, Double, F64 => Ok, F32 => |v: f32| Ok(f64::from(v)));
+array_element!(String, Text, Text => Ok);
+
+impl<T: ArrayElement> Field for Vec<T> {
+    const SQL_TYPE: SqlType = SqlType::Array(T::ELEMENT);
+    fn to_value(&self) -> Value {
+        Value::Array(T::ELEMENT, self.iter().map(Field::to_value).collect())
+    }
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+        match row.read_array(idx)? {
+            None => Ok(None),
+            Some(items) => items
+                .into_iter()
+                .map(T::from_element)
+                .collect::<Result<Vec<T>>>()
+                .map(Some)
+                .map_err(|e| match e {
+                    Error::Decode {
+                        expected, actual, ..
+                    } => Error::decode(idx, expected, actual),
+                    other => other,
+                }),
+        }
+    }
+}
+
+/// A PostgreSQL `hstore`: text keys to nullable text values.
+impl Field for std::collections::HashMap<String, Option<String>> {
+    const SQL_TYPE: SqlType = SqlType::HStore;
+    fn to_value(&self) -> Value {
+        Value::HStore(self.clone())
+    }
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+        row.read_hstore(idx)
+    }
+}
+
+/// Any serde type stored as a JSON document.
+///
+/// ```
+/// use orm_core::{Field, Json, Value};
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Prefs { theme: String }
+/// let v = Json(Prefs { theme: "dark".into() }).to_value();
+/// assert_eq!(v, Value::Json(serde_json::json!({"theme": "dark"})));
+/// ```
+#[cfg(feature = "json")]
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Json<T>(pub T);
+
+#[cfg(feature = "json")]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Field for Json<T> {
+    const SQL_TYPE: SqlType = SqlType::Json;
+    fn to_value(&self) -> Value {
+        match serde_json::to_value(&self.0) {
+            Ok(v) => Value::Json(v),
+            Err(e) => Value::Invalid(format!("cannot encode as JSON: {e}")),
+        }
+    }
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+        match row.read_json(idx)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v)
+                .map(|t| Some(Json(t)))
+                .map_err(|e| {
+                    Error::decode(
+                        idx,
+                        std::any::type_name::<T>(),
+                        format!("JSON that does not fit: {e}"),
+                    )
+                }),
+        }
+    }
+}

@@ -46,6 +46,13 @@ pub enum Value {
     /// JSON document.
     #[cfg(feature = "json")]
     Json(serde_json::Value),
+    /// An array (PostgreSQL `T[]`) of elements of one type.
+    Array(ElementType, Vec<Value>),
+    /// A PostgreSQL `hstore`: text keys to nullable text values.
+    HStore(std::collections::HashMap<String, Option<String>>),
+    /// A value that could not be encoded (e.g. a `Json<T>` whose `Serialize` failed);
+    /// rendering a statement with it fails with [`Error::InvalidValue`](crate::Error).
+    Invalid(String),
 }
 
 impl Value {
@@ -93,6 +100,10 @@ pub enum SqlType {
     Json,
     /// A type name written by the user (`#[orm(sql_type = "...")]`), used as is.
     Custom(&'static str),
+    /// An array of elements (PostgreSQL only).
+    Array(ElementType),
+    /// A PostgreSQL `hstore`.
+    HStore,
 }
 
 impl SqlType {
@@ -116,6 +127,43 @@ impl SqlType {
             SqlType::Decimal => "DECIMAL",
             SqlType::Json => "JSON",
             SqlType::Custom(name) => name,
+            SqlType::Array(_) => "ARRAY",
+            SqlType::HStore => "HSTORE",
+        }
+    }
+}
+
+/// The element type of an array column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ElementType {
+    /// BOOLEAN
+    Bool,
+    /// SMALLINT
+    SmallInt,
+    /// INTEGER
+    Int,
+    /// BIGINT
+    BigInt,
+    /// REAL
+    Real,
+    /// DOUBLE PRECISION
+    Double,
+    /// TEXT
+    Text,
+}
+
+impl ElementType {
+    /// The element's SQL type.
+    pub fn sql_type(self) -> SqlType {
+        match self {
+            ElementType::Bool => SqlType::Bool,
+            ElementType::SmallInt => SqlType::SmallInt,
+            ElementType::Int => SqlType::Int,
+            ElementType::BigInt => SqlType::BigInt,
+            ElementType::Real => SqlType::Real,
+            ElementType::Double => SqlType::Double,
+            ElementType::Text => SqlType::Text,
         }
     }
 }

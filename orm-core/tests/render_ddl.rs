@@ -8,6 +8,7 @@ use orm_core::*;
 
 fn sql(table: &TableMeta, d: &dyn Dialect, safe: bool) -> Vec<String> {
     create_table(table, d, safe)
+        .expect("ddl")
         .into_iter()
         .map(|s| s.sql)
         .collect()
@@ -111,11 +112,13 @@ fn sqlite_create_table() {
 #[test]
 fn drop_tables() {
     assert_eq!(
-        drop_table(User::TABLE, &PostgresDialect, true).sql,
+        drop_table(User::TABLE, &PostgresDialect, true).unwrap().sql,
         r#"DROP TABLE IF EXISTS "users""#
     );
     assert_eq!(
-        drop_table(Comment::TABLE, &MySqlDialect, false).sql,
+        drop_table(Comment::TABLE, &MySqlDialect, false)
+            .unwrap()
+            .sql,
         "DROP TABLE `app`.`comment`"
     );
 }

@@ -74,7 +74,13 @@ fn convert(index: usize, value: &Value) -> Result<MyValue> {
         other => {
             return Err(Error::InvalidValue {
                 index,
-                message: format!("{other:?} needs a feature orm-mysql was built without"),
+                message: match other {
+                    Value::Invalid(why) => why.clone(),
+                    Value::Array(..) | Value::HStore(_) => {
+                        "arrays and hstore are PostgreSQL types; MySQL has neither".into()
+                    }
+                    other => format!("{other:?} needs a feature orm-mysql was built without"),
+                },
             })
         }
     })

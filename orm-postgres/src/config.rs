@@ -19,6 +19,8 @@ pub struct PgConfig {
     pub(crate) acquire_timeout: Duration,
     pub(crate) log_values: bool,
     pub(crate) idle_in_transaction_timeout: Option<Duration>,
+    pub(crate) register_hstore: bool,
+    pub(crate) statement_cache: bool,
 }
 
 impl PgConfig {
@@ -49,6 +51,8 @@ impl PgConfig {
             acquire_timeout: Duration::from_secs(30),
             log_values: false,
             idle_in_transaction_timeout: Some(Duration::from_secs(60)),
+            register_hstore: true,
+            statement_cache: true,
         }
     }
 
@@ -134,6 +138,21 @@ impl PgConfig {
             pg.options(options.trim());
         }
         pg
+    }
+
+    /// hstore support, on by default as in peewee-async's `PostgresqlExtDatabase`;
+    /// `false` refuses hstore values (for servers without the extension).
+    pub fn register_hstore(mut self, on: bool) -> Self {
+        self.register_hstore = on;
+        self
+    }
+
+    /// Prepared statements are cached per connection (the default). `false` sends every
+    /// statement unnamed with its parameter types and keeps nothing on the server, which
+    /// is what PgBouncer in transaction mode needs.
+    pub fn statement_cache(mut self, on: bool) -> Self {
+        self.statement_cache = on;
+        self
     }
 
     /// The database name, if set.

@@ -7,13 +7,14 @@ use std::sync::Mutex;
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use orm_core::trace::QuerySpan;
-use orm_core::{ExecResult, FromRow, Result, Statement};
+use orm_core::{ElementType, ExecResult, FromRow, Result, Statement, Value};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
 use crate::config::PgConfig;
 use crate::error::map;
 use crate::row::PgRow;
-use crate::value::{check_params, params};
+use crate::value::{check_params, params, PgParam};
 
 pub(crate) const BACKEND: &str = "postgres";
 
@@ -23,6 +24,70 @@ pub(crate) struct PgConn {
     cache: Mutex<HashMap<String, tokio_postgres::Statement>>,
     /// A transaction is open on this connection.
     dirty: AtomicBool,
+    /// hstore values may be sent.
+    hstore: bool,
+    /// Unnamed statements only (no cache), for PgBouncer in transaction mode.
+    unnamed: bool,
+}
+
+/// How a statement is sent: a named statement prepared once per connection, or an
+/// unnamed one sent with its parameter types (one round trip, nothing kept on the server).
+enum Target {
+    Prepared(tokio_postgres::Statement),
+    Unnamed,
+}
+
+/// The parameter type for an unnamed statement, from the value itself.
+fn pg_type(value: &Value) -> Type {
+    match value {
+        Value::Bool(_) => Type::BOOL,
+        Value::I16(_) => Type::INT2,
+        Value::I32(_) => Type::INT4,
+        Value::I64(_) => Type::INT8,
+        Value::F32(_) => Type::FLOAT4,
+        Value::F64(_) => Type::FLOAT8,
+        Value::Text(_) => Type::TEXT,
+        Value::Bytes(_) => Type::BYTEA,
+        #[cfg(feature = "chrono")]
+        Value::Date(_) => Type::DATE,
+        #[cfg(feature = "chrono")]
+        Value::Time(_) => Type::TIME,
+        #[cfg(feature = "chrono")]
+        Value::Timestamp(_) => Type::TIMESTAMP,
+        #[cfg(feature = "chrono")]
+        Value::TimestampTz(_) => Type::TIMESTAMPTZ,
+        #[cfg(feature = "uuid")]
+        Value::Uuid(_) => Type::UUID,
+        #[cfg(feature = "decimal")]
+        Value::Decimal(_) => Type::NUMERIC,
+        #[cfg(feature = "json")]
+        Value::Json(_) => Type::JSONB,
+        Value::Array(element, _) => match element {
+            ElementType::Bool => Type::BOOL_ARRAY,
+            ElementType::SmallInt => Type::INT2_ARRAY,
+            ElementType::Int => Type::INT4_ARRAY,
+            ElementType::BigInt => Type::INT8_ARRAY,
+            ElementType::Real => Type::FLOAT4_ARRAY,
+            ElementType::Double => Type::FLOAT8_ARRAY,
+            _ => Type::TEXT_ARRAY,
+        },
+        // NULL, and types without a fixed OID (hstore): let the server infer.
+        _ => Type::UNKNOWN,
+    }
+}
+
+async fn rows(
+    client: &Client,
+    target: &Target,
+    stmt: &Statement,
+) -> std::result::Result<tokio_postgres::RowStream, tokio_postgres::Error> {
+    match target {
+        Target::Prepared(prepared) => client.query_raw(prepared, params(&stmt.params)).await,
+        Target::Unnamed => {
+            let typed = stmt.params.iter().map(|v| (PgParam(v), pg_type(v)));
+            client.query_typed_raw(&stmt.sql, typed).await
+        }
+    }
 }
 
 impl PgConn {
@@ -38,6 +103,8 @@ impl PgConn {
             client,
             cache: Mutex::new(HashMap::new()),
             dirty: AtomicBool::new(false),
+            hstore: config.register_hstore,
+            unnamed: !config.statement_cache,
         })
     }
 
@@ -60,9 +127,9 @@ impl PgConn {
         stmt: &Statement,
         log_values: bool,
     ) -> Result<ExecResult> {
-        validate(stmt)?;
-        let prepared = self.prepare(&stmt.sql).await?;
-        execute(&self.client, &prepared, stmt, log_values).await
+        validate(stmt, self.hstore)?;
+        let target = self.target(&stmt.sql).await?;
+        execute(&self.client, &target, stmt, log_values).await
     }
 
     /// Runs a query and decodes every row.
@@ -71,9 +138,9 @@ impl PgConn {
         stmt: &Statement,
         log_values: bool,
     ) -> Result<Vec<T>> {
-        validate(stmt)?;
-        let prepared = self.prepare(&stmt.sql).await?;
-        fetch_all(&self.client, &prepared, stmt, log_values).await
+        validate(stmt, self.hstore)?;
+        let target = self.target(&stmt.sql).await?;
+        fetch_all(&self.client, &target, stmt, log_values).await
     }
 
     /// Runs a query and streams its rows; `keep` lives as long as the stream.
@@ -87,9 +154,19 @@ impl PgConn {
         T: FromRow + Send + 'static,
         K: Send + Sync + 'static,
     {
-        validate(stmt)?;
-        let prepared = self.prepare(&stmt.sql).await?;
-        stream(&self.client, &prepared, stmt, log_values, keep).await
+        validate(stmt, self.hstore)?;
+        let target = self.target(&stmt.sql).await?;
+        stream(&self.client, &target, stmt, log_values, keep).await
+    }
+
+    /// The cached prepared statement for `sql`, or an unnamed one when the statement cache
+    /// is off.
+    async fn target(&self, sql: &str) -> Result<Target> {
+        if self.unnamed {
+            Ok(Target::Unnamed)
+        } else {
+            self.prepare(sql).await.map(Target::Prepared)
+        }
     }
 
     pub(crate) async fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {
@@ -107,12 +184,24 @@ impl PgConn {
 /// Runs a statement that returns no rows.
 async fn execute(
     client: &Client,
-    prepared: &tokio_postgres::Statement,
+    target: &Target,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<ExecResult> {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
-    match client.execute_raw(prepared, params(&stmt.params)).await {
+    let result = match target {
+        Target::Prepared(prepared) => client.execute_raw(prepared, params(&stmt.params)).await,
+        Target::Unnamed => {
+            async {
+                let rows = rows(client, target, stmt).await?;
+                let mut rows = std::pin::pin!(rows);
+                while rows.try_next().await?.is_some() {}
+                Ok(rows.rows_affected().unwrap_or(0))
+            }
+            .await
+        }
+    };
+    match result {
         Ok(n) => {
             span.finish(n);
             Ok(ExecResult {
@@ -131,16 +220,13 @@ async fn execute(
 /// Runs a query and decodes each row as it arrives.
 async fn fetch_all<T: FromRow>(
     client: &Client,
-    prepared: &tokio_postgres::Statement,
+    target: &Target,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<Vec<T>> {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
     let result = async {
-        let rows = client
-            .query_raw(prepared, params(&stmt.params))
-            .await
-            .map_err(map)?;
+        let rows = rows(client, target, stmt).await.map_err(map)?;
         let mut rows = std::pin::pin!(rows);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.map_err(map)? {
@@ -160,7 +246,7 @@ async fn fetch_all<T: FromRow>(
 /// object) lives as long as the stream.
 async fn stream<T, K>(
     client: &Client,
-    prepared: &tokio_postgres::Statement,
+    target: &Target,
     stmt: &Statement,
     log_values: bool,
     keep: K,
@@ -170,10 +256,7 @@ where
     K: Send + Sync + 'static,
 {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
-    let rows = client
-        .query_raw(prepared, params(&stmt.params))
-        .await
-        .map_err(map)?;
+    let rows = rows(client, target, stmt).await.map_err(map)?;
     span.finish(0);
     Ok(rows.map(move |row| {
         let _connection = &keep;
@@ -182,6 +265,6 @@ where
     }))
 }
 
-fn validate(stmt: &Statement) -> Result<()> {
-    check_params(&stmt.params)
+fn validate(stmt: &Statement, hstore: bool) -> Result<()> {
+    check_params(&stmt.params, hstore)
 }

@@ -25,3 +25,10 @@ pub use config::PgConfig;
 pub use held::PgConnection;
 pub use pool::PooledPostgresqlDatabase;
 pub use single::PostgresqlDatabase;
+
+/// peewee-async's `PostgresqlExtDatabase`: JSON / JSONB, hstore and arrays are always
+/// available on every PostgreSQL database of this crate, so this is the same type.
+pub type PostgresqlExtDatabase = PostgresqlDatabase;
+
+/// peewee-async's `PooledPostgresqlExtDatabase`; see [`PostgresqlExtDatabase`].
+pub type PooledPostgresqlExtDatabase = PooledPostgresqlDatabase;

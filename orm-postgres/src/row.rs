@@ -1,6 +1,6 @@
 //! Reading driver rows by column index, with the driver's own decoders.
 
-use orm_core::{Error, Result, RowReader, Value};
+use orm_core::{ElementType, Error, Result, RowReader, Value};
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
 
@@ -108,6 +108,40 @@ impl RowReader for PgRow<'_> {
         self.get(idx, "Vec<u8> (BYTEA)")
     }
 
+    fn read_array(&self, idx: usize) -> Result<Option<Vec<Value>>> {
+        fn each<T>(v: Option<Vec<Option<T>>>, f: impl Fn(T) -> Value) -> Option<Vec<Value>> {
+            v.map(|items| {
+                items
+                    .into_iter()
+                    .map(|i| i.map(&f).unwrap_or(Value::Null))
+                    .collect()
+            })
+        }
+        let ty = self.ty(idx)?.clone();
+        Ok(match ty {
+            Type::BOOL_ARRAY => each(
+                self.get::<Vec<Option<bool>>>(idx, "Vec<bool>")?,
+                Value::Bool,
+            ),
+            Type::INT2_ARRAY => each(self.get::<Vec<Option<i16>>>(idx, "Vec<i16>")?, Value::I16),
+            Type::INT4_ARRAY => each(self.get::<Vec<Option<i32>>>(idx, "Vec<i32>")?, Value::I32),
+            Type::INT8_ARRAY => each(self.get::<Vec<Option<i64>>>(idx, "Vec<i64>")?, Value::I64),
+            Type::FLOAT4_ARRAY => each(self.get::<Vec<Option<f32>>>(idx, "Vec<f32>")?, Value::F32),
+            Type::FLOAT8_ARRAY => each(self.get::<Vec<Option<f64>>>(idx, "Vec<f64>")?, Value::F64),
+            _ => each(
+                self.get::<Vec<Option<String>>>(idx, "an array")?,
+                Value::Text,
+            ),
+        })
+    }
+
+    fn read_hstore(
+        &self,
+        idx: usize,
+    ) -> Result<Option<std::collections::HashMap<String, Option<String>>>> {
+        self.get(idx, "HashMap<String, Option<String>> (HSTORE)")
+    }
+
     #[cfg(feature = "chrono")]
     fn read_date(&self, idx: usize) -> Result<Option<chrono::NaiveDate>> {
         self.get(idx, "NaiveDate (DATE)")
@@ -172,6 +206,19 @@ impl RowReader for PgRow<'_> {
             Type::NUMERIC => or_null(self.read_decimal(idx)?, Value::Decimal),
             #[cfg(feature = "json")]
             Type::JSON | Type::JSONB => or_null(self.read_json(idx)?, Value::Json),
+            ref t if matches!(t.kind(), tokio_postgres::types::Kind::Array(_)) => {
+                let element = match *t {
+                    Type::BOOL_ARRAY => ElementType::Bool,
+                    Type::INT2_ARRAY => ElementType::SmallInt,
+                    Type::INT4_ARRAY => ElementType::Int,
+                    Type::INT8_ARRAY => ElementType::BigInt,
+                    Type::FLOAT4_ARRAY => ElementType::Real,
+                    Type::FLOAT8_ARRAY => ElementType::Double,
+                    _ => ElementType::Text,
+                };
+                or_null(self.read_array(idx)?, |items| Value::Array(element, items))
+            }
+            ref t if t.name() == "hstore" => or_null(self.read_hstore(idx)?, Value::HStore),
             _ => or_null(self.read_string(idx)?, Value::Text),
         })
     }

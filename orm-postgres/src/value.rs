@@ -69,6 +69,19 @@ impl ToSql for PgParam<'_> {
             Value::Decimal(v) => v.to_sql_checked(ty, out),
             #[cfg(feature = "json")]
             Value::Json(v) => tokio_postgres::types::Json(v).to_sql_checked(ty, out),
+            Value::Array(_, items) => {
+                let items: Vec<PgParam<'_>> = items.iter().map(PgParam).collect();
+                items.to_sql_checked(ty, out)
+            }
+            Value::HStore(map) if ty.name() == "hstore" => map.to_sql_checked(ty, out),
+            // An unnamed statement cannot name hstore's type (it has no fixed OID): send the
+            // hstore wire format and let the server take it from the context.
+            Value::HStore(map) => {
+                let pairs = map.iter().map(|(k, v)| (k.as_str(), v.as_deref()));
+                postgres_protocol::types::hstore_to_sql(pairs, out)?;
+                Ok(IsNull::No)
+            }
+            Value::Invalid(why) => Err(why.clone().into()),
             #[allow(unreachable_patterns)]
             other => {
                 Err(format!("{other:?} needs a feature orm-postgres was built without").into())
@@ -85,8 +98,14 @@ impl ToSql for PgParam<'_> {
 
 /// Refuses values PostgreSQL cannot store before anything is sent, so a bad value changes
 /// nothing: text cannot hold a NUL byte.
-pub(crate) fn check_params(params: &[Value]) -> Result<()> {
+pub(crate) fn check_params(params: &[Value], hstore: bool) -> Result<()> {
     for (i, value) in params.iter().enumerate() {
+        if let (false, Value::HStore(_)) = (hstore, value) {
+            return Err(Error::InvalidValue {
+                index: i + 1,
+                message: "hstore support is off for this database (register_hstore = false)".into(),
+            });
+        }
         if let Value::Text(s) = value {
             if s.as_bytes().contains(&0) {
                 return Err(Error::InvalidValue {

@@ -45,7 +45,14 @@ impl ToSql for SqliteParam<'_> {
             #[allow(unreachable_patterns)]
             other => {
                 return Err(rusqlite::Error::ToSqlConversionFailure(
-                    format!("{other:?} needs a feature orm-sqlite was built without").into(),
+                    match other {
+                        Value::Invalid(why) => why.clone(),
+                        Value::Array(..) | Value::HStore(_) => {
+                            "arrays and hstore are PostgreSQL types; SQLite has neither".into()
+                        }
+                        other => format!("{other:?} needs a feature orm-sqlite was built without"),
+                    }
+                    .into(),
                 ))
             }
         })

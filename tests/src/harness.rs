@@ -35,7 +35,8 @@ pub fn pg_config(name: &str) -> PgConfig {
     db.close_sync();
     PgConfig::from_url(&pg_url())
         .expect("valid URL")
-        .options(&format!("-c search_path={schema}"))
+        // `public` last: extension types such as hstore live there.
+        .options(&format!("-c search_path={schema},public"))
 }
 
 /// A single-connection database in a fresh schema.

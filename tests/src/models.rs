@@ -103,3 +103,32 @@ pub struct Doc {
     pub id: i64,
     pub data: serde_json::Value,
 }
+
+/// Preferences stored as a typed JSON document.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Prefs {
+    /// A theme name.
+    pub theme: String,
+    /// Font size.
+    pub size: u8,
+}
+
+/// PostgreSQL's extended types: arrays, hstore, typed JSON.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Extras {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub tags: Vec<String>,
+    pub scores: Vec<i64>,
+    pub attrs: std::collections::HashMap<String, Option<String>>,
+    pub prefs: orm_core::Json<Prefs>,
+}
+
+/// A typed JSON document, on every backend.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Settings {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub prefs: orm_core::Json<Prefs>,
+    pub extra: Option<orm_core::Json<Vec<String>>>,
+}

@@ -8,7 +8,7 @@
 use futures_util::TryStreamExt;
 use orm_core::*;
 
-use crate::models::{Doc, Post, User, UserTag};
+use crate::models::{Doc, Extras, Post, Prefs, Settings, User, UserTag};
 
 /// A backend under test: async and blocking.
 pub trait Db: Executor + SyncExecutor + Send + Sync + 'static {}
@@ -24,6 +24,8 @@ pub struct Differences {
     /// JSON containment (`@>`, `JSON_CONTAINS`) exists (PostgreSQL, MySQL); SQLite has
     /// none.
     pub json_containment: bool,
+    /// Array and hstore columns exist (PostgreSQL only).
+    pub arrays_and_hstore: bool,
 }
 
 impl Differences {
@@ -35,6 +37,7 @@ impl Differences {
             json_containment: Executor::dialect(db)
                 .json_syntax(JsonOp::Contains)
                 .is_some(),
+            arrays_and_hstore: Executor::dialect(db).supports_type(SqlType::HStore),
         }
     }
 }
@@ -852,6 +855,175 @@ pub async fn json_operators<D: Db>(db: &D) {
     }
 }
 
+/// A typed JSON document (`Json<T>`) round-trips on every backend.
+pub async fn typed_json<D: Db>(db: &D) {
+    Settings::create_table_async(db, false)
+        .await
+        .expect("create");
+    let dark = Settings::new(
+        Json(Prefs {
+            theme: "dark".into(),
+            size: 12,
+        }),
+        Some(Json(vec!["a".to_string()])),
+    );
+    let plain = Settings::new(Json(Prefs::default()), None);
+    Settings::insert_many(&[dark.clone(), plain.clone()])
+        .execute(db)
+        .await
+        .expect("insert");
+    let back = Settings::select()
+        .order_by(Settings::ID)
+        .fetch_all(db)
+        .await
+        .expect("select");
+    assert_eq!(
+        (back[0].prefs.clone(), back[0].extra.clone()),
+        (dark.prefs, dark.extra)
+    );
+    assert_eq!(
+        (back[1].prefs.clone(), back[1].extra.clone()),
+        (plain.prefs, plain.extra)
+    );
+    let themed = Settings::select().where_(Settings::PREFS.json_get_text("theme").eq("dark"));
+    assert_eq!(themed.fetch_all(db).await.expect("filter").len(), 1);
+    // A document that does not fit the type is a decode error naming the field.
+    raw_query::<()>(
+        "UPDATE settings SET prefs = ?",
+        vec![Value::Json(serde_json::json!({"theme": 5}))],
+    )
+    .execute(db)
+    .await
+    .expect("store a mismatching document");
+    let err = Settings::select()
+        .fetch_all(db)
+        .await
+        .expect_err("does not fit Prefs");
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                field: Some("prefs"),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// Arrays and hstore (PostgreSQL): round trips and operators; elsewhere, a clear error
+/// before anything is sent.
+pub async fn extended_types<D: Db>(db: &D) {
+    use std::collections::HashMap;
+    if !Differences::of(db).arrays_and_hstore {
+        let err = Extras::create_table_async(db, false)
+            .await
+            .expect_err("no such column types");
+        assert!(matches!(err, Error::Query(_)), "{err:?}");
+        let q = Extras::select().where_(Extras::TAGS.array_overlaps(&["x".to_string()]));
+        assert!(matches!(q.fetch_all(db).await, Err(Error::Query(_))));
+        return;
+    }
+    Extras::create_table_async(db, false).await.expect("create");
+    let attrs = |pairs: &[(&str, Option<&str>)]| -> HashMap<String, Option<String>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect()
+    };
+    let rows = [
+        Extras::new(
+            vec!["rust".into(), "orm".into()],
+            vec![1, 2, 3],
+            attrs(&[("a", Some("1")), ("b", None)]),
+            Json(Prefs::default()),
+        ),
+        Extras::new(
+            vec!["python".into()],
+            vec![],
+            attrs(&[("a", Some("2"))]),
+            Json(Prefs {
+                theme: "x".into(),
+                size: 1,
+            }),
+        ),
+        Extras::new(
+            vec![],
+            vec![i64::MIN, i64::MAX],
+            HashMap::new(),
+            Json(Prefs::default()),
+        ),
+    ];
+    let keys = Extras::insert_many(&rows)
+        .execute_returning_keys(db)
+        .await
+        .expect("insert");
+    let back = Extras::select()
+        .order_by(Extras::ID)
+        .fetch_all(db)
+        .await
+        .expect("select");
+    for ((mut sent, got), key) in rows.into_iter().zip(&back).zip(keys) {
+        sent.id = key;
+        assert_eq!(&sent, got);
+    }
+    let ids = |q: Select<Extras, Extras>| async move {
+        q.order_by(Extras::ID)
+            .fetch_all(db)
+            .await
+            .expect("query")
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (back[0].id, back[1].id);
+    assert_eq!(
+        ids(Extras::select().where_(Extras::TAGS.array_contains(&["rust".into()]))).await,
+        [a]
+    );
+    assert_eq!(
+        ids(Extras::select().where_(Extras::TAGS.array_overlaps(&["python".into(), "go".into()])))
+            .await,
+        [b]
+    );
+    assert_eq!(
+        ids(Extras::select().where_(Extras::SCORES.array_any_eq(2))).await,
+        [a]
+    );
+    let contained = Extras::select().where_(Extras::TAGS.array_contained_by(&[
+        "rust".into(),
+        "orm".into(),
+        "x".into(),
+    ]));
+    assert_eq!(ids(contained).await.len(), 2);
+    assert_eq!(
+        ids(Extras::select().where_(Extras::ATTRS.hstore_has_key("b"))).await,
+        [a]
+    );
+    assert_eq!(
+        ids(Extras::select().where_(Extras::ATTRS.hstore_contains(&attrs(&[("a", Some("2"))]))))
+            .await,
+        [b]
+    );
+    assert_eq!(
+        ids(Extras::select().where_(Extras::ATTRS.hstore_get("a").eq("1"))).await,
+        [a]
+    );
+    let keys_q = Extras::select()
+        .columns(Extras::ATTRS.hstore_keys())
+        .where_(Extras::ID.eq(a));
+    let mut keys = keys_q.fetch_one(db).await.expect("keys");
+    keys.sort();
+    assert_eq!(keys, ["a", "b"]);
+    let slice_q = Extras::select()
+        .columns(Extras::ATTRS.hstore_slice(&["a"]))
+        .where_(Extras::ID.eq(a));
+    assert_eq!(
+        slice_q.fetch_one(db).await.expect("slice"),
+        attrs(&[("a", Some("1"))])
+    );
+}
+
 /// Declares one `#[tokio::test]` per suite check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! behaviour_suite {
@@ -859,7 +1031,7 @@ macro_rules! behaviour_suite {
         $crate::behaviour_suite!(@tests $make;
             ddl insert_and_fetch comparisons text_matching boolean_logic ordering_and_paging
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
-            sync_matches_async integrity_errors for_update json_operators);
+            sync_matches_async integrity_errors for_update json_operators typed_json extended_types);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -536,3 +536,42 @@ async fn deadlocks_are_retryable() {
     let db = orm_tests::harness::pg_pooled_sized("deadlock", 2);
     orm_tests::manager_suite::deadlock_is_retryable(&db).await;
 }
+
+/// Behind PgBouncer in transaction mode: no named statements, same results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unnamed_statements_give_the_same_results() {
+    let unnamed = |name: &str| {
+        PostgresqlDatabase::new(pg_config(&format!("unnamed_{name}")).statement_cache(false))
+    };
+    let db = unnamed("comparisons");
+    orm_tests::suite::comparisons(&db).await;
+    orm_tests::suite::aggregates(&unnamed("aggregates")).await;
+    orm_tests::suite::joins(&unnamed("joins")).await;
+    orm_tests::suite::update_delete(&unnamed("update_delete")).await;
+    orm_tests::suite::json_operators(&unnamed("json")).await;
+    orm_tests::suite::typed_json(&unnamed("typed_json")).await;
+    orm_tests::suite::extended_types(&unnamed("extended")).await;
+    let named = raw_query::<i64>("SELECT count(*) FROM pg_prepared_statements", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert_eq!(named, 0, "nothing was prepared on the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hstore_can_be_turned_off() {
+    use std::collections::HashMap;
+    let db = PostgresqlDatabase::new(pg_config("no_hstore").register_hstore(false));
+    orm_tests::models::Extras::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let row = orm_tests::models::Extras::new(
+        vec![],
+        vec![],
+        HashMap::new(),
+        orm_core::Json(Default::default()),
+    );
+    let err = row.insert().execute(&db).await.expect_err("hstore is off");
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+    assert!(err.to_string().contains("register_hstore"), "{err}");
+}
