@@ -132,3 +132,41 @@ pub struct Settings {
     pub prefs: orm_core::Json<Prefs>,
     pub extra: Option<orm_core::Json<Vec<String>>>,
 }
+
+impl AllTypes {
+    /// A row of edge values: integer limits, zero bytes in binary, microsecond times, a
+    /// long decimal, nested JSON, NULL and empty in the optional columns. `real` and
+    /// `double` are chosen by the caller, since not every server stores infinities.
+    pub fn edge(text: String, real: f32, double: f64) -> AllTypes {
+        use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+        let date = NaiveDate::from_ymd_opt(1999, 12, 31).expect("date");
+        let time = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).expect("time");
+        AllTypes::new(
+            true,
+            i16::MIN,
+            i32::MAX,
+            i64::MIN,
+            real,
+            double,
+            text,
+            vec![0, 1, 0, 255, 0],
+            date,
+            time,
+            date.and_time(time),
+            Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7)
+                .single()
+                .expect("utc"),
+            uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+            "12345678901234567890.123456789"
+                .parse::<rust_decimal::Decimal>()
+                .expect("decimal"),
+            serde_json::json!({"a": [1, 2.5, null, "é"], "b": {"c": true}}),
+            Some(i64::MAX),
+            Some(String::new()),
+            Some(Vec::new()),
+            None,
+            None,
+            Some(rust_decimal::Decimal::ZERO),
+        )
+    }
+}

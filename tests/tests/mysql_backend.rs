@@ -12,36 +12,7 @@ use orm_tests::harness::{mysql_config, mysql_url};
 use orm_tests::models::{AllTypes, User};
 
 fn edge_row(text: String) -> AllTypes {
-    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-    let date = NaiveDate::from_ymd_opt(1999, 12, 31).expect("date");
-    let time = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).expect("time");
-    AllTypes::new(
-        false,
-        i16::MIN,
-        i32::MAX,
-        i64::MIN,
-        -1.5e-3,
-        f64::MAX,
-        text,
-        vec![0, 1, 0, 255, 0],
-        date,
-        time,
-        date.and_time(time),
-        Utc.with_ymd_and_hms(2038, 1, 19, 3, 14, 7)
-            .single()
-            .expect("utc"),
-        uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-        "12345678901234567890.123456789"
-            .parse::<rust_decimal::Decimal>()
-            .expect("decimal"),
-        serde_json::json!({"a": [1, 2.5, null, "é"], "b": {"c": true}}),
-        Some(i64::MAX),
-        Some(String::new()),
-        Some(Vec::new()),
-        None,
-        None,
-        Some(rust_decimal::Decimal::ZERO),
-    )
+    AllTypes::edge(text, -1.5e-3, f64::MAX)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
