@@ -546,3 +546,46 @@ async fn hstore_can_be_turned_off() {
     assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
     assert!(err.to_string().contains("register_hstore"), "{err}");
 }
+
+/// A COMMIT that fails (a deferred constraint checked at commit) returns its error; the
+/// connection is not left checked out, and the pool serves new work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_commit_surfaces_and_releases_its_connection() {
+    let db = orm_tests::harness::pg_pooled_sized("commit_fails", 1);
+    let objects = orm_manager::Manager::new(db.clone());
+    for sql in [
+        "CREATE TABLE parent (id BIGINT PRIMARY KEY)",
+        "CREATE TABLE child (id BIGINT PRIMARY KEY, parent_id BIGINT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    ] {
+        raw_query::<()>(sql, vec![]).execute(&db).await.expect("schema");
+    }
+    let result = objects
+        .atomic(|tx| async move {
+            // Accepted now, checked at COMMIT.
+            tx.execute(raw_query::<RowMap>(
+                "INSERT INTO child VALUES (1, 42)",
+                vec![],
+            ))
+            .await?;
+            Ok::<_, Error>(())
+        })
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Integrity {
+                kind: IntegrityKind::ForeignKey,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    // With a pool of one, this would time out if the connection were still checked out.
+    let rows = raw_query::<i64>("SELECT count(*) FROM child", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("pool serves");
+    assert_eq!(rows, 0);
+    let (_, open, idle) = db.pool_status();
+    assert_eq!(open, idle, "no connection stays checked out");
+}
