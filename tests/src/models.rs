@@ -170,3 +170,12 @@ impl AllTypes {
         )
     }
 }
+
+/// A model keyed by a UUID the application chooses.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Token {
+    #[orm(primary_key)]
+    pub id: uuid::Uuid,
+    #[orm(references = User, on_delete = "cascade")]
+    pub user_id: i64,
+}

@@ -8,7 +8,7 @@
 use futures_util::TryStreamExt;
 use orm_core::*;
 
-use crate::models::{Doc, Extras, Post, Prefs, Settings, User, UserTag};
+use crate::models::{Doc, Extras, Post, Prefs, Settings, Token, User, UserTag};
 
 /// A backend under test: async and blocking.
 pub trait Db: Executor + SyncExecutor + Send + Sync + 'static {}
@@ -1024,6 +1024,41 @@ pub async fn extended_types<D: Db>(db: &D) {
     );
 }
 
+/// A UUID primary key chosen by the application: stored, found, and its duplicate refused.
+pub async fn uuid_keys<D: Db>(db: &D) {
+    let users = seed(db).await;
+    Token::create_table_async(db, false).await.expect("create");
+    let ids = [uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(u128::MAX)];
+    for id in ids {
+        Token::new(id, users[0].id)
+            .insert()
+            .execute(db)
+            .await
+            .expect("insert");
+    }
+    let found = Token::select()
+        .where_(Token::ID.eq(ids[1]))
+        .fetch_one(db)
+        .await
+        .expect("get");
+    assert_eq!(found, Token::new(ids[1], users[0].id));
+    let err = Token::new(ids[0], users[1].id)
+        .insert()
+        .execute(db)
+        .await
+        .expect_err("duplicate key");
+    assert!(
+        matches!(
+            err,
+            Error::Integrity {
+                kind: IntegrityKind::Unique,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 /// Declares one `#[tokio::test]` per suite check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! behaviour_suite {
@@ -1031,7 +1066,8 @@ macro_rules! behaviour_suite {
         $crate::behaviour_suite!(@tests $make;
             ddl insert_and_fetch comparisons text_matching boolean_logic ordering_and_paging
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
-            sync_matches_async integrity_errors for_update json_operators typed_json extended_types);
+            sync_matches_async integrity_errors for_update json_operators typed_json extended_types
+            uuid_keys);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
