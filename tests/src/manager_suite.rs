@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use orm_core::*;
 use orm_manager::Manager;
 
-use crate::models::{Comment, Note, PageBlock, Post, User, UserTag};
+use crate::models::{Comment, Note, PageBlock, Post, Token, User, UserTag};
 
 /// A database the Manager runs on.
 pub trait Db: Database {}
@@ -607,6 +607,10 @@ async fn setup_relations<D: Db>(db: &D) -> Manager<D> {
     Note::create_table_async(db, true)
         .await
         .expect("create note");
+    // Every model with a foreign key to User is a dependent: its table must exist.
+    Token::create_table_async(db, true)
+        .await
+        .expect("create token");
     objects
 }
 
