@@ -41,6 +41,7 @@ pub mod error;
 pub mod executor;
 pub mod expr;
 pub mod model;
+pub mod pool;
 pub mod query;
 pub mod registry;
 mod render;

@@ -1,10 +1,8 @@
 //! `PooledMySQLDatabase`: async connections from a deadpool pool, one sync connection.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
-use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream,
     Statement, SyncExecutor, SyncGate,
@@ -68,14 +66,7 @@ impl PooledMySQLDatabase {
         let manager = Manager {
             config: config.clone(),
         };
-        let pool = Pool::builder(manager)
-            .max_size(config.max_connections)
-            .wait_timeout(Some(config.acquire_timeout))
-            .create_timeout(Some(config.acquire_timeout))
-            .recycle_timeout(Some(config.acquire_timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        let pool = orm_core::pool::build(manager, config.max_connections, config.acquire_timeout)?;
         Ok(PooledMySQLDatabase {
             inner: Arc::new(Inner {
                 config,
@@ -107,24 +98,11 @@ impl PooledMySQLDatabase {
 
     /// Pool size, connections open, and connections idle.
     pub fn pool_status(&self) -> (usize, usize, usize) {
-        let s = self.inner.pool.status();
-        (s.max_size, s.size, s.available)
+        orm_core::pool::status(&self.inner.pool)
     }
 
     async fn get(&self) -> Result<Object<Manager>> {
-        let started = Instant::now();
-        self.inner.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(_) => {
-                let s = self.inner.pool.status();
-                Error::PoolTimeout {
-                    waited: started.elapsed(),
-                    in_use: s.size.saturating_sub(s.available),
-                    max: s.max_size,
-                }
-            }
-            PoolError::Backend(e) => e,
-            other => Error::Driver(other.to_string().into()),
-        })
+        orm_core::pool::checkout(&self.inner.pool).await
     }
 }
 

@@ -1,10 +1,8 @@
 //! `PooledSqliteDatabase`: async connections from a deadpool pool, one sync connection.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
-use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect,
     Statement, SyncExecutor, SyncGate,
@@ -63,15 +61,13 @@ impl PooledSqliteDatabase {
     pub fn new(config: SqliteConfig) -> Result<Self> {
         let keeper = keeper(&config)?;
         let config = Arc::new(config);
-        let pool = Pool::builder(Manager {
-            config: config.clone(),
-        })
-        .max_size(config.max_connections)
-        .wait_timeout(Some(config.acquire_timeout))
-        .create_timeout(Some(config.acquire_timeout))
-        .runtime(Runtime::Tokio1)
-        .build()
-        .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        let pool = orm_core::pool::build(
+            Manager {
+                config: config.clone(),
+            },
+            config.max_connections,
+            config.acquire_timeout,
+        )?;
         Ok(PooledSqliteDatabase {
             inner: Arc::new(Inner {
                 config,
@@ -98,19 +94,7 @@ impl PooledSqliteDatabase {
     }
 
     async fn get(&self) -> Result<SqliteObject> {
-        let started = Instant::now();
-        self.inner.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(_) => {
-                let s = self.inner.pool.status();
-                Error::PoolTimeout {
-                    waited: started.elapsed(),
-                    in_use: s.size.saturating_sub(s.available),
-                    max: s.max_size,
-                }
-            }
-            PoolError::Backend(e) => e,
-            other => Error::Driver(other.to_string().into()),
-        })
+        orm_core::pool::checkout(&self.inner.pool).await
     }
 }
 

@@ -1,0 +1,50 @@
+//! The pooled databases' shared pool handling: every backend builds its deadpool the same
+//! way and turns a wait that runs out into the same [`Error::PoolTimeout`].
+
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{Manager, Object, Pool, PoolError};
+use deadpool::Runtime;
+
+use crate::error::{Error, Result};
+
+/// A pool of at most `max` connections; waiting, opening and recycling are each bounded by
+/// `timeout`, so no call hangs.
+pub fn build<M: Manager<Error = Error>>(
+    manager: M,
+    max: usize,
+    timeout: Duration,
+) -> Result<Pool<M>> {
+    Pool::builder(manager)
+        .max_size(max)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))
+}
+
+/// Checks a connection out; a wait that runs out is [`Error::PoolTimeout`] with how long it
+/// waited and how many connections were in use.
+pub async fn checkout<M: Manager<Error = Error>>(pool: &Pool<M>) -> Result<Object<M>> {
+    let started = Instant::now();
+    pool.get().await.map_err(|e| match e {
+        PoolError::Timeout(_) => {
+            let s = pool.status();
+            Error::PoolTimeout {
+                waited: started.elapsed(),
+                in_use: s.size.saturating_sub(s.available),
+                max: s.max_size,
+            }
+        }
+        PoolError::Backend(e) => e,
+        other => Error::Driver(other.to_string().into()),
+    })
+}
+
+/// Pool size, connections open, and connections idle.
+pub fn status<M: Manager>(pool: &Pool<M>) -> (usize, usize, usize) {
+    let s = pool.status();
+    (s.max_size, s.size, s.available)
+}
