@@ -123,6 +123,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The type name in `CAST(x AS type)`.
     fn cast_type(&self, ty: SqlType) -> Cow<'static, str>;
 
+    /// The most bind parameters one statement may carry (PostgreSQL and MySQL: 65,535;
+    /// SQLite: 32,766, its default since 3.32). Longer statements are refused before
+    /// sending; `Manager::bulk_insert` splits its rows under this limit.
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
     /// Has `INSERT/UPDATE/DELETE ... RETURNING`.
     fn supports_returning(&self) -> bool;
 
@@ -464,6 +471,9 @@ impl Dialect for SqliteDialect {
     }
     fn cast_type(&self, ty: SqlType) -> Cow<'static, str> {
         self.column_type(ty, false)
+    }
+    fn max_params(&self) -> usize {
+        32_766
     }
     fn supports_returning(&self) -> bool {
         true

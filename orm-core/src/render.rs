@@ -45,6 +45,15 @@ impl<'d> Writer<'d> {
                 message: why.clone(),
             });
         }
+        let max = self.dialect.max_params();
+        if self.params.len() > max {
+            return Err(Error::Query(format!(
+                "the statement has {} parameters; {} accepts at most {max} (split the rows, \
+                 or use Manager::bulk_insert, which does)",
+                self.params.len(),
+                self.dialect.name()
+            )));
+        }
         Ok(Statement {
             sql: self.sql,
             params: self.params,

@@ -241,3 +241,31 @@ fn an_owned_insert_renders_the_same_statement_without_copying() {
         assert_eq!(borrowed, owned);
     }
 }
+
+#[test]
+fn statements_over_the_parameter_limit_are_refused_before_sending() {
+    // 3 values per row: 21,845 rows are 65,535 parameters, the PostgreSQL / MySQL limit.
+    let users: Vec<User> = (0..21_846)
+        .map(|i| User::new(format!("u{i}"), i, None))
+        .collect();
+    let at_limit = User::insert_many(&users[..21_845]);
+    assert_eq!(pg(&at_limit).1.len(), 65_535);
+    assert_eq!(my(&at_limit).1.len(), 65_535);
+    for dialect in [&PostgresDialect as &dyn Dialect, &MySqlDialect] {
+        match User::insert_many(&users).render(dialect) {
+            Err(Error::Query(message)) => {
+                assert!(message.contains("65538 parameters"), "{message}");
+                assert!(message.contains("at most 65535"), "{message}");
+            }
+            other => panic!("{}: {other:?}", dialect.name()),
+        }
+    }
+    // SQLite's default limit is 32,766: 10,922 rows fit, 10,923 do not.
+    assert!(User::insert_many(&users[..10_922])
+        .render(&SqliteDialect)
+        .is_ok());
+    match User::insert_many(&users[..10_923]).render(&SqliteDialect) {
+        Err(Error::Query(message)) => assert!(message.contains("at most 32766"), "{message}"),
+        other => panic!("sqlite: {other:?}"),
+    }
+}

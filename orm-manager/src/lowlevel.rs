@@ -212,6 +212,23 @@ fn unique_condition<M: Model>(obj: &M) -> Result<Condition> {
     Ok(conditions.fold(first, Condition::or))
 }
 
+/// Inserts `objects` in as few statements as the dialect's bind-parameter limit allows;
+/// returns the number of rows inserted. The statements are not wrapped in a transaction
+/// here: [`Manager::bulk_insert`](crate::Manager::bulk_insert) does that when there is
+/// more than one.
+pub async fn bulk_insert<E: Executor + ?Sized, M: Model>(exec: &E, objects: &[M]) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in objects.chunks(bulk_chunk_rows::<M>(exec.dialect())) {
+        inserted += M::insert_many(chunk).execute(exec).await?;
+    }
+    Ok(inserted)
+}
+
+/// Rows per INSERT so that one statement stays under the dialect's parameter limit.
+pub(crate) fn bulk_chunk_rows<M: Model>(dialect: &dyn orm_core::Dialect) -> usize {
+    (dialect.max_params() / M::TABLE.columns.len().max(1)).max(1)
+}
+
 /// Saves every column of `obj` (or only `only`, by column index) by its primary key;
 /// returns the number of rows changed.
 pub async fn update_object<E: Executor + ?Sized, M: Model>(

@@ -160,6 +160,29 @@ impl<D: Database> Manager<D> {
         lowlevel::create_object(&self.target(), obj).await
     }
 
+    /// Inserts many objects, all or none: as few INSERT statements as the database's
+    /// bind-parameter limit allows (one for up to 65,535 values on PostgreSQL and MySQL,
+    /// 32,766 on SQLite), in one transaction (a savepoint inside one) when there is more
+    /// than one statement. Returns the number of rows inserted; generated keys are not
+    /// read back (execute `insert_many(..)` through the Manager for those).
+    ///
+    /// ```no_run
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model)] struct Reading { #[orm(primary_key, auto)] id: i64, value: f64 }
+    /// # async fn demo(objects: Manager<SqliteDatabase>) -> Result<()> {
+    /// let readings: Vec<Reading> = (0..100_000).map(|i| Reading::new(i as f64)).collect();
+    /// assert_eq!(objects.bulk_insert(&readings).await?, 100_000);
+    /// # Ok(()) }
+    /// ```
+    pub async fn bulk_insert<M: Model>(&self, objects: &[M]) -> Result<u64> {
+        let target = self.target();
+        if objects.len() <= lowlevel::bulk_chunk_rows::<M>(target.dialect()) {
+            return lowlevel::bulk_insert(&target, objects).await;
+        }
+        self.atomic(|tx| async move { lowlevel::bulk_insert(&tx.target(), objects).await })
+            .await
+    }
+
     /// Saves every column of an existing object, by its primary key.
     pub async fn update<M: Model>(&self, obj: &M) -> Result<u64> {
         lowlevel::update_object(&self.target(), obj, None).await

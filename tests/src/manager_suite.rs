@@ -912,6 +912,68 @@ pub async fn deadlock_is_retryable<D: Db>(db: &D) {
     let _ = t2.rollback().await;
 }
 
+/// bulk_insert: more rows than one statement may carry, all or none; a plain
+/// insert_many that large is refused before sending.
+pub async fn bulk_insert<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let blocks: Vec<PageBlock> = (0..50_000)
+        .map(|i| PageBlock::new(format!("key {i}"), format!("text {i}")))
+        .collect();
+    let count = |objects: &Manager<D>| {
+        let objects = objects.clone();
+        async move {
+            objects
+                .count(PageBlock::select(), false)
+                .await
+                .expect("count")
+        }
+    };
+
+    match objects.execute(PageBlock::insert_many(&blocks)).await {
+        Err(Error::Query(message)) => assert!(message.contains("at most"), "{message}"),
+        other => panic!("an oversized insert_many is refused: {other:?}"),
+    }
+    assert_eq!(count(&objects).await, 0);
+
+    assert_eq!(
+        objects.bulk_insert::<PageBlock>(&[]).await.expect("empty"),
+        0
+    );
+    assert_eq!(objects.bulk_insert(&blocks).await.expect("bulk"), 50_000);
+    assert_eq!(count(&objects).await, 50_000);
+    let last: PageBlock = objects
+        .get(PageBlock::KEY.eq("key 49999"))
+        .await
+        .expect("the last row");
+    assert_eq!(last.text, "text 49999");
+
+    // A duplicate in the last statement: nothing of this batch stays.
+    let mut again: Vec<PageBlock> = (50_000..100_000)
+        .map(|i| PageBlock::new(format!("key {i}"), String::new()))
+        .collect();
+    again.push(PageBlock::new("key 0", ""));
+    match objects.bulk_insert(&again).await {
+        Err(Error::Integrity { .. }) => {}
+        other => panic!("a duplicate key fails the whole batch: {other:?}"),
+    }
+    assert_eq!(
+        count(&objects).await,
+        50_000,
+        "no row of the failed batch stays"
+    );
+
+    // Inside an outer transaction, the batch rolls back with it.
+    let result: Result<()> = objects
+        .atomic(|tx| async move {
+            tx.bulk_insert(&again[..again.len() - 1]).await?;
+            assert_eq!(count(&tx).await, 100_000);
+            Err(Error::Query("roll back".into()))
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(count(&objects).await, 50_000);
+}
+
 /// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! manager_suite {
@@ -919,7 +981,7 @@ macro_rules! manager_suite {
         $crate::manager_suite!(@tests $make;
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
-            prefetch conflicts_close_and_low_level);
+            prefetch conflicts_close_and_low_level bulk_insert);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
