@@ -1,19 +1,32 @@
-//! Benchmarks: this ORM against the raw drivers, the same workloads side by side, in one
-//! run. Prints a table per backend (median times and each implementation's ratio to the
-//! raw driver) and writes `docs/BENCHMARKS.md` with the table and an SVG chart.
+//! Benchmarks: this ORM against the raw drivers and the peer ORMs (sqlx, SeaORM,
+//! diesel-async), the same workloads side by side, in one run. Prints a table per backend
+//! (median times and each implementation's ratio to the raw driver) and writes
+//! `docs/BENCHMARKS.md` with the table and an SVG chart.
 //!
 //! ```sh
 //! cd bench && cargo run --release            # PG_URL / MYSQL_URL as for the tests
+//! cargo run --release --no-default-features  # without the peers: a much shorter build
 //! ```
 
+mod contender;
 mod harness;
 mod models;
 mod mysql;
+mod orm;
+#[cfg(feature = "peers")]
+mod peers;
 mod pg;
+mod raw_mysql;
+mod raw_pg;
 mod report;
+mod runner;
 mod sqlite;
 
+use std::time::{Duration, Instant};
+
+use contender::Workloads;
 use harness::Row;
+use orm_manager::prelude::*;
 
 /// Peak resident memory of this process, in KiB (Linux `VmHWM`).
 pub fn peak_rss_kib() -> usize {
@@ -36,45 +49,81 @@ fn mysql_url() -> String {
     std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
-/// Streams 1,000,000 rows in a child process and returns its (time, peak RSS).
-fn stream_in_child(implementation: &str) -> Row {
+/// The implementations of the streaming workload, by the name the child is given.
+const STREAMERS: &[&str] = &["raw", "orm", "sqlx", "seaorm", "diesel"];
+
+async fn timed<C: Workloads>(c: C) -> (&'static str, Duration, usize) {
+    let start = Instant::now();
+    let n = c.stream().await;
+    assert_eq!(n, 1_000_000, "{} streamed every row", C::NAME);
+    (C::NAME, start.elapsed(), n)
+}
+
+/// In the child: streams 1,000,000 rows through one implementation.
+async fn stream_once(backend: &str, which: &str) -> Option<(&'static str, Duration, usize)> {
+    Some(match (backend, which) {
+        ("pg", "raw") => timed(raw_pg::RawPg::connect(&pg_url()).await).await,
+        ("pg", "orm") => {
+            timed(orm::Orm::new(
+                PostgresqlDatabase::connect_lazy(&pg_url()).ok()?,
+            ))
+            .await
+        }
+        ("my", "raw") => timed(raw_mysql::RawMy(raw_mysql::pool(&mysql_url(), 1))).await,
+        ("my", "orm") => {
+            timed(orm::Orm::new(
+                MySQLDatabase::connect_lazy(&mysql_url()).ok()?,
+            ))
+            .await
+        }
+        #[cfg(feature = "peers")]
+        (backend, peer) => {
+            use peers::{diesel, seaorm::SeaOrm, sqlx};
+            let url = if backend == "pg" {
+                pg_url()
+            } else {
+                mysql_url()
+            };
+            match (backend, peer) {
+                ("pg", "sqlx") => timed(sqlx::SqlxPg::connect(&url).await).await,
+                ("my", "sqlx") => timed(sqlx::SqlxMy::connect(&url).await).await,
+                (_, "seaorm") => timed(SeaOrm::connect(&url, 1).await).await,
+                ("pg", "diesel") => timed(diesel::DieselPg::connect(&url).await).await,
+                ("my", "diesel") => timed(diesel::DieselMy::connect(&url).await).await,
+                _ => return None,
+            }
+        }
+        #[cfg(not(feature = "peers"))]
+        _ => return None,
+    })
+}
+
+/// Streams 1,000,000 rows in a child process, so its peak memory is its own.
+fn stream_in_child(backend: &'static str, key: &str, which: &str) -> Option<Row> {
     let exe = std::env::current_exe().expect("own path");
     let out = std::process::Command::new(exe)
-        .args(["stream-child", implementation])
+        .args(["stream-child", key, which])
         .output()
         .expect("child");
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut parts = text.split_whitespace();
-    let micros: u64 = parts
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("child time");
-    let rss: usize = parts
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("child rss");
-    let name = if implementation == "raw" {
-        "tokio-postgres (raw)"
-    } else {
-        "this ORM (async)"
-    };
-    let mut row = Row::new(
-        "PostgreSQL",
-        "stream 1,000,000 rows",
-        name,
-        std::time::Duration::from_micros(micros),
-    );
+    let mut parts = text.trim().splitn(3, ' ');
+    let micros: u64 = parts.next()?.parse().ok()?;
+    let rss: usize = parts.next()?.parse().ok()?;
+    let name: &'static str = Box::leak(parts.next()?.to_owned().into_boxed_str());
+    let time = Duration::from_micros(micros);
+    let mut row = Row::new(backend, "stream 1,000,000 rows", name, time);
     row.note = format!("peak RSS {:.1} MiB", rss as f64 / 1024.0);
-    row
+    Some(row)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runtime = || tokio::runtime::Runtime::new().expect("runtime");
     if args.get(1).map(String::as_str) == Some("stream-child") {
-        let implementation = args.get(2).cloned().unwrap_or_default();
-        let (time, rss) = runtime().block_on(pg::stream_child(&pg_url(), &implementation));
-        println!("{} {}", time.as_micros(), rss);
+        let (backend, which) = (args[2].as_str(), args[3].as_str());
+        if let Some((name, time, _)) = runtime().block_on(stream_once(backend, which)) {
+            println!("{} {} {name}", time.as_micros(), peak_rss_kib());
+        }
         return;
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -85,8 +134,18 @@ fn main() {
         pg::run(&pg_url(), &mut rows).await;
         mysql::run(&mysql_url(), &mut rows).await;
     });
-    rows.push(stream_in_child("raw"));
-    rows.push(stream_in_child("orm"));
+    for (backend, key) in [("PostgreSQL", "pg"), ("MariaDB", "my")] {
+        let streamed: Vec<Row> = STREAMERS
+            .iter()
+            .filter_map(|which| stream_in_child(backend, key, which))
+            .collect();
+        // Keep the report's order: a backend's streams follow its other workloads.
+        let at = rows
+            .iter()
+            .rposition(|r| r.backend == backend)
+            .map_or(rows.len(), |i| i + 1);
+        rows.splice(at..at, streamed);
+    }
     let markdown = report::markdown(&rows);
     println!("{markdown}");
     let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");

@@ -141,12 +141,16 @@ impl Executor for PooledMySQLDatabase {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let db = self.clone();
-        spawn_stream(move |rows| async move {
-            let log = db.inner.config.log_values;
-            let mut conn = db.get().await?;
-            conn.for_each_row(&stmt, log, |row| rows.send(row))
-                .await
-                .map(drop)
+        spawn_stream(move |mut rows| async move {
+            let outcome = async {
+                let log = db.inner.config.log_values;
+                let mut conn = db.get().await?;
+                conn.for_each_row(&stmt, log, |row| rows.push(row))
+                    .await
+                    .map(drop)
+            }
+            .await;
+            rows.finish(outcome).await;
         })
     }
 }
