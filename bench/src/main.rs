@@ -98,6 +98,32 @@ async fn stream_once(backend: &str, which: &str) -> Option<(&'static str, Durati
     })
 }
 
+/// Runs one PostgreSQL workload 200 times through `which` ("raw" or "orm"), for a
+/// profiler: `valgrind --tool=callgrind target/release/orm-bench profile insert orm`.
+async fn profile(workload: &str, which: &str) {
+    async fn go<C: Workloads>(c: C, workload: &str) {
+        let users = models::users(1000);
+        for _ in 0..200 {
+            match workload {
+                "insert" => c.insert(&users).await,
+                "lookup" => assert_eq!(c.trivial(1).await, 1),
+                "trivial" => assert_eq!(c.trivial(10_000).await, 10_000),
+                _ => panic!("workload: insert, lookup or trivial"),
+            }
+        }
+    }
+    match which {
+        "raw" => go(raw_pg::RawPg::connect(&pg_url()).await, workload).await,
+        _ => {
+            go(
+                orm::Orm::new(PostgresqlDatabase::connect_lazy(&pg_url()).expect("db")),
+                workload,
+            )
+            .await
+        }
+    }
+}
+
 /// Streams 1,000,000 rows in a child process, so its peak memory is its own.
 fn stream_in_child(backend: &'static str, key: &str, which: &str) -> Option<Row> {
     let exe = std::env::current_exe().expect("own path");
@@ -124,6 +150,12 @@ fn main() {
         if let Some((name, time, _)) = runtime().block_on(stream_once(backend, which)) {
             println!("{} {} {name}", time.as_micros(), peak_rss_kib());
         }
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("profile") {
+        // For callgrind: one workload, one implementation, nothing else.
+        let (workload, which) = (args[2].as_str(), args[3].as_str());
+        runtime().block_on(profile(workload, which));
         return;
     }
     let mut rows: Vec<Row> = Vec::new();

@@ -1,5 +1,7 @@
 //! MariaDB: the schema and data, then every implementation through the same runner.
 
+use std::sync::Arc;
+
 use mysql_async::prelude::Queryable;
 use orm_manager::prelude::*;
 
@@ -7,7 +9,7 @@ use crate::harness::Row;
 use crate::models::{Comment, NewUser, Post, User};
 use crate::orm::Orm;
 use crate::raw_mysql::{pool, RawMy};
-use crate::runner::Runner;
+use crate::runner::{Concurrent, Runner, Sequential};
 
 const B: &str = "MariaDB";
 
@@ -63,27 +65,20 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         }
     };
     let mut runner = Runner::new(B, rows, truncate);
-    runner.sequential(&RawMy(pool(url, 1))).await;
-    runner
-        .sequential(&Orm::new(MySQLDatabase::connect_lazy(url).expect("db")))
-        .await;
+    let raw = RawMy(pool(url, 1));
+    let orm = Orm::new(MySQLDatabase::connect_lazy(url).expect("db"));
+    let mut sequential: Vec<&dyn Sequential> = vec![&raw, &orm];
     #[cfg(feature = "peers")]
-    {
-        use crate::peers::{diesel::DieselMy, seaorm::SeaOrm, sqlx::SqlxMy};
-        runner.sequential(&SqlxMy::connect(url).await).await;
-        runner.sequential(&SeaOrm::connect(url, 1).await).await;
-        runner.sequential(&DieselMy::connect(url).await).await;
-    }
+    let peers = crate::peers::mysql(url).await;
+    #[cfg(feature = "peers")]
+    sequential.extend(peers.sequential());
+    runner.sequential(&sequential).await;
 
-    runner.lookups(RawMy(pool(url, 8))).await;
     let config = MySqlConfig::from_url(url).expect("url").max_connections(8);
-    let pool = PooledMySQLDatabase::new(config).expect("pool");
-    runner.lookups(Orm::new(pool)).await;
+    let orm_pool = PooledMySQLDatabase::new(config).expect("pool");
+    let mut pools: Vec<Arc<dyn Concurrent>> =
+        vec![Arc::new(RawMy(pool(url, 8))), Arc::new(Orm::new(orm_pool))];
     #[cfg(feature = "peers")]
-    {
-        use crate::peers::{diesel::DieselMyPool, seaorm::SeaOrm, sqlx::SqlxMyPool};
-        runner.lookups(SqlxMyPool::connect(url, 8).await).await;
-        runner.lookups(SeaOrm::connect(url, 8).await).await;
-        runner.lookups(DieselMyPool::new(url, 8)).await;
-    }
+    pools.extend(crate::peers::mysql_pools(url, 8).await);
+    runner.lookups(&pools).await;
 }

@@ -1,5 +1,7 @@
 //! PostgreSQL: the schema and data, then every implementation through the same runner.
 
+use std::sync::Arc;
+
 use orm_manager::prelude::*;
 use tokio_postgres::Client;
 
@@ -7,7 +9,7 @@ use crate::harness::{iterations, median_sync, Row};
 use crate::models::{Comment, NewUser, Post, User};
 use crate::orm::Orm;
 use crate::raw_pg::{RawPg, RawPgPool};
-use crate::runner::Runner;
+use crate::runner::{Concurrent, Runner, Sequential};
 
 const B: &str = "PostgreSQL";
 
@@ -59,16 +61,15 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         }
     };
     let mut runner = Runner::new(B, rows, truncate);
-    runner.sequential(&RawPg::connect(url).await).await;
+    let raw = RawPg::connect(url).await;
     let db = PostgresqlDatabase::connect_lazy(url).expect("db");
-    runner.sequential(&Orm::new(db.clone())).await;
+    let orm = Orm::new(db.clone());
+    let mut sequential: Vec<&dyn Sequential> = vec![&raw, &orm];
     #[cfg(feature = "peers")]
-    {
-        use crate::peers::{diesel::DieselPg, seaorm::SeaOrm, sqlx::SqlxPg};
-        runner.sequential(&SqlxPg::connect(url).await).await;
-        runner.sequential(&SeaOrm::connect(url, 1).await).await;
-        runner.sequential(&DieselPg::connect(url).await).await;
-    }
+    let peers = crate::peers::postgres(url).await;
+    #[cfg(feature = "peers")]
+    sequential.extend(peers.sequential());
+    runner.sequential(&sequential).await;
 
     // The blocking API, from a plain thread (where sync calls belong).
     for n in [1usize, 100, 10_000] {
@@ -86,20 +87,21 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         .join()
         .expect("sync");
         let workload = format!("trivial query, {n} rows");
+        let at = runner
+            .rows
+            .iter()
+            .rposition(|r| r.backend == B && r.workload == workload)
+            .map_or(runner.rows.len(), |i| i + 1);
         runner
             .rows
-            .push(Row::new(B, workload, "this ORM (sync)", t));
+            .insert(at, Row::new(B, workload, "this ORM (sync)", t));
     }
 
-    runner.lookups(RawPgPool::new(url, 8)).await;
     let config = PgConfig::from_url(url).expect("url").max_connections(8);
     let pool = PooledPostgresqlDatabase::new(config).expect("pool");
-    runner.lookups(Orm::new(pool)).await;
+    let mut pools: Vec<Arc<dyn Concurrent>> =
+        vec![Arc::new(RawPgPool::new(url, 8)), Arc::new(Orm::new(pool))];
     #[cfg(feature = "peers")]
-    {
-        use crate::peers::{diesel::DieselPgPool, seaorm::SeaOrm, sqlx::SqlxPgPool};
-        runner.lookups(SqlxPgPool::connect(url, 8).await).await;
-        runner.lookups(SeaOrm::connect(url, 8).await).await;
-        runner.lookups(DieselPgPool::new(url, 8)).await;
-    }
+    pools.extend(crate::peers::postgres_pools(url, 8).await);
+    runner.lookups(&pools).await;
 }

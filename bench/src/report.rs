@@ -71,12 +71,16 @@ pub fn markdown(rows: &[Row]) -> String {
 pub fn page(tables: &str) -> String {
     format!(
         "# Benchmarks\n\n\
-         This ORM against the raw drivers, measured side by side in one run on the project's\n\
-         2-core machine: the median of many iterations after warm-up. A ratio is the ORM's time\n\
-         divided by the raw driver's (for throughput workloads, time per query), so 1.00x is the\n\
-         floor. Rerun with:\n\n\
+         This ORM against the raw drivers (tokio-postgres, mysql_async, rusqlite) and the peer\n\
+         ORMs (sqlx 0.9, SeaORM 2.0, diesel-async 0.9, each written in its own idiom, in\n\
+         `bench/src/peers`), measured side by side in one run on the project's 2-core machine.\n\
+         Implementations take turns within each workload (five rounds, after warm-up); a time\n\
+         is the median of all rounds. A ratio is an implementation's time divided by the raw\n\
+         driver's (for throughput workloads, time per query), so 1.00x is the floor. Rerun with:\n\n\
          ```sh\ncd bench && cargo run --release\n```\n\n\
-         (`PG_URL` and `MYSQL_URL` as for the tests; the numbers below are from the last run.)\n\n\
+         (`PG_URL` and `MYSQL_URL` as for the tests; `--no-default-features` leaves the peers\n\
+         out of the build. The numbers below are from the last run. Profile one workload with\n\
+         `valgrind --tool=callgrind target/release/orm-bench profile insert orm`.)\n\n\
          ![ratio to the raw driver](benchmarks.svg)\n{tables}\n{}",
         include_str!("../FINDINGS.md")
     )

@@ -10,20 +10,10 @@ use crate::value::SqlType;
 
 /// Appends `n` in decimal; placeholders are written once per value, so this skips the
 /// formatting machinery.
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+fn push_number(out: &mut String, n: usize) {
+    // itoa writes two digits per step from a table; `write!` and char-by-char pushes cost
+    // 5-12% of a 1,000-row insert's client instructions (callgrind, bench/FINDINGS.md).
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// How a dialect spells an upsert.
@@ -98,11 +88,17 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn write_ident(&self, out: &mut String, ident: &str) {
         let q = self.quote_char();
         out.push(q);
-        for ch in ident.chars() {
-            if ch == q {
-                out.push(q);
+        if ident.contains(q) {
+            for ch in ident.chars() {
+                if ch == q {
+                    out.push(q);
+                }
+                out.push(ch);
             }
-            out.push(ch);
+        } else {
+            // The usual case, in one copy (char by char it was 5% of a point lookup's
+            // client instructions).
+            out.push_str(ident);
         }
         out.push(q);
     }
