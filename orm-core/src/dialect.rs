@@ -291,6 +291,7 @@ impl Dialect for PostgresDialect {
                 swapped: true,
                 ..json_syntax("(", " = ANY(", "))", Value)
             },
+            EqualsAny => json_syntax("(", " = ANY(", "))", Value),
             HStoreGet => json_syntax("(", " -> ", ")", Value),
             HStoreHasKey => json_syntax("(", " ? ", ")", Value),
             HStoreKeys => json_syntax("akeys(", "", ")", NoArg),

@@ -97,6 +97,9 @@ pub enum ExtOp {
     ArrayOverlaps,
     /// The value equals some element (`value = ANY(array)`).
     AnyEquals,
+    /// The expression equals an element of the given array (`expr = ANY($1)`): one
+    /// parameter for a list of any length (prefetch uses it for its keys).
+    EqualsAny,
     /// The value at a key (`->`).
     HStoreGet,
     /// The key is present (`?`).

@@ -169,7 +169,7 @@ impl<D: Database> Manager<D> {
     /// ```no_run
     /// # use orm_manager::prelude::*;
     /// # #[derive(Model)] struct Reading { #[orm(primary_key, auto)] id: i64, value: f64 }
-    /// # async fn demo(objects: Manager<SqliteDatabase>) -> Result<()> {
+    /// # async fn demo(objects: Manager<SqliteDatabase>) -> Result<(), Error> {
     /// let readings: Vec<Reading> = (0..100_000).map(|i| Reading::new(i as f64)).collect();
     /// assert_eq!(objects.bulk_insert(&readings).await?, 100_000);
     /// # Ok(()) }

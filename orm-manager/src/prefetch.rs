@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use orm_core::{
-    Condition, Error, Executor, ExprNode, FetchQuery, Model, Result, Select, TableMeta, Value,
+    Condition, Dialect, ElementType, Error, Executor, ExprNode, ExtOp, FetchQuery, Model, Result,
+    Select, TableMeta, Value,
 };
 
 /// How many keys go into one `IN (...)` list: under every server's bind-parameter limit
@@ -217,8 +218,7 @@ impl<R: Model> PrefetchStep for Select<R, R> {
                 qualifier: Some(R::TABLE.name.into()),
                 name: R::TABLE.columns[own_column].name,
             };
-            let list = chunk.iter().cloned().map(ExprNode::Param).collect();
-            let filter = Condition::from_node(ExprNode::InList(Box::new(column), list, false));
+            let filter = Condition::from_node(key_filter(exec.dialect(), column, chunk));
             rows.extend(self.clone().where_(filter).fetch_all(exec).await?);
         }
         let mut index: HashMap<Key, Vec<usize>> = HashMap::new();
@@ -233,6 +233,32 @@ impl<R: Model> PrefetchStep for Select<R, R> {
         }));
         store.type_ids.push(TypeId::of::<R>());
         Ok(())
+    }
+}
+
+/// `column = ANY($1)` with the keys as one array where the dialect has it (PostgreSQL) and
+/// the keys are integers or text: one statement text for any number of keys, so one
+/// prepared statement, and no parameter per key. Elsewhere `column IN ($1, ..., $n)`.
+fn key_filter(dialect: &dyn Dialect, column: ExprNode, keys: &[Value]) -> ExprNode {
+    let element = match keys.first() {
+        Some(Value::I64(_)) => Some(ElementType::BigInt),
+        Some(Value::I32(_)) => Some(ElementType::Int),
+        Some(Value::I16(_)) => Some(ElementType::SmallInt),
+        Some(Value::Text(_)) => Some(ElementType::Text),
+        _ => None,
+    };
+    let same_kind = |v: &Value| std::mem::discriminant(v) == std::mem::discriminant(&keys[0]);
+    match element {
+        Some(element)
+            if dialect.ext_syntax(ExtOp::EqualsAny).is_some() && keys.iter().all(same_kind) =>
+        {
+            let array = Value::Array(element, keys.to_vec());
+            ExprNode::Ext(ExtOp::EqualsAny, Box::new(column), Some(array))
+        }
+        _ => {
+            let list = keys.iter().cloned().map(ExprNode::Param).collect();
+            ExprNode::InList(Box::new(column), list, false)
+        }
     }
 }
 
@@ -294,4 +320,67 @@ where
         loaded: loaded.collect(),
         type_ids,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_filter;
+    use orm_core::{
+        Condition, ExprNode, Model, MySqlDialect, PostgresDialect, Query, SqliteDialect, Value,
+    };
+
+    #[derive(orm_derive::Model)]
+    #[orm(table = "posts")]
+    struct Post {
+        #[orm(primary_key, auto)]
+        id: i64,
+        user_id: i64,
+    }
+
+    fn render(dialect: &dyn orm_core::Dialect, keys: &[Value]) -> (String, Vec<Value>) {
+        let column = ExprNode::Column {
+            qualifier: Some("posts".into()),
+            name: "user_id",
+        };
+        let filter = Condition::from_node(key_filter(dialect, column, keys));
+        let stmt = Post::select()
+            .where_(filter)
+            .render(dialect)
+            .expect("render");
+        (stmt.sql, stmt.params)
+    }
+
+    #[test]
+    fn postgres_binds_the_keys_as_one_array() {
+        let keys = [Value::I64(1), Value::I64(2), Value::I64(3)];
+        let (sql, params) = render(&PostgresDialect, &keys);
+        assert!(
+            sql.ends_with(r#"WHERE ("posts"."user_id" = ANY($1))"#),
+            "{sql}"
+        );
+        assert_eq!(
+            params,
+            vec![Value::Array(orm_core::ElementType::BigInt, keys.to_vec())]
+        );
+    }
+
+    #[test]
+    fn other_dialects_and_other_key_types_use_an_in_list() {
+        let keys = [Value::I64(1), Value::I64(2)];
+        let (sql, params) = render(&MySqlDialect, &keys);
+        assert!(
+            sql.ends_with("WHERE (`posts`.`user_id` IN (?, ?))"),
+            "{sql}"
+        );
+        assert_eq!(params, keys.to_vec());
+        let (sql, _) = render(&SqliteDialect, &keys);
+        assert!(
+            sql.ends_with(r#"WHERE ("posts"."user_id" IN (?1, ?2))"#),
+            "{sql}"
+        );
+        let bytes = [Value::Bytes(vec![1]), Value::Bytes(vec![2])];
+        let (sql, params) = render(&PostgresDialect, &bytes);
+        assert!(sql.ends_with(r#"IN ($1, $2))"#), "{sql}");
+        assert_eq!(params, bytes.to_vec());
+    }
 }

@@ -21,6 +21,7 @@ pub struct PgConfig {
     pub(crate) idle_in_transaction_timeout: Option<Duration>,
     pub(crate) register_hstore: bool,
     pub(crate) statement_cache: bool,
+    pub(crate) statement_cache_capacity: usize,
 }
 
 impl PgConfig {
@@ -53,6 +54,7 @@ impl PgConfig {
             idle_in_transaction_timeout: Some(Duration::from_secs(60)),
             register_hstore: true,
             statement_cache: true,
+            statement_cache_capacity: crate::cache::DEFAULT_CAPACITY,
         }
     }
 
@@ -152,6 +154,19 @@ impl PgConfig {
     /// is what PgBouncer in transaction mode needs.
     pub fn statement_cache(mut self, on: bool) -> Self {
         self.statement_cache = on;
+        self
+    }
+
+    /// How many prepared statements each connection keeps (default 256). When full, the
+    /// least recently used one is closed. Statements whose text varies with their input
+    /// (`IN` lists, multi-row inserts of different lengths) each take a slot.
+    ///
+    /// ```
+    /// # use orm_postgres::PgConfig;
+    /// let config = PgConfig::new("app").statement_cache_capacity(1024);
+    /// ```
+    pub fn statement_cache_capacity(mut self, statements: usize) -> Self {
+        self.statement_cache_capacity = statements;
         self
     }
 

@@ -1,7 +1,6 @@
 //! One connection: prepared statements cached by SQL text, and the three ways to run a
 //! statement (execute, fetch all, stream), shared by the single and pooled databases.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -11,6 +10,7 @@ use orm_core::{ElementType, ExecResult, FromRow, Result, Statement, Value};
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
+use crate::cache::StatementCache;
 use crate::config::PgConfig;
 use crate::error::map;
 use crate::row::PgRow;
@@ -21,7 +21,7 @@ pub(crate) const BACKEND: &str = "postgres";
 /// A connection with its own statement cache.
 pub(crate) struct PgConn {
     client: Client,
-    cache: Mutex<HashMap<String, tokio_postgres::Statement>>,
+    cache: Mutex<StatementCache<tokio_postgres::Statement>>,
     /// A transaction is open on this connection.
     dirty: AtomicBool,
     /// hstore values may be sent.
@@ -101,7 +101,7 @@ impl PgConn {
         });
         Ok(PgConn {
             client,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
             dirty: AtomicBool::new(false),
             hstore: config.register_hstore,
             unnamed: !config.statement_cache,
@@ -170,12 +170,12 @@ impl PgConn {
     }
 
     pub(crate) async fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {
-        if let Some(st) = self.cache.lock().ok().and_then(|c| c.get(sql).cloned()) {
+        if let Some(st) = self.cache.lock().ok().and_then(|mut c| c.get(sql)) {
             return Ok(st);
         }
         let st = self.client.prepare(sql).await.map_err(map)?;
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(sql.to_owned(), st.clone());
+            cache.insert(sql, st.clone());
         }
         Ok(st)
     }

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod cache;
 mod config;
 mod conn;
 mod error;

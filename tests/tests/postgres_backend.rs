@@ -382,6 +382,33 @@ async fn statements_are_prepared_once_per_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_statement_cache_is_bounded() {
+    let config = pg_config("stmt_cache_bound").statement_cache_capacity(4);
+    let db = PostgresqlDatabase::new(config);
+    User::create_table_async(&db, false).await.expect("create");
+    User::insert_many(&[User::new("ann", 1, None), User::new("bob", 2, None)])
+        .execute(&db)
+        .await
+        .expect("insert");
+    // Ten IN lists of different lengths: ten different statements.
+    let by_ages = |n: i32| User::select().where_(User::AGE.is_in((1..=n).collect::<Vec<_>>()));
+    for n in 1..=10 {
+        let found = by_ages(n).fetch_all(&db).await.expect("select");
+        assert_eq!(found.len(), n.min(2) as usize);
+    }
+    let prepared = raw_query::<i64>("SELECT count(*) FROM pg_prepared_statements", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("pg_prepared_statements");
+    assert!(
+        (1..=4).contains(&prepared),
+        "at most 4 statements stay prepared, found {prepared}"
+    );
+    // An evicted statement is prepared again when it comes back.
+    assert_eq!(by_ages(1).fetch_all(&db).await.expect("again").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_url_is_a_configuration_error() {
     assert!(matches!(
         PostgresqlDatabase::connect_lazy("postgres://host:notaport/db"),
@@ -522,6 +549,8 @@ async fn unnamed_statements_give_the_same_results() {
     orm_tests::suite::json_operators(&unnamed("json")).await;
     orm_tests::suite::typed_json(&unnamed("typed_json")).await;
     orm_tests::suite::extended_types(&unnamed("extended")).await;
+    // prefetch binds its keys as one array: typed from the value when unnamed.
+    orm_tests::manager_suite::prefetch(&unnamed("prefetch")).await;
     let named = raw_query::<i64>("SELECT count(*) FROM pg_prepared_statements", vec![])
         .fetch_one(&db)
         .await
