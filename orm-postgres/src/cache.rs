@@ -50,7 +50,8 @@ impl<S: Clone> StatementCache<S> {
         self.entries.insert(sql.to_owned(), (stmt, self.clock));
     }
 
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.len()
     }
 }
