@@ -7,11 +7,12 @@ use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::executor::Statement;
 use crate::expr::{BinOp, ExprNode, ExtOp, Func, JsonArg, JsonOp, Nulls, OrderItem};
+use crate::model::TableMeta;
 use crate::query::{
     ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, SelectStatement,
     SetOp, TableRef, UpdateStatement,
 };
-use crate::value::Value;
+use crate::value::{ElementType, SqlType, Value};
 
 pub(crate) struct Writer<'d> {
     pub(crate) sql: String,
@@ -593,6 +594,77 @@ fn write_owned_row(w: &mut Writer<'_>, row: Vec<ExprNode>) -> Result<()> {
     }
     w.push(")");
     Ok(())
+}
+
+/// `INSERT INTO t (a, b) SELECT * FROM UNNEST($1::T[], $2::U[])`: the rows of `s`
+/// turned into one array parameter per column, so the text and the parameter count do not
+/// depend on the number of rows.
+pub(crate) fn insert_unnest(
+    mut s: InsertStatement,
+    table: &TableMeta,
+    dialect: &dyn Dialect,
+) -> Result<Statement> {
+    let rows = match &mut s.source {
+        InsertSource::Values(rows) if !rows.is_empty() => std::mem::take(rows),
+        _ => {
+            return Err(Error::Query(
+                "UNNEST needs one or more rows of values".into(),
+            ))
+        }
+    };
+    let elements = s
+        .columns
+        .iter()
+        .map(|name| {
+            table
+                .columns
+                .iter()
+                .find(|c| c.name == *name)
+                .and_then(|c| ElementType::of(c.sql_type))
+                .filter(|e| dialect.supports_type(SqlType::Array(*e)))
+                .ok_or_else(|| {
+                    Error::Query(format!(
+                        "column {name} cannot travel as a {} array",
+                        dialect.name()
+                    ))
+                })
+        })
+        .collect::<Result<Vec<ElementType>>>()?;
+    let mut columns: Vec<Vec<Value>> = elements
+        .iter()
+        .map(|_| Vec::with_capacity(rows.len()))
+        .collect();
+    for row in rows {
+        for (column, node) in columns.iter_mut().zip(row) {
+            match node {
+                ExprNode::Param(value) => column.push(value),
+                _ => return Err(Error::Query("UNNEST takes plain values only".into())),
+            }
+        }
+    }
+    let mut w = Writer::new(dialect);
+    w.push("INSERT INTO ");
+    w.table(&s.table);
+    w.push(" (");
+    w.list(&s.columns, |w, c| {
+        w.ident(c);
+        Ok(())
+    })?;
+    w.push(") SELECT * FROM UNNEST(");
+    for (i, (element, values)) in elements.into_iter().zip(columns).enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.param(Value::Array(element, values));
+        w.push("::");
+        w.push(&dialect.cast_type(SqlType::Array(element)));
+    }
+    w.push(")");
+    if let Some(conflict) = &s.on_conflict {
+        upsert(&mut w, &s.columns, &conflict.target, &conflict.action)?;
+    }
+    w.returning(&s.returning)?;
+    w.finish()
 }
 
 /// `owned`: the VALUES rows taken out of `s`, or `None` to render `s`'s own rows.

@@ -154,6 +154,21 @@ pub enum ElementType {
 }
 
 impl ElementType {
+    /// The element type that carries values of a column of `ty` in an array, if any
+    /// (`VARCHAR(n)` travels as text).
+    pub fn of(ty: SqlType) -> Option<ElementType> {
+        Some(match ty {
+            SqlType::Bool => ElementType::Bool,
+            SqlType::SmallInt => ElementType::SmallInt,
+            SqlType::Int => ElementType::Int,
+            SqlType::BigInt => ElementType::BigInt,
+            SqlType::Real => ElementType::Real,
+            SqlType::Double => ElementType::Double,
+            SqlType::Text | SqlType::Varchar(_) => ElementType::Text,
+            _ => return None,
+        })
+    }
+
     /// The element's SQL type.
     pub fn sql_type(self) -> SqlType {
         match self {

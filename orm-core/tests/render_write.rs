@@ -269,3 +269,31 @@ fn statements_over_the_parameter_limit_are_refused_before_sending() {
         other => panic!("sqlite: {other:?}"),
     }
 }
+
+#[test]
+fn unnest_sends_one_array_per_column() {
+    let users = [ann(), User::new("bob", 40, None)];
+    let stmt = User::insert_many(&users)
+        .on_conflict(User::NAME)
+        .ignore()
+        .into_unnest_statement_for(&PostgresDialect)
+        .expect("render");
+    assert_eq!(
+        stmt.sql,
+        r#"INSERT INTO "users" ("name", "age", "bio") SELECT * FROM UNNEST($1::TEXT[], $2::INTEGER[], $3::TEXT[]) ON CONFLICT ("name") DO NOTHING"#
+    );
+    assert_eq!(
+        stmt.params,
+        vec![
+            Value::Array(ElementType::Text, vec![t("ann"), t("bob")]),
+            Value::Array(ElementType::Int, vec![Value::I32(30), Value::I32(40)]),
+            Value::Array(ElementType::Text, vec![t("hi"), Value::Null]),
+        ]
+    );
+    for dialect in [&MySqlDialect as &dyn Dialect, &SqliteDialect] {
+        match User::insert_many(&users).into_unnest_statement_for(dialect) {
+            Err(Error::Query(message)) => assert!(message.contains("array"), "{message}"),
+            other => panic!("{}: {other:?}", dialect.name()),
+        }
+    }
+}

@@ -106,16 +106,23 @@ pub(crate) fn check_params(params: &[Value], hstore: bool) -> Result<()> {
                 message: "hstore support is off for this database (register_hstore = false)".into(),
             });
         }
-        if let Value::Text(s) = value {
-            if s.as_bytes().contains(&0) {
-                return Err(Error::InvalidValue {
-                    index: i + 1,
-                    message: "PostgreSQL text cannot contain a NUL (\\0) character".into(),
-                });
-            }
+        if has_nul(value) {
+            return Err(Error::InvalidValue {
+                index: i + 1,
+                message: "PostgreSQL text cannot contain a NUL (\\0) character".into(),
+            });
         }
     }
     Ok(())
+}
+
+/// Text holding a NUL byte, alone or as an array element (bulk inserts send arrays).
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::Text(s) => s.as_bytes().contains(&0),
+        Value::Array(_, items) => items.iter().any(has_nul),
+        _ => false,
+    }
 }
 
 pub(crate) fn params(values: &[Value]) -> impl ExactSizeIterator<Item = PgParam<'_>> {

@@ -85,6 +85,33 @@ async fn every_type_round_trips_with_edge_values() {
     );
 }
 
+/// A bulk insert sends its text as arrays: a NUL byte inside one is refused before
+/// anything is sent, and nothing of the batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_byte_in_a_bulk_insert_is_refused() {
+    use orm_tests::models::PageBlock;
+    let db = PostgresqlDatabase::new(pg_config("nul_bulk"));
+    PageBlock::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let mut blocks: Vec<PageBlock> = (0..1000)
+        .map(|i| PageBlock::new(format!("k{i}"), "text"))
+        .collect();
+    blocks.push(PageBlock::new("bad", "a\0b"));
+    let objects = orm_manager::Manager::new(db.clone());
+    match objects.bulk_insert(&blocks).await {
+        Err(Error::InvalidValue { message, .. }) => assert!(message.contains("NUL"), "{message}"),
+        other => panic!("a NUL byte is refused: {other:?}"),
+    }
+    let stored = objects
+        .count(PageBlock::select(), false)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+    blocks.pop();
+    assert_eq!(objects.bulk_insert(&blocks).await.expect("bulk"), 1000);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_with_a_nul_byte_is_refused_and_changes_nothing() {
     let db = PooledPostgresqlDatabase::new(pg_config("nul")).expect("pool");

@@ -222,6 +222,31 @@ impl<M: Model> Insert<M> {
         render::insert_owned(self.into_statement(), dialect)
     }
 
+    /// Renders as `INSERT ... SELECT * FROM UNNEST($1::T[], ...)`: one array parameter per
+    /// column whatever the number of rows, so one prepared statement serves every batch
+    /// size (PostgreSQL). An [`Error::Query`] where the dialect has no arrays or a column's
+    /// type cannot travel in one (booleans, integers, floats and text can).
+    /// [`Manager::bulk_insert`](../../orm_manager/struct.Manager.html#method.bulk_insert)
+    /// uses it where it can.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String, uses: i32 }
+    /// let tags = [Tag::new("rust", 1), Tag::new("sql", 2)];
+    /// let stmt = Tag::insert_many(&tags).into_unnest_statement_for(&PostgresDialect)?;
+    /// assert_eq!(
+    ///     stmt.sql,
+    ///     r#"INSERT INTO "tag" ("name", "uses") SELECT * FROM UNNEST($1::TEXT[], $2::INTEGER[])"#
+    /// );
+    /// assert_eq!(stmt.params.len(), 2);
+    /// assert!(Tag::insert_many(&tags).into_unnest_statement_for(&MySqlDialect).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn into_unnest_statement_for(self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::insert_unnest(self.into_statement(), M::TABLE, dialect)
+    }
+
     /// Runs the INSERT; returns the number of rows inserted. (Takes the query by value so
     /// the values are moved into the parameters, not copied.)
     pub fn execute<'e, E: Executor + ?Sized>(
