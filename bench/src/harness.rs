@@ -73,3 +73,13 @@ impl Row {
         }
     }
 }
+
+/// Adds `row` after the last row of the same backend and workload, so a table lists an
+/// implementation measured later next to the others.
+pub fn insert_after(rows: &mut Vec<Row>, row: Row) {
+    let at = rows
+        .iter()
+        .rposition(|r| r.backend == row.backend && r.workload == row.workload)
+        .map_or(rows.len(), |i| i + 1);
+    rows.insert(at, row);
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use orm_manager::prelude::*;
 use tokio_postgres::Client;
 
-use crate::harness::{iterations, median_sync, Row};
+use crate::harness::{insert_after, iterations, median_sync, Row};
 use crate::models::{Comment, NewUser, Post, User};
 use crate::orm::Orm;
 use crate::raw_pg::{RawPg, RawPgPool};
@@ -87,14 +87,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         .join()
         .expect("sync");
         let workload = format!("trivial query, {n} rows");
-        let at = runner
-            .rows
-            .iter()
-            .rposition(|r| r.backend == B && r.workload == workload)
-            .map_or(runner.rows.len(), |i| i + 1);
-        runner
-            .rows
-            .insert(at, Row::new(B, workload, "this ORM (sync)", t));
+        insert_after(runner.rows, Row::new(B, workload, "this ORM (sync)", t));
     }
 
     let config = PgConfig::from_url(url).expect("url").max_connections(8);

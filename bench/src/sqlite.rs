@@ -2,7 +2,7 @@
 
 use orm_manager::prelude::*;
 
-use crate::harness::{iterations, median, median_sync, Row};
+use crate::harness::{insert_after, iterations, median, median_sync, Row};
 use crate::models::{self, NewUser, User};
 
 const B: &str = "SQLite";
@@ -117,49 +117,42 @@ pub fn run_sync(rows: &mut Vec<Row>) -> SqliteDatabase {
     db
 }
 
-/// Async workloads, on the runtime.
+/// Async workloads, on the runtime: on tokio's blocking pool (the default) and on the
+/// calling task (`run_inline`).
 pub async fn run_async(db: SqliteDatabase, rows: &mut Vec<Row>) {
-    for n in [1usize, 100, 10_000] {
-        let (w, it) = iterations(n);
-        let t = median(w, it, || async {
-            assert_eq!(
-                User::select()
+    let inline = SqliteDatabase::new(db.config().clone().run_inline(true)).expect("db");
+    for (db, name) in [
+        (&db, "this ORM (async)"),
+        (&inline, "this ORM (async, inline)"),
+    ] {
+        for n in [1usize, 100, 10_000] {
+            let (w, it) = iterations(n);
+            let t = median(w, it, || async {
+                let users = User::select()
                     .limit(n as u64)
-                    .fetch_all(&db)
+                    .fetch_all(db)
                     .await
-                    .expect("q")
-                    .len(),
-                n
-            );
+                    .expect("q");
+                assert_eq!(users.len(), n);
+            })
+            .await;
+            let workload = format!("trivial query, {n} rows");
+            insert_after(rows, Row::new(B, &workload, name, t));
+        }
+        let t = median(1, 3, || async {
+            for id in 1..=10_000i64 {
+                let user = User::select()
+                    .where_(User::ID.eq(id))
+                    .fetch_one(db)
+                    .await
+                    .expect("lookup");
+                assert_eq!(user.id, id);
+            }
         })
         .await;
-        rows.push(Row::new(
-            B,
-            format!("trivial query, {n} rows"),
-            "this ORM (async)",
-            t,
-        ));
+        let workload = "point lookups (10,000 by id)";
+        insert_after(rows, Row::new(B, workload, name, t));
     }
-    let t = median(1, 3, || async {
-        for id in 1..=10_000i64 {
-            assert_eq!(
-                User::select()
-                    .where_(User::ID.eq(id))
-                    .fetch_one(&db)
-                    .await
-                    .expect("lookup")
-                    .id,
-                id
-            );
-        }
-    })
-    .await;
-    rows.push(Row::new(
-        B,
-        "point lookups (10,000 by id)",
-        "this ORM (async)",
-        t,
-    ));
     if let Some(path) = db.config().path() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -73,6 +73,21 @@ impl SqliteConn {
     }
 }
 
+/// Runs SQLite work right here when `inline` ([`SqliteConfig::run_inline`]), otherwise on
+/// tokio's blocking pool.
+///
+/// [`SqliteConfig::run_inline`]: crate::SqliteConfig::run_inline
+pub(crate) async fn offload<R: Send + 'static>(
+    inline: bool,
+    work: impl FnOnce() -> Result<R> + Send + 'static,
+) -> Result<R> {
+    if inline {
+        work()
+    } else {
+        blocking(work).await
+    }
+}
+
 /// Runs blocking SQLite work on tokio's blocking pool, under the caller's tracing
 /// subscriber so that its query spans land where the caller's do.
 pub(crate) async fn blocking<R: Send + 'static>(

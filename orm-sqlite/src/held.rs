@@ -7,7 +7,7 @@ use orm_core::{
 };
 use tokio::sync::OwnedMutexGuard;
 
-use crate::conn::{self, blocking, SqliteConn};
+use crate::conn::{self, blocking, offload, SqliteConn};
 use crate::pool::SqliteObject;
 use crate::stream::spawn_stream;
 
@@ -24,14 +24,17 @@ pub struct SqliteConnection {
     held: Held,
     conn: Arc<SqliteConn>,
     log_values: bool,
+    /// Statements run on the calling task ([`crate::SqliteConfig::run_inline`]).
+    inline: bool,
 }
 
 impl SqliteConnection {
-    pub(crate) fn new(held: Held, conn: Arc<SqliteConn>, log_values: bool) -> Self {
+    pub(crate) fn new(held: Held, conn: Arc<SqliteConn>, log_values: bool, inline: bool) -> Self {
         SqliteConnection {
             held,
             conn,
             log_values,
+            inline,
         }
     }
 }
@@ -72,12 +75,12 @@ impl Executor for SqliteConnection {
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         let (c, log) = (self.conn.clone(), self.log_values);
-        blocking(move || conn::execute(&c.lock(), &stmt, log)).await
+        offload(self.inline, move || conn::execute(&c.lock(), &stmt, log)).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         let (c, log) = (self.conn.clone(), self.log_values);
-        blocking(move || conn::fetch_all(&c.lock(), &stmt, log)).await
+        offload(self.inline, move || conn::fetch_all(&c.lock(), &stmt, log)).await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(

@@ -158,10 +158,13 @@ impl Database for PooledSqliteDatabase {
     async fn acquire(&self) -> Result<SqliteConnection> {
         let obj = self.get().await?;
         let conn = Arc::clone(&obj);
+        // Pooled connections always work on the blocking pool (see `run_inline`).
+        let log = self.inner.config.log_values;
         Ok(SqliteConnection::new(
             Held::Pooled(Some(obj)),
             conn,
-            self.inner.config.log_values,
+            log,
+            false,
         ))
     }
 

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::config::SqliteConfig;
-use crate::conn::{self, blocking, SqliteConn};
+use crate::conn::{self, blocking, offload, SqliteConn};
 use crate::held::{Held, SqliteConnection};
 use crate::stream::spawn_stream;
 use crate::sync_side::{self, SyncSide};
@@ -96,7 +96,7 @@ impl SqliteDatabase {
     ) -> Result<R> {
         let mut guard = self.inner.slot.clone().lock_owned().await;
         let config = self.inner.config.clone();
-        blocking(move || {
+        offload(config.inline, move || {
             let conn = ensure(&mut guard, &config)?;
             let result = work(&conn.lock());
             drop(guard);
@@ -160,10 +160,15 @@ impl Database for SqliteDatabase {
     async fn acquire(&self) -> Result<SqliteConnection> {
         let mut guard = self.inner.slot.clone().lock_owned().await;
         let config = self.inner.config.clone();
-        let log = config.log_values;
-        blocking(move || {
+        offload(config.inline, move || {
             let conn = ensure(&mut guard, &config)?;
-            Ok(SqliteConnection::new(Held::Single(guard), conn, log))
+            let (log, inline) = (config.log_values, config.inline);
+            Ok(SqliteConnection::new(
+                Held::Single(guard),
+                conn,
+                log,
+                inline,
+            ))
         })
         .await
     }

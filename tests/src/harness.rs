@@ -124,6 +124,13 @@ pub fn sqlite_single(name: &str) -> SqliteDatabase {
     SqliteDatabase::new(sqlite_config(&format!("{name}_single"))).expect("sqlite opens")
 }
 
+/// A single-connection SQLite database in a fresh file whose statements run on the
+/// calling task ([`SqliteConfig::run_inline`]).
+pub fn sqlite_inline(name: &str) -> SqliteDatabase {
+    let config = sqlite_config(&format!("{name}_inline")).run_inline(true);
+    SqliteDatabase::new(config).expect("sqlite opens")
+}
+
 /// A pooled SQLite database in a fresh file.
 pub fn sqlite_pooled(name: &str) -> PooledSqliteDatabase {
     sqlite_pooled_sized(name, 4)

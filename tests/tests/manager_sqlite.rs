@@ -1,7 +1,12 @@
-//! The Manager on SQLite: single connection, a pool of 2, and a pool of 1.
+//! The Manager on SQLite: single connection (on the blocking pool and inline), a pool of
+//! 2, and a pool of 1.
 
 mod single {
     orm_tests::manager_suite!(orm_tests::harness::sqlite_single);
+}
+
+mod inline {
+    orm_tests::manager_suite!(orm_tests::harness::sqlite_inline);
 }
 
 mod pooled {
