@@ -112,6 +112,26 @@ async fn profile(workload: &str, which: &str) {
             }
         }
     }
+    if workload == "pooled" {
+        // 2,000 lookups through a pool of 8, one at a time: the checkout and query path.
+        async fn lookups<L: contender::Lookups>(pool: L) {
+            for id in 1..=2000 {
+                assert_eq!(pool.lookup(id).await, id);
+            }
+        }
+        let config = PgConfig::from_url(&pg_url())
+            .expect("url")
+            .max_connections(8);
+        return match which {
+            "raw" => lookups(raw_pg::RawPgPool::new(&pg_url(), 8)).await,
+            _ => {
+                lookups(orm::Orm::new(
+                    PooledPostgresqlDatabase::new(config).expect("pool"),
+                ))
+                .await
+            }
+        };
+    }
     match which {
         "raw" => go(raw_pg::RawPg::connect(&pg_url()).await, workload).await,
         _ => {

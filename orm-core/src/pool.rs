@@ -29,7 +29,10 @@ pub fn build<M: Manager<Error = Error>>(
 /// waited and how many connections were in use.
 pub async fn checkout<M: Manager<Error = Error>>(pool: &Pool<M>) -> Result<Object<M>> {
     let started = Instant::now();
-    pool.get().await.map_err(|e| match e {
+    // deadpool's wait holds the manager's whole connect future (kilobytes); boxed, every
+    // future that awaits a checkout stays small and cheap to move (callgrind: copying it
+    // was 15% of a pooled point lookup's client instructions).
+    Box::pin(pool.get()).await.map_err(|e| match e {
         PoolError::Timeout(_) => {
             let s = pool.status();
             Error::PoolTimeout {
