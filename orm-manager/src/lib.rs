@@ -50,9 +50,9 @@ mod scope;
 mod transaction;
 
 pub use lowlevel::{
-    atomic, count, create_object, create_or_get, delete_object, delete_object_recursive, execute,
-    get_object, get_object_or_none, get_or_create, savepoint, scalar, transaction, update_object,
-    ExecuteQuery, IntoSelect,
+    atomic, bulk_insert, count, create_object, create_or_get, delete_object,
+    delete_object_recursive, execute, execute_raw, get_object, get_object_or_none, get_or_create,
+    savepoint, scalar, transaction, update_object, ExecuteQuery, IntoSelect,
 };
 pub use manager::{AllowSync, Manager};
 pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};

@@ -18,7 +18,7 @@ use std::future::Future;
 use orm_core::query::{DeleteStatement, SelectStatement, UpdateStatement};
 use orm_core::{
     column_equals, Condition, Database, Dialect, Error, Executor, ExprNode, FetchQuery, Insert,
-    Model, Query, Result, Select, TableMeta, Update,
+    Model, Query, Result, Select, TableMeta, Update, Value,
 };
 
 use crate::manager::Manager;
@@ -104,6 +104,18 @@ pub async fn execute<E: Executor + ?Sized, Q: ExecuteQuery>(
     query: Q,
 ) -> Result<Q::Output> {
     query.run(exec).await
+}
+
+/// Runs raw SQL that returns no rows (`UPDATE`, `DELETE`, DDL, ...); returns the number of
+/// rows it changed. Each `?` is a bound parameter from `params`, written in the
+/// dialect's own placeholder style; values are never spliced into the text.
+pub async fn execute_raw<E: Executor + ?Sized>(
+    exec: &E,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<u64> {
+    let stmt = orm_core::raw_query::<()>(sql, params).render(exec.dialect())?;
+    Ok(exec.execute(stmt).await?.rows_affected)
 }
 
 /// The one object matching `query`: [`Error::DoesNotExist`] for none, [`Error::MultipleRows`]

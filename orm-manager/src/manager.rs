@@ -245,6 +245,21 @@ impl<D: Database> Manager<D> {
         lowlevel::execute(&self.target(), query).await
     }
 
+    /// Runs raw SQL that returns no rows, in this task's transaction if it has one;
+    /// returns the number of rows changed. Each `?` is a bound parameter.
+    ///
+    /// ```no_run
+    /// # use orm_manager::prelude::*;
+    /// # async fn demo(objects: Manager<SqliteDatabase>) -> Result<(), Error> {
+    /// let changed = objects
+    ///     .execute_raw("UPDATE page_block SET text = ? WHERE id = ?", vec!["hi".into(), 1.into()])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_raw(&self, sql: &str, params: Vec<orm_core::Value>) -> Result<u64> {
+        lowlevel::execute_raw(&self.target(), sql, params).await
+    }
+
     /// `COUNT(*)` of a query; with `clear_limit` its LIMIT / OFFSET are ignored.
     pub async fn count<M: Model, Out>(
         &self,

@@ -974,6 +974,52 @@ pub async fn bulk_insert<D: Db>(db: &D) {
     assert_eq!(count(&objects).await, 50_000);
 }
 
+/// execute_raw: a raw write with bound values, counted, inside and outside a transaction.
+pub async fn raw_writes<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let title = objects
+        .create(PageBlock::new("title", "old"))
+        .await
+        .expect("create");
+    // (`key` is reserved on MySQL; raw SQL is the caller's to quote.)
+    let update = "UPDATE page_block SET text = ? WHERE id = ?";
+    // A value that looks like SQL stays a value.
+    let sneaky = "x'; DELETE FROM page_block; --";
+    let changed = objects
+        .execute_raw(update, vec![sneaky.into(), title.id.into()])
+        .await
+        .expect("raw update");
+    assert_eq!(changed, 1);
+    let block: PageBlock = objects.get(PageBlock::KEY.eq("title")).await.expect("get");
+    assert_eq!(block.text, sneaky);
+
+    let result: Result<()> = objects
+        .atomic(|tx| async move {
+            tx.execute_raw(update, vec!["inside".into(), title.id.into()])
+                .await?;
+            Err(Error::Query("roll back".into()))
+        })
+        .await;
+    assert!(result.is_err());
+    let block: PageBlock = objects.get(PageBlock::KEY.eq("title")).await.expect("get");
+    assert_eq!(
+        block.text, sneaky,
+        "the raw write rolled back with its transaction"
+    );
+    let missing = objects
+        .execute_raw(update, vec!["x".into(), (title.id + 1).into()])
+        .await
+        .expect("no match");
+    assert_eq!(missing, 0);
+    match objects
+        .execute_raw("UPDATE no_such_table SET x = 1", vec![])
+        .await
+    {
+        Err(Error::Database { .. }) => {}
+        other => panic!("a bad statement is a database error: {other:?}"),
+    }
+}
+
 /// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
 #[macro_export]
 macro_rules! manager_suite {
@@ -981,7 +1027,7 @@ macro_rules! manager_suite {
         $crate::manager_suite!(@tests $make;
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
-            prefetch conflicts_close_and_low_level bulk_insert);
+            prefetch conflicts_close_and_low_level bulk_insert raw_writes);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
