@@ -88,9 +88,10 @@ impl Executor for SqliteConnection {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let (c, log) = (self.conn.clone(), self.log_values);
-        spawn_stream(move |sink| {
+        spawn_stream(move |mut sink| {
             blocking(move || {
-                conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row)).map(drop)
+                let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
+                sink.finish(outcome.map(drop))
             })
         })
     }

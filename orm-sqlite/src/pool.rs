@@ -124,14 +124,13 @@ impl Executor for PooledSqliteDatabase {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let db = self.clone();
-        spawn_stream(move |sink| async move {
+        spawn_stream(move |mut sink| async move {
             let obj = db.get().await?;
             let (c, log) = (Arc::clone(&obj), db.inner.config.log_values);
             blocking(move || {
-                let result =
-                    conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row)).map(drop);
+                let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
                 drop(obj);
-                result
+                sink.finish(outcome.map(drop))
             })
             .await
         })

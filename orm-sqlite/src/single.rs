@@ -126,14 +126,14 @@ impl Executor for SqliteDatabase {
         stmt: Statement,
     ) -> RowStream<'a, T> {
         let (slot, config) = (self.inner.slot.clone(), self.inner.config.clone());
-        spawn_stream(move |sink| async move {
+        spawn_stream(move |mut sink| async move {
             let mut guard = slot.lock_owned().await;
             blocking(move || {
-                let conn = ensure(&mut guard, &config)?;
-                let result = conn::for_each_row(&conn.lock(), &stmt, config.log_values, |row| {
-                    sink.send(row)
+                let outcome = ensure(&mut guard, &config).and_then(|conn| {
+                    let log = config.log_values;
+                    conn::for_each_row(&conn.lock(), &stmt, log, |row| sink.send(row))
                 });
-                result.map(drop)
+                sink.finish(outcome.map(drop))
             })
             .await
         })
