@@ -70,54 +70,121 @@ fn split(row: JoinRow) -> (User, Option<Post>) {
     )
 }
 
-const TRIVIAL_PG: &str = "SELECT id, name, hair_color FROM bench_users LIMIT $1";
-const TRIVIAL_MY: &str = "SELECT id, name, hair_color FROM bench_users LIMIT ?";
+const STREAM: &str = "SELECT id, name, hair_color FROM bench_stream";
 const JOIN: &str = "SELECT u.id, u.name, u.hair_color, p.id, p.user_id, p.title, p.body \
      FROM bench_users u LEFT OUTER JOIN bench_posts p ON p.user_id = u.id WHERE u.id <= ";
-const STREAM: &str = "SELECT id, name, hair_color FROM bench_stream";
 
-/// One PostgreSQL connection.
-pub struct SqlxPg(Mutex<PgConnection>);
+/// The workloads that read the same on both databases but for the placeholder (`$1` or
+/// `?`); each type adds its own `load_tree` and `bulk`, where the idioms differ.
+macro_rules! sqlx_contender {
+    ($name:ident, $conn:ty, $db:ty, $placeholder:literal) => {
+        /// One connection.
+        pub struct $name(Mutex<$conn>);
 
-impl SqlxPg {
-    pub async fn connect(url: &str) -> Self {
-        SqlxPg(Mutex::new(
-            PgConnection::connect(url).await.expect("sqlx connect"),
-        ))
-    }
+        impl $name {
+            pub async fn connect(url: &str) -> Self {
+                $name(Mutex::new(
+                    <$conn>::connect(url).await.expect("sqlx connect"),
+                ))
+            }
+        }
+
+        impl Workloads for $name {
+            const NAME: &'static str = "sqlx";
+
+            async fn trivial(&self, limit: i64) -> usize {
+                let mut conn = self.0.lock().await;
+                let sql = concat!(
+                    "SELECT id, name, hair_color FROM bench_users LIMIT ",
+                    $placeholder
+                );
+                let users: Vec<User> = sqlx::query_as(sql)
+                    .bind(limit)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("trivial");
+                users.len()
+            }
+
+            async fn left_join(&self, max_id: i64) -> usize {
+                let mut conn = self.0.lock().await;
+                let sql = sqlx::AssertSqlSafe(format!("{JOIN}{}", $placeholder));
+                let rows: Vec<JoinRow> = sqlx::query_as(sql)
+                    .bind(max_id)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("left join");
+                rows.into_iter().map(split).collect::<Vec<_>>().len()
+            }
+
+            async fn associations(&self, max_id: i64) -> Tree {
+                let mut conn = self.0.lock().await;
+                let sql = concat!(
+                    "SELECT id, name, hair_color FROM bench_users WHERE id <= ",
+                    $placeholder
+                );
+                let users: Vec<User> = sqlx::query_as(sql)
+                    .bind(max_id)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("users");
+                let (posts, comments) = Self::load_tree(&mut conn, &users).await;
+                crate::contender::group(
+                    users.len(),
+                    &posts,
+                    |p| p.user_id,
+                    &comments,
+                    |c| c.post_id,
+                )
+            }
+
+            async fn insert(&self, users: &[NewUser]) {
+                let mut conn = self.0.lock().await;
+                let done = insert_values::<$db>(users)
+                    .build()
+                    .execute(&mut *conn)
+                    .await
+                    .expect("insert");
+                assert_eq!(done.rows_affected(), users.len() as u64);
+            }
+
+            async fn bulk_insert(&self, users: &[NewUser]) {
+                let mut conn = self.0.lock().await;
+                Self::bulk(&mut conn, users).await;
+            }
+
+            async fn stream(&self) -> usize {
+                let mut conn = self.0.lock().await;
+                let mut rows = sqlx::query_as::<_, User>(STREAM).fetch(&mut *conn);
+                let mut n = 0;
+                while let Some(u) = rows.try_next().await.expect("row") {
+                    n += usize::from(u.id > 0);
+                }
+                n
+            }
+        }
+    };
 }
 
-impl Workloads for SqlxPg {
-    const NAME: &'static str = "sqlx";
+sqlx_contender!(SqlxPg, PgConnection, Postgres, "$1");
+sqlx_contender!(SqlxMy, MySqlConnection, MySql, "?");
 
-    async fn trivial(&self, limit: i64) -> usize {
-        let mut conn = self.0.lock().await;
-        let users: Vec<User> = sqlx::query_as(TRIVIAL_PG)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("trivial");
-        users.len()
-    }
+/// `INSERT ... VALUES (?, ?), ...` for `users`, built the sqlx way.
+fn insert_values<DB>(users: &[NewUser]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    for<'q> &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new("INSERT INTO bench_new_users (name, hair_color) ");
+    q.push_values(users, |mut row, u| {
+        row.push_bind(&u.name).push_bind(&u.hair_color);
+    });
+    q
+}
 
-    async fn left_join(&self, max_id: i64) -> usize {
-        let mut conn = self.0.lock().await;
-        let rows: Vec<JoinRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{JOIN}$1")))
-            .bind(max_id)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("left join");
-        rows.into_iter().map(split).collect::<Vec<_>>().len()
-    }
-
-    async fn associations(&self, max_id: i64) -> Tree {
-        let mut conn = self.0.lock().await;
-        let users: Vec<User> =
-            sqlx::query_as("SELECT id, name, hair_color FROM bench_users WHERE id <= $1")
-                .bind(max_id)
-                .fetch_all(&mut *conn)
-                .await
-                .expect("users");
+impl SqlxPg {
+    async fn load_tree(conn: &mut PgConnection, users: &[User]) -> (Vec<Post>, Vec<Comment>) {
         let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
         let posts: Vec<Post> = sqlx::query_as(
             "SELECT id, user_id, title, body FROM bench_posts WHERE user_id = ANY($1)",
@@ -133,25 +200,13 @@ impl Workloads for SqlxPg {
                 .fetch_all(&mut *conn)
                 .await
                 .expect("comments");
-        crate::contender::group(users.len(), &posts, |p| p.user_id, &comments, |c| c.post_id)
+        (posts, comments)
     }
 
-    async fn insert(&self, users: &[NewUser]) {
-        let mut conn = self.0.lock().await;
-        let mut q =
-            QueryBuilder::<Postgres>::new("INSERT INTO bench_new_users (name, hair_color) ");
-        q.push_values(users, |mut row, u| {
-            row.push_bind(&u.name).push_bind(&u.hair_color);
-        });
-        let done = q.build().execute(&mut *conn).await.expect("insert");
-        assert_eq!(done.rows_affected(), users.len() as u64);
-    }
-
-    async fn bulk_insert(&self, users: &[NewUser]) {
-        // sqlx's advice for PostgreSQL bulk inserts: bind whole columns as arrays.
+    /// sqlx's advice for PostgreSQL bulk inserts: bind whole columns as arrays.
+    async fn bulk(conn: &mut PgConnection, users: &[NewUser]) {
         let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
         let colors: Vec<Option<&str>> = users.iter().map(|u| u.hair_color.as_deref()).collect();
-        let mut conn = self.0.lock().await;
         sqlx::query(
             "INSERT INTO bench_new_users (name, hair_color) \
              SELECT * FROM UNNEST($1::varchar[], $2::text[])",
@@ -161,27 +216,6 @@ impl Workloads for SqlxPg {
         .execute(&mut *conn)
         .await
         .expect("bulk insert");
-    }
-
-    async fn stream(&self) -> usize {
-        let mut conn = self.0.lock().await;
-        let mut rows = sqlx::query_as::<_, User>(STREAM).fetch(&mut *conn);
-        let mut n = 0;
-        while let Some(u) = rows.try_next().await.expect("row") {
-            n += usize::from(u.id > 0);
-        }
-        n
-    }
-}
-
-/// One MySQL connection.
-pub struct SqlxMy(Mutex<MySqlConnection>);
-
-impl SqlxMy {
-    pub async fn connect(url: &str) -> Self {
-        SqlxMy(Mutex::new(
-            MySqlConnection::connect(url).await.expect("sqlx connect"),
-        ))
     }
 }
 
@@ -195,37 +229,8 @@ fn in_list(q: &mut QueryBuilder<MySql>, values: impl IntoIterator<Item = i64>) {
     q.push(")");
 }
 
-impl Workloads for SqlxMy {
-    const NAME: &'static str = "sqlx";
-
-    async fn trivial(&self, limit: i64) -> usize {
-        let mut conn = self.0.lock().await;
-        let users: Vec<User> = sqlx::query_as(TRIVIAL_MY)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("trivial");
-        users.len()
-    }
-
-    async fn left_join(&self, max_id: i64) -> usize {
-        let mut conn = self.0.lock().await;
-        let rows: Vec<JoinRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{JOIN}?")))
-            .bind(max_id)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("left join");
-        rows.into_iter().map(split).collect::<Vec<_>>().len()
-    }
-
-    async fn associations(&self, max_id: i64) -> Tree {
-        let mut conn = self.0.lock().await;
-        let users: Vec<User> =
-            sqlx::query_as("SELECT id, name, hair_color FROM bench_users WHERE id <= ?")
-                .bind(max_id)
-                .fetch_all(&mut *conn)
-                .await
-                .expect("users");
+impl SqlxMy {
+    async fn load_tree(conn: &mut MySqlConnection, users: &[User]) -> (Vec<Post>, Vec<Comment>) {
         let mut q =
             QueryBuilder::new("SELECT id, user_id, title, body FROM bench_posts WHERE user_id IN ");
         in_list(&mut q, users.iter().map(|u| u.id));
@@ -242,41 +247,17 @@ impl Workloads for SqlxMy {
             .fetch_all(&mut *conn)
             .await
             .expect("comments");
-        crate::contender::group(users.len(), &posts, |p| p.user_id, &comments, |c| c.post_id)
+        (posts, comments)
     }
 
-    async fn insert(&self, users: &[NewUser]) {
-        let mut conn = self.0.lock().await;
-        let mut q = QueryBuilder::<MySql>::new("INSERT INTO bench_new_users (name, hair_color) ");
-        q.push_values(users, |mut row, u| {
-            row.push_bind(&u.name).push_bind(&u.hair_color);
-        });
-        let done = q.build().execute(&mut *conn).await.expect("insert");
-        assert_eq!(done.rows_affected(), users.len() as u64);
-    }
-
-    async fn bulk_insert(&self, users: &[NewUser]) {
-        let mut conn = self.0.lock().await;
+    /// Multi-row inserts of 10,000 rows in one transaction.
+    async fn bulk(conn: &mut MySqlConnection, users: &[NewUser]) {
         let mut tx = conn.begin().await.expect("begin");
         for chunk in users.chunks(10_000) {
-            let mut q =
-                QueryBuilder::<MySql>::new("INSERT INTO bench_new_users (name, hair_color) ");
-            q.push_values(chunk, |mut row, u| {
-                row.push_bind(&u.name).push_bind(&u.hair_color);
-            });
+            let mut q = insert_values::<MySql>(chunk);
             q.build().execute(&mut *tx).await.expect("bulk insert");
         }
         tx.commit().await.expect("commit");
-    }
-
-    async fn stream(&self) -> usize {
-        let mut conn = self.0.lock().await;
-        let mut rows = sqlx::query_as::<_, User>(STREAM).fetch(&mut *conn);
-        let mut n = 0;
-        while let Some(u) = rows.try_next().await.expect("row") {
-            n += usize::from(u.id > 0);
-        }
-        n
     }
 }
 
