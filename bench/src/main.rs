@@ -112,6 +112,36 @@ async fn profile(workload: &str, which: &str) {
             }
         }
     }
+    if workload == "sqlite-insert" {
+        // 200 sync inserts of 1,000 rows into SQLite: this ORM or raw rusqlite.
+        let path = std::env::temp_dir().join(format!("orm-profile-{}.db", std::process::id()));
+        let db = SqliteDatabase::new(SqliteConfig::file(&path)).expect("db");
+        models::NewUser::create_table(&db, false).expect("table");
+        let users = models::users(1000);
+        if which == "raw" {
+            let raw = rusqlite::Connection::open(&path).expect("open");
+            let sql = format!(
+                "INSERT INTO bench_new_users (name, hair_color) VALUES {}",
+                vec!["(?, ?)"; users.len()].join(", ")
+            );
+            for _ in 0..200 {
+                let mut stmt = raw.prepare_cached(&sql).expect("prepare");
+                let params: Vec<&dyn rusqlite::ToSql> = users
+                    .iter()
+                    .flat_map(|u| [&u.name as &dyn rusqlite::ToSql, &u.hair_color])
+                    .collect();
+                stmt.execute(params.as_slice()).expect("insert");
+            }
+        } else {
+            for _ in 0..200 {
+                models::NewUser::insert_many(&users)
+                    .execute_sync(&db)
+                    .expect("insert");
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
     if workload == "chunks" {
         // Which multi-row VALUES size loads 100,000 rows fastest into MariaDB.
         use mysql_async::prelude::Queryable;
