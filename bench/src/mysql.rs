@@ -67,6 +67,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     let mut runner = Runner::new(B, rows, truncate);
     let raw = RawMy(pool(url, 1));
     let orm = Orm::new(MySQLDatabase::connect_lazy(url).expect("db"));
+    #[allow(unused_mut)] // the peers join it when built with them
     let mut sequential: Vec<&dyn Sequential> = vec![&raw, &orm];
     #[cfg(feature = "peers")]
     let peers = crate::peers::mysql(url).await;
@@ -76,6 +77,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
 
     let config = MySqlConfig::from_url(url).expect("url").max_connections(8);
     let orm_pool = PooledMySQLDatabase::new(config).expect("pool");
+    #[allow(unused_mut)] // the peers join it when built with them
     let mut pools: Vec<Arc<dyn Concurrent>> =
         vec![Arc::new(RawMy(pool(url, 8))), Arc::new(Orm::new(orm_pool))];
     #[cfg(feature = "peers")]

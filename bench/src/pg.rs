@@ -64,6 +64,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     let raw = RawPg::connect(url).await;
     let db = PostgresqlDatabase::connect_lazy(url).expect("db");
     let orm = Orm::new(db.clone());
+    #[allow(unused_mut)] // the peers join it when built with them
     let mut sequential: Vec<&dyn Sequential> = vec![&raw, &orm];
     #[cfg(feature = "peers")]
     let peers = crate::peers::postgres(url).await;
@@ -92,6 +93,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
 
     let config = PgConfig::from_url(url).expect("url").max_connections(8);
     let pool = PooledPostgresqlDatabase::new(config).expect("pool");
+    #[allow(unused_mut)] // the peers join it when built with them
     let mut pools: Vec<Arc<dyn Concurrent>> =
         vec![Arc::new(RawPgPool::new(url, 8)), Arc::new(Orm::new(pool))];
     #[cfg(feature = "peers")]
