@@ -3,6 +3,7 @@
 //! per row, and at most a few batches are in flight, so memory stays flat. Used by the
 //! backends whose driver cannot be polled as a stream directly (MySQL, SQLite).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -50,13 +51,22 @@ impl<T> Batcher<T> {
     }
 }
 
-/// The bounded channel batches travel through.
-pub fn channel<T>() -> (mpsc::Sender<Batch<T>>, mpsc::Receiver<Batch<T>>) {
-    mpsc::channel(BUFFERED_BATCHES)
-}
-
-/// The receiving end, as the stream of rows a caller polls.
-pub fn receive<'a, T: Send + 'static>(rx: mpsc::Receiver<Batch<T>>) -> RowStream<'a, T> {
+/// Spawns the reading task `read` builds from the sending end of a bounded channel, and
+/// returns the receiving end as the stream of rows a caller polls. The task sends its rows
+/// (ending with [`Batcher::finish`]); an error it returns instead is the stream's last item.
+pub fn spawn<'a, T, F, Fut>(read: F) -> RowStream<'a, T>
+where
+    T: Send + 'static,
+    F: FnOnce(mpsc::Sender<Batch<T>>) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(BUFFERED_BATCHES);
+    let task = read(tx.clone());
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            let _ = tx.send(vec![Err(e)]).await;
+        }
+    });
     Box::pin(Rows {
         rx,
         pending: Vec::new().into_iter(),

@@ -113,6 +113,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         true
     }
 
+    /// The array element type that carries a column of `ty` here, if this dialect has
+    /// arrays and `ty` fits in one (bulk inserts send such columns as arrays).
+    fn array_element(&self, ty: SqlType) -> Option<crate::value::ElementType> {
+        crate::value::ElementType::of(ty).filter(|e| self.supports_type(SqlType::Array(*e)))
+    }
+
     /// The column definition of an auto-increment primary key, after its name.
     fn auto_increment(&self, ty: SqlType) -> Cow<'static, str>;
 

@@ -109,6 +109,17 @@ impl<'d> Writer<'d> {
         Ok(())
     }
 
+    /// ` ("a", "b")`: a parenthesised list of quoted column names.
+    fn columns(&mut self, names: &[&str]) -> Result<()> {
+        self.push(" (");
+        self.list(names, |w, c| {
+            w.ident(c);
+            Ok(())
+        })?;
+        self.push(")");
+        Ok(())
+    }
+
     fn raw(&mut self, sql: &str, params: &[Value]) -> Result<()> {
         let mut values = params.iter();
         let mut chars = sql.chars().peekable();
@@ -620,8 +631,7 @@ pub(crate) fn insert_unnest(
                 .columns
                 .iter()
                 .find(|c| c.name == *name)
-                .and_then(|c| ElementType::of(c.sql_type))
-                .filter(|e| dialect.supports_type(SqlType::Array(*e)))
+                .and_then(|c| dialect.array_element(c.sql_type))
                 .ok_or_else(|| {
                     Error::Query(format!(
                         "column {name} cannot travel as a {} array",
@@ -645,12 +655,8 @@ pub(crate) fn insert_unnest(
     let mut w = Writer::new(dialect);
     w.push("INSERT INTO ");
     w.table(&s.table);
-    w.push(" (");
-    w.list(&s.columns, |w, c| {
-        w.ident(c);
-        Ok(())
-    })?;
-    w.push(") SELECT * FROM UNNEST(");
+    w.columns(&s.columns)?;
+    w.push(" SELECT * FROM UNNEST(");
     for (i, (element, values)) in elements.into_iter().zip(columns).enumerate() {
         if i > 0 {
             w.push(", ");
@@ -695,12 +701,8 @@ fn insert_rows(
             w.push(dialect.empty_insert());
         }
         InsertSource::Values(rows) => {
-            w.push(" (");
-            w.list(&s.columns, |w, c| {
-                w.ident(c);
-                Ok(())
-            })?;
-            w.push(") VALUES ");
+            w.columns(&s.columns)?;
+            w.push(" VALUES ");
             // Room for every row's placeholders up front: a 1,000-row insert otherwise
             // grows the text a dozen times. (`($123, $124), ` is about 8 bytes a value.)
             let values = row_count * s.columns.len();
@@ -724,12 +726,8 @@ fn insert_rows(
             }
         }
         InsertSource::Select(query) => {
-            w.push(" (");
-            w.list(&s.columns, |w, c| {
-                w.ident(c);
-                Ok(())
-            })?;
-            w.push(") ");
+            w.columns(&s.columns)?;
+            w.push(" ");
             w.select(query)?;
         }
     }
@@ -750,12 +748,7 @@ fn upsert(
         UpsertStyle::OnConflict => {
             w.push(" ON CONFLICT");
             if !target.is_empty() {
-                w.push(" (");
-                w.list(target, |w, c| {
-                    w.ident(c);
-                    Ok(())
-                })?;
-                w.push(")");
+                w.columns(target)?;
             }
             match action {
                 ConflictAction::Update(cols) if !cols.is_empty() => {

@@ -234,10 +234,11 @@ fn unique_condition<M: Model>(obj: &M) -> Result<Condition> {
 /// statement): one prepared statement for any batch, a fraction of the parameters.
 pub async fn bulk_insert<E: Executor + ?Sized, M: Model>(exec: &E, objects: &[M]) -> Result<u64> {
     let dialect = exec.dialect();
+    let unnest = unnest_fits::<M>(dialect);
     let mut inserted = 0;
     for chunk in objects.chunks(bulk_chunk_rows::<M>(dialect)) {
         let insert = M::insert_many(chunk);
-        inserted += if unnest_fits::<M>(dialect) {
+        inserted += if unnest {
             let stmt = insert.into_unnest_statement_for(dialect)?;
             exec.execute(stmt).await?.rows_affected
         } else {
@@ -253,10 +254,10 @@ const UNNEST_ROWS: usize = 50_000;
 
 /// Every column of `M` can travel in an array of the dialect's.
 fn unnest_fits<M: Model>(dialect: &dyn Dialect) -> bool {
-    M::TABLE.columns.iter().all(|c| {
-        orm_core::ElementType::of(c.sql_type)
-            .is_some_and(|e| dialect.supports_type(orm_core::SqlType::Array(e)))
-    })
+    M::TABLE
+        .columns
+        .iter()
+        .all(|c| dialect.array_element(c.sql_type).is_some())
 }
 
 /// Rows per INSERT: under the dialect's parameter limit, or [`UNNEST_ROWS`].

@@ -164,8 +164,9 @@ impl<D: Database> Manager<D> {
     /// bind-parameter limit allows (one for up to 65,535 values on PostgreSQL and MySQL,
     /// 32,766 on SQLite; on PostgreSQL one per 50,000 rows, sent as a column of arrays,
     /// when every column is a boolean, number or text), in one transaction (a savepoint
-    /// inside one) when there is more than one statement. Returns the number of rows inserted; generated keys are not
-    /// read back (execute `insert_many(..)` through the Manager for those).
+    /// inside one) when there is more than one statement. Returns the number of rows
+    /// inserted; generated keys are not read back (execute `insert_many(..)` through the
+    /// Manager for those).
     ///
     /// ```no_run
     /// # use orm_manager::prelude::*;

@@ -142,15 +142,11 @@ impl Executor for PooledMySQLDatabase {
     ) -> RowStream<'a, T> {
         let db = self.clone();
         spawn_stream(move |mut rows| async move {
-            let outcome = async {
-                let log = db.inner.config.log_values;
-                let mut conn = db.get().await?;
-                conn.for_each_row(&stmt, log, |row| rows.push(row))
-                    .await
-                    .map(drop)
-            }
-            .await;
-            rows.finish(outcome).await;
+            let log = db.inner.config.log_values;
+            let mut conn = db.get().await?;
+            let outcome = conn.for_each_row(&stmt, log, |row| rows.push(row)).await;
+            rows.finish(outcome.map(drop)).await;
+            Ok(())
         })
     }
 }

@@ -110,16 +110,12 @@ impl Executor for MySQLDatabase {
     ) -> RowStream<'a, T> {
         let db = self.clone();
         spawn_stream(move |mut rows| async move {
-            let outcome = async {
-                let log = db.inner.config.log_values;
-                let mut slot = db.inner.conn.lock().await;
-                let conn = ensure(&mut slot, &db.inner.config).await?;
-                conn.for_each_row(&stmt, log, |row| rows.push(row))
-                    .await
-                    .map(drop)
-            }
-            .await;
-            rows.finish(outcome).await;
+            let log = db.inner.config.log_values;
+            let mut slot = db.inner.conn.lock().await;
+            let conn = ensure(&mut slot, &db.inner.config).await?;
+            let outcome = conn.for_each_row(&stmt, log, |row| rows.push(row)).await;
+            rows.finish(outcome.map(drop)).await;
+            Ok(())
         })
     }
 }

@@ -38,17 +38,18 @@ impl<T: Send + 'static> RowSender<T> {
 }
 
 /// Spawns `run`, which pushes every decoded row to the [`RowSender`] it is given and then
-/// calls [`RowSender::finish`], and returns the receiving end as a stream.
+/// calls [`RowSender::finish`]; returns the receiving end as a stream. An error `run`
+/// returns before that ends the stream.
 pub(crate) fn spawn_stream<'a, T, F, Fut>(run: F) -> RowStream<'a, T>
 where
     T: FromRow + Send + 'static,
     F: FnOnce(RowSender<T>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
 {
-    let (tx, rx) = batch::channel();
-    tokio::spawn(run(RowSender {
-        tx,
-        batcher: Batcher::default(),
-    }));
-    batch::receive(rx)
+    batch::spawn(|tx| {
+        run(RowSender {
+            tx,
+            batcher: Batcher::default(),
+        })
+    })
 }

@@ -91,7 +91,8 @@ impl Executor for SqliteConnection {
         spawn_stream(move |mut sink| {
             blocking(move || {
                 let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
-                sink.finish(outcome.map(drop))
+                sink.finish(outcome.map(drop));
+                Ok(())
             })
         })
     }

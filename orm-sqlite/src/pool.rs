@@ -130,7 +130,8 @@ impl Executor for PooledSqliteDatabase {
             blocking(move || {
                 let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
                 drop(obj);
-                sink.finish(outcome.map(drop))
+                sink.finish(outcome.map(drop));
+                Ok(())
             })
             .await
         })

@@ -133,7 +133,8 @@ impl Executor for SqliteDatabase {
                     let log = config.log_values;
                     conn::for_each_row(&conn.lock(), &stmt, log, |row| sink.send(row))
                 });
-                sink.finish(outcome.map(drop))
+                sink.finish(outcome.map(drop));
+                Ok(())
             })
             .await
         })

@@ -26,11 +26,10 @@ impl<T> RowSink<T> {
     }
 
     /// Sends the last rows, then the error that ended the statement, if any.
-    pub(crate) fn finish(self, outcome: Result<()>) -> Result<()> {
+    pub(crate) fn finish(self, outcome: Result<()>) {
         if let Some(batch) = self.batcher.finish(outcome) {
             let _ = self.tx.blocking_send(batch);
         }
-        Ok(())
     }
 }
 
@@ -43,15 +42,10 @@ where
     F: FnOnce(RowSink<T>) -> Fut,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
-    let (tx, rx) = batch::channel();
-    let task = make(RowSink {
-        tx: tx.clone(),
-        batcher: Batcher::default(),
-    });
-    tokio::spawn(async move {
-        if let Err(e) = task.await {
-            let _ = tx.send(vec![Err(e)]).await;
-        }
-    });
-    batch::receive(rx)
+    batch::spawn(|tx| {
+        make(RowSink {
+            tx,
+            batcher: Batcher::default(),
+        })
+    })
 }
