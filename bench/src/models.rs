@@ -54,3 +54,15 @@ pub fn users(n: usize) -> Vec<NewUser> {
         })
         .collect()
 }
+
+/// The benchmark's tables, through this ORM's DDL (the same on every backend).
+pub async fn create_tables<D: Database>(db: &D) {
+    User::create_table_async(db, false).await.expect("users");
+    Post::create_table_async(db, false).await.expect("posts");
+    Comment::create_table_async(db, false)
+        .await
+        .expect("comments");
+    NewUser::create_table_async(db, false)
+        .await
+        .expect("new users");
+}

@@ -6,7 +6,6 @@ use mysql_async::prelude::Queryable;
 use orm_manager::prelude::*;
 
 use crate::harness::Row;
-use crate::models::{Comment, NewUser, Post, User};
 use crate::orm::Orm;
 use crate::raw_mysql::{pool, RawMy};
 use crate::runner::{Concurrent, Runner, Sequential};
@@ -21,14 +20,7 @@ async fn setup(url: &str, admin: &mut mysql_async::Conn) {
         .await
         .expect("drop");
     let db = MySQLDatabase::connect_lazy(url).expect("db");
-    User::create_table_async(&db, false).await.expect("users");
-    Post::create_table_async(&db, false).await.expect("posts");
-    Comment::create_table_async(&db, false)
-        .await
-        .expect("comments");
-    NewUser::create_table_async(&db, false)
-        .await
-        .expect("new users");
+    crate::models::create_tables(&db).await;
     // MariaDB's sequence engine (seq_1_to_N) generates the same data as PostgreSQL's
     // generate_series.
     admin

@@ -6,7 +6,7 @@ use orm_manager::prelude::*;
 use tokio_postgres::Client;
 
 use crate::harness::{insert_after, iterations, median_sync, Row};
-use crate::models::{Comment, NewUser, Post, User};
+use crate::models::User;
 use crate::orm::Orm;
 use crate::raw_pg::{RawPg, RawPgPool};
 use crate::runner::{Concurrent, Runner, Sequential};
@@ -22,14 +22,7 @@ async fn setup(url: &str) -> Client {
         .await
         .expect("drop");
     let db = PostgresqlDatabase::connect_lazy(url).expect("db");
-    User::create_table_async(&db, false).await.expect("users");
-    Post::create_table_async(&db, false).await.expect("posts");
-    Comment::create_table_async(&db, false)
-        .await
-        .expect("comments");
-    NewUser::create_table_async(&db, false)
-        .await
-        .expect("new users");
+    crate::models::create_tables(&db).await;
     client
         .batch_execute(
             "INSERT INTO bench_users (name, hair_color) SELECT 'User ' || i, CASE WHEN i % 2 = 0 THEN 'black' END FROM generate_series(1, 10000) i;
