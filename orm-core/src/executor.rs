@@ -90,6 +90,51 @@ pub trait Connection: Executor + Send + Sync + 'static {
     fn set_dirty(&self, dirty: bool);
     /// True while a transaction is open.
     fn is_dirty(&self) -> bool;
+
+    /// [`Executor::fetch_stream`] on a shared handle: the stream keeps the connection
+    /// alive while it runs, so it outlives the borrow it was made from. By default the
+    /// rows are read in full, then yielded one by one; backends that can keep memory flat
+    /// override it.
+    fn fetch_stream_owned<T: FromRow + Send + 'static>(
+        self: std::sync::Arc<Self>,
+        stmt: Statement,
+    ) -> RowStream<'static, T>
+    where
+        Self: Sized,
+    {
+        Box::pin(ReadInFull {
+            read: Some(Box::pin(async move { self.fetch_all(stmt).await })),
+            rows: Vec::new().into_iter(),
+        })
+    }
+}
+
+/// A stream over rows read in full by one future.
+struct ReadInFull<T> {
+    read: Option<Pin<Box<dyn Future<Output = Result<Vec<T>>> + Send>>>,
+    rows: std::vec::IntoIter<T>,
+}
+
+// Nothing in it is pinned in place: the future is boxed and the rows are moved out.
+impl<T> Unpin for ReadInFull<T> {}
+
+impl<T> Stream for ReadInFull<T> {
+    type Item = Result<T>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(read) = this.read.as_mut() {
+            let rows = match read.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(rows) => rows,
+            };
+            this.read = None;
+            match rows {
+                Ok(rows) => this.rows = rows.into_iter(),
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            }
+        }
+        Poll::Ready(this.rows.next().map(Ok))
+    }
 }
 
 /// A database: async and blocking execution, exclusive connections for transactions,

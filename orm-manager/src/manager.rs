@@ -1,7 +1,7 @@
 //! The Manager: the single point of the async API.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use orm_core::{
     ColumnList, Condition, Database, Dialect, Error, ExecResult, Executor, FetchQuery, FromRow,
@@ -56,7 +56,10 @@ use crate::transaction::{TransactionGuard, TxShared};
 /// ```
 pub struct Manager<D: Database> {
     db: D,
-    tx: Option<Arc<TxShared<D::Connection>>>,
+    /// The transaction this Manager was made for (by a scope or guard). Weak: the guard
+    /// owns the transaction, and once it is dropped the connection closes even while
+    /// clones of this Manager live on; their calls then fail.
+    tx: Option<Weak<TxShared<D::Connection>>>,
 }
 
 impl<D: Database> Clone for Manager<D> {
@@ -68,16 +71,22 @@ impl<D: Database> Clone for Manager<D> {
     }
 }
 
-/// Where a Manager call runs: on the database, or in the open transaction.
+/// Where a Manager call runs: on the database, in the open transaction, or nowhere (the
+/// Manager's transaction has ended).
 pub(crate) enum Target<D: Database> {
     Db(D),
     Tx(Arc<TxShared<D::Connection>>),
+    Ended(D),
+}
+
+fn ended() -> Error {
+    Error::Transaction("the transaction this Manager was made for has ended".into())
 }
 
 impl<D: Database> Executor for Target<D> {
     fn dialect(&self) -> &'static dyn Dialect {
         match self {
-            Target::Db(db) => Executor::dialect(db),
+            Target::Db(db) | Target::Ended(db) => Executor::dialect(db),
             Target::Tx(tx) => tx.dialect(),
         }
     }
@@ -86,6 +95,7 @@ impl<D: Database> Executor for Target<D> {
         match self {
             Target::Db(db) => db.execute(stmt).await,
             Target::Tx(tx) => tx.execute(stmt).await,
+            Target::Ended(_) => Err(ended()),
         }
     }
 
@@ -93,6 +103,7 @@ impl<D: Database> Executor for Target<D> {
         match self {
             Target::Db(db) => db.fetch_all(stmt).await,
             Target::Tx(tx) => tx.fetch_all(stmt).await,
+            Target::Ended(_) => Err(ended()),
         }
     }
 
@@ -103,6 +114,7 @@ impl<D: Database> Executor for Target<D> {
         match self {
             Target::Db(db) => db.fetch_stream(stmt),
             Target::Tx(tx) => tx.fetch_stream(stmt),
+            Target::Ended(_) => Box::pin(orm_core::ErrorStream::new(ended())),
         }
     }
 }
@@ -116,10 +128,10 @@ impl<D: Database> Manager<D> {
         }
     }
 
-    pub(crate) fn in_transaction(database: D, tx: Arc<TxShared<D::Connection>>) -> Self {
+    pub(crate) fn in_transaction(database: D, tx: &Arc<TxShared<D::Connection>>) -> Self {
         Manager {
             db: database,
-            tx: Some(tx),
+            tx: Some(Arc::downgrade(tx)),
         }
     }
 
@@ -134,12 +146,16 @@ impl<D: Database> Manager<D> {
     }
 
     fn current_tx(&self) -> Option<Arc<TxShared<D::Connection>>> {
-        self.tx.clone().or_else(|| scope::current(self.db.id()))
+        match &self.tx {
+            Some(tx) => tx.upgrade(),
+            None => scope::current(self.db.id()),
+        }
     }
 
     pub(crate) fn target(&self) -> Target<D> {
         match self.current_tx() {
             Some(tx) => Target::Tx(tx),
+            None if self.tx.is_some() => Target::Ended(self.db.clone()),
             None => Target::Db(self.db.clone()),
         }
     }
@@ -278,30 +294,19 @@ impl<D: Database> Manager<D> {
         lowlevel::scalar(&self.target(), query).await
     }
 
-    /// Streams the rows of a query one at a time, for results too large for memory.
-    ///
-    /// Inside a transaction reached only through the task's scope (a clone of the
-    /// Manager from outside the scope), the rows are read in full first; stream through
-    /// the scope's own handle to keep memory flat there too.
+    /// Streams the rows of a query one at a time, for results too large for memory, in
+    /// the Manager's transaction if it has one (the stream holds it open while it runs).
+    /// On MySQL, rows inside a transaction are read in full first (mysql_async lends the
+    /// connection to one result at a time).
     pub fn stream<'a, Q: FetchQuery>(&'a self, query: &Q) -> RowStream<'a, Q::Row> {
         let stmt = match query.render(Executor::dialect(&self.db)) {
             Ok(stmt) => stmt,
             Err(e) => return Box::pin(orm_core::ErrorStream::new(e)),
         };
-        if let Some(tx) = &self.tx {
-            return tx.fetch_stream(stmt);
-        }
-        match scope::current::<D::Connection>(self.db.id()) {
-            None => self.db.fetch_stream(stmt),
-            Some(tx) => {
-                let rows = async move {
-                    let rows: Vec<Q::Row> = tx.fetch_all(stmt).await?;
-                    Ok::<_, Error>(futures_util::stream::iter(rows.into_iter().map(Ok)))
-                };
-                Box::pin(futures_util::TryStreamExt::try_flatten(
-                    futures_util::stream::once(rows),
-                ))
-            }
+        match self.target() {
+            Target::Db(_) => self.db.fetch_stream(stmt),
+            Target::Tx(tx) => tx.stream_owned(stmt),
+            Target::Ended(_) => Box::pin(orm_core::ErrorStream::new(ended())),
         }
     }
 

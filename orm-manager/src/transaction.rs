@@ -8,6 +8,7 @@
 //! early queues `ROLLBACK TO SAVEPOINT`, which runs before the transaction's next
 //! statement, the way tokio-postgres queues a rollback from `Drop`.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,11 +26,14 @@ use crate::scope;
 /// An open transaction: its connection, its savepoint counter, and the rollbacks queued
 /// by savepoints dropped early.
 pub struct TxShared<C> {
-    conn: C,
+    conn: Arc<C>,
     db_id: usize,
     savepoints: AtomicUsize,
-    pending: Mutex<Vec<String>>,
+    /// `ROLLBACK TO SAVEPOINT` statements owed by savepoints dropped early, oldest first.
+    pending: Mutex<VecDeque<String>>,
     finished: AtomicBool,
+    /// A savepoint's work could not be undone: the transaction may only roll back.
+    poisoned: AtomicBool,
 }
 
 impl<C: Connection> TxShared<C> {
@@ -37,26 +41,54 @@ impl<C: Connection> TxShared<C> {
         self.db_id
     }
 
-    fn queue(&self, sql: String) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(sql);
+    fn pending(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
     }
 
     /// Runs the rollbacks queued by savepoints that were dropped early.
+    ///
+    /// Each stays queued until the server has answered it: a flush cut half-way sends it
+    /// again next time (`ROLLBACK TO SAVEPOINT` may run twice; it is not released). One
+    /// that fails leaves work that cannot be undone, so the transaction is poisoned.
     async fn flush(&self) -> Result<()> {
         if self.finished.load(Ordering::Acquire) {
             return Err(Error::Transaction(
                 "the transaction has already ended".into(),
             ));
         }
-        let queued =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        for sql in queued {
-            self.conn.execute(Statement::new(sql)).await?;
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(Error::Transaction(
+                "a savepoint of this transaction could not be rolled back; \
+                 the transaction can only be rolled back"
+                    .into(),
+            ));
         }
-        Ok(())
+        loop {
+            let Some(sql) = self.pending().front().cloned() else {
+                return Ok(());
+            };
+            if let Err(e) = self.conn.execute(Statement::new(sql)).await {
+                self.poison();
+                return Err(e);
+            }
+            self.pending().pop_front();
+        }
+    }
+
+    /// Streams a query's rows; the stream holds the transaction open while it runs.
+    pub(crate) fn stream_owned<T: FromRow + Send + 'static>(
+        self: Arc<Self>,
+        stmt: Statement,
+    ) -> RowStream<'static, T> {
+        let rows = async move {
+            self.flush().await?;
+            Ok(self.conn.clone().fetch_stream_owned(stmt))
+        };
+        Box::pin(futures_util::stream::once(rows).try_flatten())
     }
 
     async fn run(&self, sql: &str) -> Result<()> {
@@ -79,10 +111,7 @@ impl<C: Connection> TxShared<C> {
     }
 
     async fn rollback(&self) -> Result<()> {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.pending().clear();
         self.conn.execute(Statement::new("ROLLBACK")).await?;
         self.conn.set_dirty(false);
         self.finished.store(true, Ordering::Release);
@@ -125,11 +154,12 @@ pub(crate) async fn begin<D: Database>(db: &D) -> Result<Arc<TxShared<D::Connect
     let begin = Statement::new(conn.dialect().begin_transaction());
     conn.execute(begin).await?;
     Ok(Arc::new(TxShared {
-        conn,
+        conn: Arc::new(conn),
         db_id: db.id(),
         savepoints: AtomicUsize::new(0),
-        pending: Mutex::new(Vec::new()),
+        pending: Mutex::new(VecDeque::new()),
         finished: AtomicBool::new(false),
+        poisoned: AtomicBool::new(false),
     }))
 }
 
@@ -158,7 +188,7 @@ impl<D: Database> TransactionGuard<D> {
     pub(crate) async fn transaction(db: &D) -> Result<Self> {
         let tx = begin(db).await?;
         Ok(TransactionGuard {
-            manager: Manager::in_transaction(db.clone(), tx.clone()),
+            manager: Manager::in_transaction(db.clone(), &tx),
             tx,
             kind: Kind::Transaction,
             done: false,
@@ -170,7 +200,7 @@ impl<D: Database> TransactionGuard<D> {
         let name = format!("orm_sp_{n}");
         tx.run(&format!("SAVEPOINT {name}")).await?;
         Ok(TransactionGuard {
-            manager: Manager::in_transaction(db.clone(), tx.clone()),
+            manager: Manager::in_transaction(db.clone(), &tx),
             tx,
             kind: Kind::Savepoint(name),
             done: false,
@@ -185,25 +215,34 @@ impl<D: Database> TransactionGuard<D> {
     /// Commits the transaction, or releases the savepoint. An error from COMMIT itself is
     /// returned; if its outcome is unknown, [`Error::CommitOutcomeUnknown`].
     pub async fn commit(mut self) -> Result<()> {
-        self.done = true;
+        // `done` only once the server has answered: a future dropped while the statement
+        // is on its way leaves the guard to roll back when it drops.
         match &self.kind {
-            Kind::Transaction => self.tx.commit().await,
-            Kind::Savepoint(name) => self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await,
+            Kind::Transaction => self.tx.commit().await?,
+            Kind::Savepoint(name) => self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await?,
         }
+        self.done = true;
+        Ok(())
     }
 
     /// Rolls back the transaction, or the work since the savepoint.
     pub async fn rollback(mut self) -> Result<()> {
-        self.done = true;
         match &self.kind {
-            Kind::Transaction => self.tx.rollback().await,
+            Kind::Transaction => self.tx.rollback().await?,
             Kind::Savepoint(name) => {
-                self.tx
-                    .run(&format!("ROLLBACK TO SAVEPOINT {name}"))
-                    .await?;
-                self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await
+                let rolled_back = self.tx.run(&format!("ROLLBACK TO SAVEPOINT {name}")).await;
+                if rolled_back.is_err() {
+                    // The savepoint's work is still there: it must never be committed.
+                    self.tx.poison();
+                }
+                self.done = true;
+                rolled_back?;
+                // Rolled back already; a RELEASE cut on its way changes nothing.
+                self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await?;
             }
         }
+        self.done = true;
+        Ok(())
     }
 
     /// Runs `body` inside this scope: commits on `Ok`, rolls back on `Err` or panic and
@@ -252,10 +291,13 @@ impl<D: Database> Drop for TransactionGuard<D> {
         match &self.kind {
             // No more statements run in it; the connection closes dirty with the last handle.
             Kind::Transaction => self.tx.finished.store(true, Ordering::Release),
-            Kind::Savepoint(name) => {
-                self.tx.queue(format!("ROLLBACK TO SAVEPOINT {name}"));
-                self.tx.queue(format!("RELEASE SAVEPOINT {name}"));
-            }
+            // Run before the transaction's next statement. Not released: a RELEASE cut on
+            // its way may have reached the server, and then this rollback fails and
+            // poisons the transaction rather than let the savepoint's work be committed.
+            Kind::Savepoint(name) => self
+                .tx
+                .pending()
+                .push_back(format!("ROLLBACK TO SAVEPOINT {name}")),
         }
     }
 }

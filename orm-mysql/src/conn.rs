@@ -102,9 +102,21 @@ impl MyConn {
         Ok(())
     }
 
-    fn begin(&mut self, sql: &str) {
+    /// Marks a statement as started. A connection whose previous statement was cut before
+    /// its result was read is out of step with the server (the next read would take that
+    /// statement's answer): it is marked broken and refuses every statement from now on.
+    fn begin(&mut self, sql: &str) -> Result<()> {
+        if self.in_flight || self.broken {
+            self.broken = true;
+            return Err(Error::Transaction(
+                "a statement on this connection was cancelled before its result was read; \
+                 the connection is discarded and its transaction can only be rolled back"
+                    .into(),
+            ));
+        }
         self.in_flight = true;
         self.needs_reset |= changes_session(sql);
+        Ok(())
     }
 
     fn end<T>(&mut self, result: std::result::Result<T, mysql_async::Error>) -> Result<T> {
@@ -131,9 +143,11 @@ impl MyConn {
         log_values: bool,
     ) -> Result<ExecResult> {
         let bound = params(&stmt.params)?;
+        // In flight from here: a cut during the liveness ping leaves the connection out of
+        // step too.
+        self.begin(&stmt.sql)?;
         self.check_idle().await?;
         let span = QuerySpan::start(BACKEND, stmt, log_values);
-        self.begin(&stmt.sql);
         let result = self.conn.exec_drop(stmt.sql.as_str(), bound).await;
         let result = self.end(result).map(|()| ExecResult {
             rows_affected: self.conn.affected_rows(),
@@ -177,9 +191,11 @@ impl MyConn {
         Fut: std::future::Future<Output = Result<bool>>,
     {
         let bound = params(&stmt.params)?;
+        // In flight from here: a cut during the liveness ping leaves the connection out of
+        // step too.
+        self.begin(&stmt.sql)?;
         self.check_idle().await?;
         let span = QuerySpan::start(BACKEND, stmt, log_values);
-        self.begin(&stmt.sql);
         let outcome = async {
             let mut result = self.conn.exec_iter(stmt.sql.as_str(), bound).await?;
             let mut rows = 0u64;

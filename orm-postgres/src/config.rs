@@ -94,6 +94,16 @@ impl PgConfig {
         self
     }
 
+    /// The `application_name` set with [`application_name`](Self::application_name).
+    ///
+    /// ```
+    /// let config = orm_postgres::PgConfig::new("test").application_name("billing");
+    /// assert_eq!(config.get_application_name(), Some("billing"));
+    /// ```
+    pub fn get_application_name(&self) -> Option<&str> {
+        self.pg.get_application_name()
+    }
+
     /// Connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.pg.connect_timeout(timeout);

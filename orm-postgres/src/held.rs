@@ -77,6 +77,18 @@ impl Connection for PgConnection {
     fn is_dirty(&self) -> bool {
         self.conn().is_ok_and(PgConn::is_dirty)
     }
+
+    /// Rows stream as they arrive; the stream holds the connection.
+    fn fetch_stream_owned<T: FromRow + Send + 'static>(
+        self: Arc<Self>,
+        stmt: Statement,
+    ) -> RowStream<'static, T> {
+        let rows = async move {
+            let log = self.log_values;
+            self.conn()?.run_stream(&stmt, log, self.clone()).await
+        };
+        Box::pin(futures_util::stream::once(rows).try_flatten())
+    }
 }
 
 impl Executor for PgConnection {

@@ -66,6 +66,31 @@ impl Connection for SqliteConnection {
     fn is_dirty(&self) -> bool {
         self.conn.is_dirty()
     }
+
+    /// Rows stream in batches; the streaming task holds the connection.
+    fn fetch_stream_owned<T: FromRow + Send + 'static>(
+        self: Arc<Self>,
+        stmt: Statement,
+    ) -> RowStream<'static, T> {
+        stream(self.conn.clone(), self.log_values, stmt, Some(self))
+    }
+}
+
+/// Streams `stmt` on `c` from a blocking task; `keep` lives as long as the task.
+fn stream<T: FromRow + Send + 'static>(
+    c: Arc<SqliteConn>,
+    log: bool,
+    stmt: Statement,
+    keep: Option<Arc<SqliteConnection>>,
+) -> RowStream<'static, T> {
+    spawn_stream(move |mut sink| {
+        blocking(move || {
+            let _held = keep;
+            let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
+            sink.finish(outcome.map(drop));
+            Ok(())
+        })
+    })
 }
 
 impl Executor for SqliteConnection {
@@ -87,13 +112,6 @@ impl Executor for SqliteConnection {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        let (c, log) = (self.conn.clone(), self.log_values);
-        spawn_stream(move |mut sink| {
-            blocking(move || {
-                let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
-                sink.finish(outcome.map(drop));
-                Ok(())
-            })
-        })
+        stream(self.conn.clone(), self.log_values, stmt, None)
     }
 }

@@ -37,6 +37,8 @@ pub fn pg_config(name: &str) -> PgConfig {
         .expect("valid URL")
         // `public` last: extension types such as hstore live there.
         .options(&format!("-c search_path={schema},public"))
+        // Names this test's sessions in pg_stat_activity (see `probe`).
+        .application_name(&schema)
 }
 
 /// A single-connection database in a fresh schema.

@@ -2,9 +2,11 @@
 //! must pass. `tests/*.rs` instantiate [`suite`] for each backend.
 
 pub mod capture;
+pub mod cut;
 pub mod harness;
 pub mod manager_suite;
 pub mod models;
+pub mod probe;
 pub mod suite;
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -2,6 +2,7 @@
 //! savepoints, cancellation, isolation and the sync guard. `tests/manager_<backend>.rs`
 //! instantiate it with [`manager_suite!`](crate::manager_suite!).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,11 +10,13 @@ use futures_util::TryStreamExt;
 use orm_core::*;
 use orm_manager::Manager;
 
+use crate::cut::cut_after;
 use crate::models::{Comment, Note, PageBlock, Post, Token, User, UserTag};
+use crate::probe::Inspect;
 
-/// A database the Manager runs on.
-pub trait Db: Database {}
-impl<T: Database> Db for T {}
+/// A database the Manager runs on, whose open transactions the tests can count.
+pub trait Db: Database + Inspect {}
+impl<T: Database + Inspect> Db for T {}
 
 async fn setup<D: Db>(db: &D) -> Manager<D> {
     PageBlock::create_table_async(db, true)
@@ -525,7 +528,12 @@ pub async fn cancellation<D: Db>(db: &D) {
             tx.create(PageBlock::new(format!("b{i}"), "")).await?;
             Ok::<_, Error>(())
         });
-        match next() % 3 {
+        match next() % 4 {
+            // Every fourth kind of cut, and the first iteration always, drops the scope
+            // after a few polls: its body yields between its statements, so one poll
+            // never finishes it and the check's premise holds by construction.
+            _ if i == 0 => cut += usize::from(cut_after(1, work).await.is_none()),
+            3 => cut += usize::from(cut_after(1 + (next() % 6) as usize, work).await.is_none()),
             0 => cut += usize::from(tokio::time::timeout(delay, work).await.is_err()),
             1 => {
                 let objects = objects.clone();
@@ -568,6 +576,408 @@ pub async fn cancellation<D: Db>(db: &D) {
         .create(PageBlock::new("after", ""))
         .await
         .expect("the database serves new work");
+}
+
+/// The operations and scope shapes the cut-at-every-poll check drops at each await point.
+/// The `Inner*` shapes cut only a savepoint or a statement inside a transaction whose
+/// body then goes on and commits: what the cut left behind must not reach that COMMIT.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    Create,
+    AtomicCommits,
+    AtomicFails,
+    NestedCommits,
+    NestedFails,
+    GuardedSavepointRollsBack,
+    GetOrCreate,
+    BulkInsert,
+    StreamInAtomic,
+    InnerSavepointFails,
+    InnerSavepointCommits,
+    InnerStatement,
+}
+
+const SHAPES: [Shape; 12] = [
+    Shape::Create,
+    Shape::AtomicCommits,
+    Shape::AtomicFails,
+    Shape::NestedCommits,
+    Shape::NestedFails,
+    Shape::GuardedSavepointRollsBack,
+    Shape::GetOrCreate,
+    Shape::BulkInsert,
+    Shape::StreamInAtomic,
+    Shape::InnerSavepointFails,
+    Shape::InnerSavepointCommits,
+    Shape::InnerStatement,
+];
+
+fn body_failed() -> Error {
+    Error::Query("the scope's body failed".into())
+}
+
+/// Cuts `inner` after `polls` polls, noting in `flag` that it was cut.
+async fn cut_inside<F: Future>(
+    polls: usize,
+    flag: &std::sync::atomic::AtomicBool,
+    inner: F,
+) -> Option<F::Output> {
+    let output = cut_after(polls, inner).await;
+    if output.is_none() {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    output
+}
+
+/// One attempt: whether the cut landed inside the operation, and the operation's result
+/// if it ran to its end.
+struct Attempt {
+    cut: bool,
+    result: Option<Result<()>>,
+}
+
+impl Shape {
+    /// Runs the operation, writing rows whose keys start with `tag`, cut after `polls`.
+    async fn attempt<D: Db>(self, objects: &Manager<D>, tag: &str, polls: usize) -> Attempt {
+        let row = |suffix: &str| PageBlock::new(format!("{tag}{suffix}"), "");
+        let (a, b, c) = (row("a"), row("b"), row("c"));
+        let inner_cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = inner_cut.clone();
+        let outer = match self {
+            Shape::InnerSavepointFails => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let inner = tx.atomic(|sp| async move {
+                            sp.create(b).await?;
+                            Err::<(), _>(body_failed())
+                        });
+                        if let Some(result) = cut_inside(polls, &flag, inner).await {
+                            assert!(matches!(result, Err(Error::Query(_))), "{result:?}");
+                        }
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::InnerSavepointCommits => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let inner = tx.atomic(|sp| async move { sp.create(b).await.map(drop) });
+                        if let Some(result) = cut_inside(polls, &flag, inner).await {
+                            result?;
+                        }
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::InnerStatement => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let inner = tx.create(b);
+                        if let Some(result) = cut_inside(polls, &flag, inner).await {
+                            let result = result.map(drop);
+                            result?;
+                        }
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            _ => {
+                return match cut_after(polls, self.run(objects, tag, a, b, c)).await {
+                    Some(result) => Attempt {
+                        cut: false,
+                        result: Some(result),
+                    },
+                    None => Attempt {
+                        cut: true,
+                        result: None,
+                    },
+                }
+            }
+        };
+        Attempt {
+            cut: inner_cut.load(std::sync::atomic::Ordering::SeqCst),
+            result: Some(outer),
+        }
+    }
+
+    async fn run<D: Db>(
+        self,
+        objects: &Manager<D>,
+        tag: &str,
+        a: PageBlock,
+        b: PageBlock,
+        c: PageBlock,
+    ) -> Result<()> {
+        match self {
+            Shape::Create => objects.create(a).await.map(drop),
+            Shape::AtomicCommits => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        // A cut point between statements, with none in flight.
+                        tokio::task::yield_now().await;
+                        tx.create(b).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::AtomicFails => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        Err::<(), _>(body_failed())
+                    })
+                    .await
+            }
+            Shape::NestedCommits => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        tx.atomic(|sp| async move {
+                            sp.create(b).await?;
+                            tokio::task::yield_now().await;
+                            Ok::<_, Error>(())
+                        })
+                        .await?;
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::NestedFails => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let inner = tx
+                            .atomic(|sp| async move {
+                                sp.create(b).await?;
+                                Err::<(), _>(body_failed())
+                            })
+                            .await;
+                        assert!(matches!(inner, Err(Error::Query(_))), "{inner:?}");
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::GuardedSavepointRollsBack => {
+                let tx = objects.begin_atomic().await?;
+                tx.create(a).await?;
+                let sp = tx.begin_atomic().await?;
+                sp.create(b).await?;
+                sp.rollback().await?;
+                tx.create(c).await?;
+                tx.commit().await
+            }
+            Shape::GetOrCreate => {
+                let key = a.key.clone();
+                let (got, created) = objects.get_or_create(PageBlock::KEY.eq(key), a).await?;
+                assert!(created && got.id > 0, "{got:?}");
+                Ok(())
+            }
+            Shape::BulkInsert => objects.bulk_insert(&[a, b, c]).await.map(drop),
+            Shape::StreamInAtomic => {
+                let prefix = tag.to_owned();
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let query = PageBlock::select().where_(PageBlock::KEY.startswith(&prefix));
+                        let seen: Vec<PageBlock> = tx.stream(&query).try_collect().await?;
+                        assert_eq!(seen.len(), 1, "the stream sees the scope's own row");
+                        tx.create(b).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::InnerSavepointFails | Shape::InnerSavepointCommits | Shape::InnerStatement => {
+                unreachable!("attempt() runs the inner shapes")
+            }
+        }
+    }
+
+    /// The key suffixes stored when nothing was cut.
+    fn completed(self) -> &'static [&'static str] {
+        match self {
+            Shape::Create | Shape::GetOrCreate => &["a"],
+            Shape::AtomicCommits | Shape::StreamInAtomic => &["a", "b"],
+            Shape::AtomicFails => &[],
+            Shape::NestedCommits
+            | Shape::BulkInsert
+            | Shape::InnerSavepointCommits
+            | Shape::InnerStatement => &["a", "b", "c"],
+            Shape::NestedFails | Shape::GuardedSavepointRollsBack | Shape::InnerSavepointFails => {
+                &["a", "c"]
+            }
+        }
+    }
+
+    /// What may be stored after a cut that left the operation `Ok` (if it ran to its
+    /// end) besides nothing at all.
+    fn allowed_after_cut(self) -> &'static [&'static [&'static str]] {
+        match self {
+            // The failed savepoint's row never survives.
+            Shape::InnerSavepointFails => &[&["a", "c"]],
+            // Cut before or after the savepoint / statement reached the server.
+            Shape::InnerSavepointCommits | Shape::InnerStatement => {
+                &[&["a", "c"], &["a", "b", "c"]]
+            }
+            // The whole operation was dropped: all of it (COMMIT had reached the server).
+            _ => &[],
+        }
+    }
+
+    fn succeeds(self) -> bool {
+        !matches!(self, Shape::AtomicFails)
+    }
+}
+
+/// Every operation and scope shape, dropped after exactly N polls for N = 1, 2, ... until
+/// it completes, on fresh connections (closed before each attempt: connect and prepare
+/// are cut too) and on warm ones. After each cut the database holds all of the
+/// operation's effects or none (a failed savepoint's rows never), an operation that
+/// reports an error left nothing, no session is left in a transaction, and the next
+/// operation answers right. Returns the number of cuts made.
+pub async fn cut_at_every_poll<D: Db>(db: &D) -> usize {
+    let objects = setup(db).await;
+    let mut cuts = 0;
+    for fresh in [true, false] {
+        for (s, shape) in SHAPES.into_iter().enumerate() {
+            for polls in 1.. {
+                assert!(polls < 5_000, "{shape:?} never completed");
+                let tag = format!("{}{s}-{polls}-", if fresh { 'f' } else { 'w' });
+                if fresh {
+                    objects.close().await;
+                }
+                let attempt = shape.attempt(&objects, &tag, polls).await;
+                let context = format!("{shape:?}, fresh {fresh}, cut after {polls} polls");
+                assert_eq!(
+                    db.open_transactions().await,
+                    0,
+                    "{context}: a session is left in a transaction"
+                );
+                let stored = tagged_keys(&objects, &tag).await;
+                let suffixes = |set: &[&str]| -> Vec<String> {
+                    set.iter().map(|suffix| format!("{tag}{suffix}")).collect()
+                };
+                let completed = suffixes(shape.completed());
+                match (&attempt.result, attempt.cut) {
+                    (Some(result), false) => {
+                        assert_eq!(result.is_ok(), shape.succeeds(), "{context}: {result:?}");
+                        assert_eq!(stored, completed, "{context}: completed");
+                    }
+                    (Some(Err(_)), true) => {
+                        assert!(
+                            stored.is_empty(),
+                            "{context}: failed, yet stored {stored:?}"
+                        )
+                    }
+                    (Some(Ok(())), true) => assert!(
+                        shape
+                            .allowed_after_cut()
+                            .iter()
+                            .any(|set| suffixes(set) == stored),
+                        "{context}: stored {stored:?}"
+                    ),
+                    (None, _) => assert!(
+                        stored.is_empty() || stored == completed,
+                        "{context}: partial effects {stored:?}"
+                    ),
+                }
+                next_operation_answers(&objects, &tag, stored.len()).await;
+                if !attempt.cut {
+                    break;
+                }
+                cuts += 1;
+            }
+        }
+    }
+    eprintln!("cut_at_every_poll: {cuts} cut points, each checked");
+    cuts
+}
+
+async fn tagged_keys<D: Db>(objects: &Manager<D>, tag: &str) -> Vec<String> {
+    let q = PageBlock::select()
+        .columns(PageBlock::KEY)
+        .where_(PageBlock::KEY.startswith(tag))
+        .order_by(PageBlock::KEY);
+    objects.execute(q).await.expect("the rows after a cut")
+}
+
+async fn next_operation_answers<D: Db>(objects: &Manager<D>, tag: &str, stored: usize) {
+    let next = objects
+        .create(PageBlock::new(format!("{tag}z"), "next"))
+        .await
+        .expect("the next operation runs");
+    let read: PageBlock = objects
+        .get(PageBlock::KEY.eq(next.key.clone()))
+        .await
+        .expect("the next read");
+    assert_eq!(read, next, "the next read returns the row just written");
+    let counted = objects
+        .count(
+            PageBlock::select().where_(PageBlock::KEY.startswith(tag)),
+            false,
+        )
+        .await
+        .expect("count");
+    assert_eq!(counted, stored as i64 + 1, "the next count");
+}
+
+/// A transaction guard dropped between statements closes its connection at once: before
+/// the database is used again, no session is left in a transaction, and a Manager cloned
+/// from the guard can no longer write into it.
+pub async fn dropped_guard_leaves_nothing_open<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    for savepoint_too in [false, true] {
+        let tx = objects.begin_atomic().await.expect("begin");
+        tx.create(PageBlock::new("lost", "")).await.expect("insert");
+        let clone = (*tx).clone();
+        if savepoint_too {
+            let sp = tx.begin_atomic().await.expect("savepoint");
+            sp.create(PageBlock::new("lost-too", ""))
+                .await
+                .expect("insert");
+            drop(sp);
+        }
+        drop(tx);
+        assert_eq!(
+            db.open_transactions().await,
+            0,
+            "a dropped guard left its session in a transaction"
+        );
+        let late = clone.create(PageBlock::new("late", "")).await;
+        assert!(
+            matches!(late, Err(Error::Transaction(_))),
+            "a statement after the guard was dropped must fail: {late:?}"
+        );
+        assert_eq!(
+            keys(&objects).await,
+            Vec::<String>::new(),
+            "nothing was kept"
+        );
+    }
+}
+
+/// A task's transaction scope belongs to one database: inside `a.atomic(..)`, a Manager
+/// of database `b` writes to `b` directly, and `a`'s rollback leaves `b`'s row in place.
+pub async fn scopes_belong_to_their_database<D: Db>(a: &D, b: &D) {
+    let (in_a, in_b) = (setup(a).await, setup(b).await);
+    let outcome = in_a
+        .atomic(|tx| {
+            let in_b = in_b.clone();
+            async move {
+                tx.create(PageBlock::new("in-a", "")).await?;
+                in_b.create(PageBlock::new("in-b", "")).await?;
+                Err::<(), _>(body_failed())
+            }
+        })
+        .await;
+    assert!(matches!(outcome, Err(Error::Query(_))), "{outcome:?}");
+    assert_eq!(keys(&in_a).await, Vec::<String>::new(), "a rolled back");
+    assert_eq!(
+        keys(&in_b).await,
+        vec!["in-b".to_string()],
+        "b's row is b's own"
+    );
 }
 
 /// `allow_sync()` re-allows blocking calls and restores the previous policy after.
@@ -1027,7 +1437,8 @@ macro_rules! manager_suite {
         $crate::manager_suite!(@tests $make;
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
-            prefetch conflicts_close_and_low_level bulk_insert raw_writes);
+            prefetch conflicts_close_and_low_level bulk_insert raw_writes cut_at_every_poll
+            dropped_guard_leaves_nothing_open);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

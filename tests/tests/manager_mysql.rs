@@ -16,3 +16,13 @@ mod pooled {
         orm_tests::manager_suite::nested_acquire_with_one_connection(&db).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scopes_belong_to_their_database() {
+    let a = orm_tests::harness::mysql_single("scope_db_a");
+    let b = orm_tests::harness::mysql_single("scope_db_b");
+    orm_tests::manager_suite::scopes_belong_to_their_database(&a, &b).await;
+    let a = orm_tests::harness::mysql_pooled("scope_db_a");
+    let b = orm_tests::harness::mysql_pooled("scope_db_b");
+    orm_tests::manager_suite::scopes_belong_to_their_database(&a, &b).await;
+}

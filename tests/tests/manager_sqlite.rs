@@ -6,14 +6,7 @@ mod single {
 }
 
 mod inline {
-    // Every check but `cancellation`: an inline statement runs to its end inside one poll,
-    // so a transaction on an uncontended connection has no point where a timeout or an
-    // abort could cut it, and the check's "some were cut" premise cannot hold. Dropping a
-    // transaction between statements is the same code as on the blocking pool.
-    orm_tests::manager_suite!(@tests orm_tests::harness::sqlite_inline;
-        crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
-        guards scope_follows_the_task isolation allow_sync_guard delete_recursive prefetch
-        conflicts_close_and_low_level bulk_insert raw_writes);
+    orm_tests::manager_suite!(orm_tests::harness::sqlite_inline);
 }
 
 mod pooled {
@@ -27,4 +20,14 @@ mod pooled {
         let db = orm_tests::harness::sqlite_pooled_sized("nested_acquire", 1);
         orm_tests::manager_suite::nested_acquire_with_one_connection(&db).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scopes_belong_to_their_database() {
+    let a = orm_tests::harness::sqlite_single("scope_db_a");
+    let b = orm_tests::harness::sqlite_single("scope_db_b");
+    orm_tests::manager_suite::scopes_belong_to_their_database(&a, &b).await;
+    let a = orm_tests::harness::sqlite_pooled("scope_db_a");
+    let b = orm_tests::harness::sqlite_pooled("scope_db_b");
+    orm_tests::manager_suite::scopes_belong_to_their_database(&a, &b).await;
 }
