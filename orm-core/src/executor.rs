@@ -109,9 +109,12 @@ pub trait Connection: Executor + Send + Sync + 'static {
     }
 }
 
+/// The future that reads a whole result.
+type FullRead<T> = Pin<Box<dyn Future<Output = Result<Vec<T>>> + Send>>;
+
 /// A stream over rows read in full by one future.
 struct ReadInFull<T> {
-    read: Option<Pin<Box<dyn Future<Output = Result<Vec<T>>> + Send>>>,
+    read: Option<FullRead<T>>,
     rows: std::vec::IntoIter<T>,
 }
 
