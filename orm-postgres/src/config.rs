@@ -154,6 +154,11 @@ impl PgConfig {
 
     /// hstore support, on by default as in peewee-async's `PostgresqlExtDatabase`;
     /// `false` refuses hstore values (for servers without the extension).
+    ///
+    /// The ORM never installs the extension itself (`create_table` of a model with an
+    /// hstore column included): that needs a privilege a service should not hold. A
+    /// database without it answers with an [`Error::Database`](orm_core::Error::Database)
+    /// that names the extension and the fix (`CREATE EXTENSION hstore`).
     pub fn register_hstore(mut self, on: bool) -> Self {
         self.register_hstore = on;
         self

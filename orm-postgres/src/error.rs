@@ -36,16 +36,26 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
         };
     }
     if code == SqlState::ADMIN_SHUTDOWN || code == SqlState::CRASH_SHUTDOWN {
+        // The server's own words ("terminating connection due to administrator command"),
+        // not the driver's bare "db error".
         return Error::ConnectionLost {
-            source: Box::new(err),
+            source: Box::new(db.clone()),
         };
+    }
+    let mut message = db.message().to_owned();
+    if code == SqlState::UNDEFINED_OBJECT && message.contains("\"hstore\"") {
+        message.push_str(
+            ": the hstore extension is not installed in this database; install it with \
+             `CREATE EXTENSION hstore` (as a user allowed to create extensions), or turn \
+             hstore off with PgConfig::register_hstore(false)",
+        );
     }
     let retryable = code == SqlState::T_R_SERIALIZATION_FAILURE
         || code == SqlState::T_R_DEADLOCK_DETECTED
         || code == SqlState::LOCK_NOT_AVAILABLE;
     Error::Database {
         code: db_code,
-        message: db.message().to_owned(),
+        message,
         retryable,
         source: Some(Box::new(err)),
     }

@@ -21,6 +21,29 @@ fn admin() -> PostgresqlDatabase {
     PostgresqlDatabase::new(config)
 }
 
+/// Installs what the suites need in the test database, once per process: the hstore
+/// extension (the database may be brand new). Tests in other processes may race for it,
+/// so a failed attempt is retried while the extension is still missing.
+fn pg_extensions(db: &PostgresqlDatabase) {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let mut last = None;
+        for _ in 0..5 {
+            let created = orm_core::raw_query::<()>(
+                "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA public",
+                vec![],
+            )
+            .execute_sync(db);
+            match created {
+                Ok(_) => return,
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{PG_HELP}\n(CREATE EXTENSION hstore: {last:?})");
+    });
+}
+
 /// Creates an empty schema `t_<name>` and returns a config whose connections use it.
 pub fn pg_config(name: &str) -> PgConfig {
     let schema = format!("t_{name}");
@@ -30,6 +53,7 @@ pub fn pg_config(name: &str) -> PgConfig {
             .execute_sync(&db)
             .unwrap_or_else(|e| panic!("{PG_HELP}\n({e})"))
     };
+    pg_extensions(&db);
     run(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
     run(format!("CREATE SCHEMA \"{schema}\""));
     db.close_sync();

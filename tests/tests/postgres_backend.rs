@@ -645,3 +645,70 @@ async fn a_failing_commit_surfaces_and_releases_its_connection() {
     let (_, open, idle) = db.pool_status();
     assert_eq!(open, idle, "no connection stays checked out");
 }
+
+/// A brand-new database without the hstore extension: creating a model with an hstore
+/// column fails with an error that names the extension and the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_without_hstore_says_how_to_install_it() {
+    let admin = admin();
+    let name = format!("orm_no_hstore_{}", std::process::id());
+    let run = |sql: String| {
+        let admin = admin.clone();
+        async move { raw_query::<()>(sql, vec![]).execute(&admin).await }
+    };
+    run(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    run(format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    let url = pg_url();
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&url);
+    let db = PostgresqlDatabase::connect_lazy(&format!("{base}/{name}")).expect("url");
+    let err = orm_tests::models::Extras::create_table_async(&db, false)
+        .await
+        .expect_err("no hstore type in a new database");
+    db.close().await;
+    run(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    assert!(
+        matches!(&err, Error::Database { code: DbCode::SqlState(code), .. } if code == "42704"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("hstore extension") && text.contains("CREATE EXTENSION hstore"),
+        "{text}"
+    );
+}
+
+/// A connection the server terminates mid-query reports the server's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_connection_says_why() {
+    let app = "orm_terminated_says_why";
+    let db = PostgresqlDatabase::new(pg_config(app).application_name(app));
+    let slow = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            raw_query::<()>("SELECT pg_sleep(10)", vec![])
+                .execute(&db)
+                .await
+        })
+    };
+    let admin = admin();
+    for _ in 0..100 {
+        if connections_named(&admin, app).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    terminate(&admin, app).await;
+    let err = slow.await.expect("task").expect_err("terminated");
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("terminating connection"),
+        "the server's reason: {err}"
+    );
+}
