@@ -51,6 +51,12 @@ pub trait ExecuteQuery: Send {
         self,
         exec: &E,
     ) -> impl Future<Output = Result<Self::Output>> + Send;
+
+    /// True when the query runs as several statements on `dialect`, so that the Manager
+    /// runs it in a transaction to keep it all or nothing.
+    fn needs_transaction(&self, _dialect: &dyn orm_core::Dialect) -> bool {
+        false
+    }
 }
 
 impl<M: Model, Out: orm_core::FromRow + Send + 'static> ExecuteQuery for Select<M, Out> {
@@ -87,6 +93,10 @@ impl<M: Model> ExecuteQuery for Insert<M> {
             let stmt = self.into_statement_for(exec.dialect())?;
             exec.execute(stmt).await.map(|_| Vec::new())
         }
+    }
+
+    fn needs_transaction(&self, dialect: &dyn orm_core::Dialect) -> bool {
+        M::TABLE.auto_column().is_some() && self.sends_one_statement_per_row(dialect)
     }
 }
 

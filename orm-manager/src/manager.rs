@@ -256,9 +256,17 @@ impl<D: Database> Manager<D> {
         lowlevel::create_or_get(&self.target(), obj).await
     }
 
-    /// Runs any query: rows for SELECT, the affected count for UPDATE / DELETE, the
-    /// generated keys for INSERT.
+    /// Runs any query: rows for SELECT, the affected count for UPDATE / DELETE, the keys
+    /// of the inserted rows for INSERT (see
+    /// [`Insert::execute_returning_keys`](orm_core::Insert::execute_returning_keys): never
+    /// guessed; on MySQL several rows with generated keys are sent one statement each,
+    /// inside a transaction, so the insert stays all or nothing).
     pub async fn execute<Q: ExecuteQuery>(&self, query: Q) -> Result<Q::Output> {
+        if query.needs_transaction(Executor::dialect(&self.db)) {
+            return self
+                .atomic(|tx| async move { lowlevel::execute(&tx.target(), query).await })
+                .await;
+        }
         lowlevel::execute(&self.target(), query).await
     }
 

@@ -477,3 +477,73 @@ async fn deadlocks_are_retryable() {
     let db = orm_tests::harness::mysql_pooled_sized("deadlock", 2);
     orm_tests::manager_suite::deadlock_is_retryable(&db).await;
 }
+
+/// Insert keys are what the server reports, never counted up from LAST_INSERT_ID():
+/// explicit keys come back as given, skipped rows have none, and keys stay right with
+/// `auto_increment_increment` / `auto_increment_offset` (as every Galera node sets them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_keys_are_reported_not_guessed() {
+    use orm_tests::models::PageBlock;
+    let db = orm_tests::harness::mysql_single("insert_keys");
+    PageBlock::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let objects = orm_manager::Manager::new(db.clone());
+    let block = |id: i64, key: &str| PageBlock {
+        id,
+        key: key.into(),
+        text: String::new(),
+    };
+    let keys = objects
+        .execute(PageBlock::insert_many(&[block(1, "one"), block(2, "two")]))
+        .await
+        .expect("explicit keys");
+    assert_eq!(keys, vec![1, 2], "explicit keys come back as given");
+
+    let ignored = objects
+        .execute(PageBlock::insert_many(&[block(0, "one"), block(0, "two")]).on_conflict_ignore())
+        .await
+        .expect("every row exists: a success with no rows");
+    assert_eq!(ignored, Vec::<i64>::new());
+
+    let some = objects
+        .execute(
+            PageBlock::insert_many(&[block(0, "one"), block(0, "three"), block(0, "two")])
+                .on_conflict_ignore(),
+        )
+        .await
+        .expect("one new row");
+    let three: PageBlock = objects
+        .get(PageBlock::KEY.eq("three"))
+        .await
+        .expect("three");
+    assert_eq!(some, vec![three.id], "only the inserted row's key");
+
+    objects
+        .execute_raw("SET SESSION auto_increment_increment = 3", vec![])
+        .await
+        .expect("increment");
+    objects
+        .execute_raw("SET SESSION auto_increment_offset = 2", vec![])
+        .await
+        .expect("offset");
+    let stepped = objects
+        .execute(PageBlock::insert_many(&[
+            block(0, "s1"),
+            block(0, "s2"),
+            block(0, "s3"),
+        ]))
+        .await
+        .expect("stepped keys");
+    let stored: Vec<i64> = objects
+        .execute(
+            PageBlock::select()
+                .columns(PageBlock::ID)
+                .where_(PageBlock::KEY.startswith("s"))
+                .order_by(PageBlock::KEY),
+        )
+        .await
+        .expect("stored");
+    assert_eq!(stepped, stored, "the keys of the rows as stored");
+    assert!(stepped.windows(2).all(|w| w[1] - w[0] == 3), "{stepped:?}");
+}

@@ -207,6 +207,58 @@ impl<M: Model> Insert<M> {
     pub fn into_statement(self) -> InsertStatement {
         self.stmt
     }
+
+    /// The explicit auto-increment keys of the rows, in order, when the rows carry them
+    /// (the auto column is inserted as given); `None` when the database generates them.
+    pub(crate) fn given_keys(&self) -> Option<Vec<i64>> {
+        let auto = M::TABLE.auto_column()?.name;
+        let at = self.stmt.columns.iter().position(|c| *c == auto)?;
+        let InsertSource::Values(rows) = &self.stmt.source else {
+            return None;
+        };
+        rows.iter()
+            .map(|row| match row.get(at) {
+                Some(ExprNode::Param(crate::Value::I64(k))) => Some(*k),
+                Some(ExprNode::Param(crate::Value::I32(k))) => Some(i64::from(*k)),
+                Some(ExprNode::Param(crate::Value::I16(k))) => Some(i64::from(*k)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// True when the rows may be skipped on a conflict.
+    pub(crate) fn ignores_conflicts(&self) -> bool {
+        self.stmt
+            .on_conflict
+            .as_ref()
+            .is_some_and(|c| c.action == ConflictAction::Ignore)
+    }
+
+    /// One INSERT per row, each with the same conflict clause.
+    pub(crate) fn split_rows(self) -> Vec<Self> {
+        let InsertStatement {
+            table,
+            columns,
+            source,
+            on_conflict,
+            returning,
+        } = self.stmt;
+        let InsertSource::Values(rows) = source else {
+            return Vec::new();
+        };
+        rows.into_iter()
+            .map(|row| Insert {
+                stmt: InsertStatement {
+                    table: table.clone(),
+                    columns: columns.clone(),
+                    source: InsertSource::Values(vec![row]),
+                    on_conflict: on_conflict.clone(),
+                    returning: returning.clone(),
+                },
+                _model: PhantomData,
+            })
+            .collect()
+    }
 }
 
 /// An INSERT waiting for its conflict action.

@@ -267,10 +267,17 @@ impl<M: Model> Insert<M> {
             .rows_affected)
     }
 
-    /// Runs the INSERT and returns the keys the database generated for the auto-increment
-    /// column, one per inserted row, in order: `RETURNING` where the dialect has it,
-    /// `LAST_INSERT_ID()` (consecutive for a multi-row insert) elsewhere. An error if the
-    /// model has no auto-increment column.
+    /// Runs the INSERT and returns the keys of the rows it inserted, in order: `RETURNING`
+    /// where the dialect has it; elsewhere (MySQL / MariaDB) what the server reports,
+    /// never a guess. Explicit keys come back as given; a row skipped by
+    /// [`on_conflict_ignore`](Insert::on_conflict_ignore) has no key (an insert whose
+    /// every row was skipped returns an empty list). An error if the model has no
+    /// auto-increment column.
+    ///
+    /// MySQL reports one generated key per statement, so where keys are generated or rows
+    /// may be skipped, several rows are sent one statement each (see
+    /// [`Insert::sends_one_statement_per_row`]); run it in a transaction to keep it all
+    /// or nothing (the Manager does), or use `execute` when only the count matters.
     pub fn execute_returning_keys<'e, E: Executor + ?Sized>(
         self,
         db: &'e E,
@@ -279,7 +286,13 @@ impl<M: Model> Insert<M> {
         async move {
             match plan? {
                 KeyPlan::Returning(stmt) => db.fetch_all::<i64>(stmt).await,
-                KeyPlan::LastInsertId(stmt, rows) => keys_from(db.execute(stmt).await?, rows),
+                KeyPlan::Reported(statements) => {
+                    let mut keys = Vec::new();
+                    for (stmt, given) in statements {
+                        keys.extend(reported_keys(db.execute(stmt).await?, given)?);
+                    }
+                    Ok(keys)
+                }
             }
         }
     }
@@ -288,8 +301,34 @@ impl<M: Model> Insert<M> {
     pub fn execute_returning_keys_sync<E: SyncExecutor + ?Sized>(self, db: &E) -> Result<Vec<i64>> {
         match self.key_plan(db.dialect())? {
             KeyPlan::Returning(stmt) => db.fetch_all_sync::<i64>(stmt),
-            KeyPlan::LastInsertId(stmt, rows) => keys_from(db.execute_sync(stmt)?, rows),
+            KeyPlan::Reported(statements) => {
+                let mut keys = Vec::new();
+                for (stmt, given) in statements {
+                    keys.extend(reported_keys(db.execute_sync(stmt)?, given)?);
+                }
+                Ok(keys)
+            }
         }
+    }
+
+    /// True when [`execute_returning_keys`](Insert::execute_returning_keys) sends this
+    /// INSERT as one statement per row on `dialect`: no `RETURNING`, several rows, and
+    /// keys the database generates or rows it may skip.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
+    /// let tags = [Tag::new("a"), Tag::new("b")];
+    /// assert!(Tag::insert_many(&tags).sends_one_statement_per_row(&MySqlDialect));
+    /// assert!(!Tag::insert_many(&tags).sends_one_statement_per_row(&PostgresDialect));
+    /// let given = [Tag { id: 7, name: "a".into() }, Tag { id: 8, name: "b".into() }];
+    /// assert!(!Tag::insert_many(&given).sends_one_statement_per_row(&MySqlDialect));
+    /// ```
+    pub fn sends_one_statement_per_row(&self, dialect: &dyn Dialect) -> bool {
+        !dialect.supports_returning()
+            && self.row_count() > 1
+            && (self.given_keys().is_none() || self.ignores_conflicts())
     }
 
     /// The INSERT with `RETURNING` every column, so the stored row (server defaults
@@ -306,32 +345,49 @@ impl<M: Model> Insert<M> {
                 M::TABLE.model
             )));
         }
-        let rows = self.row_count();
         if dialect.supports_returning() {
-            Ok(KeyPlan::Returning(
+            return Ok(KeyPlan::Returning(
                 self.returning_key().into_statement_for(dialect)?,
-            ))
-        } else {
-            Ok(KeyPlan::LastInsertId(
-                self.into_statement_for(dialect)?,
-                rows,
-            ))
+            ));
         }
+        let inserts = if self.sends_one_statement_per_row(dialect) {
+            self.split_rows()
+        } else {
+            vec![self]
+        };
+        let statements = inserts
+            .into_iter()
+            .map(|insert| {
+                let given = insert.given_keys();
+                Ok((insert.into_statement_for(dialect)?, given))
+            })
+            .collect::<Result<_>>()?;
+        Ok(KeyPlan::Reported(statements))
     }
 }
 
 enum KeyPlan {
     Returning(Statement),
-    LastInsertId(Statement, usize),
+    /// Statements whose keys the server reports: each with its rows' explicit keys, or
+    /// `None` for one row whose key the database generates.
+    Reported(Vec<(Statement, Option<Vec<i64>>)>),
 }
 
-fn keys_from(result: ExecResult, rows: usize) -> Result<Vec<i64>> {
-    let first = result
+/// The keys one statement inserted: none if it inserted nothing (its rows were skipped),
+/// the explicit keys as given, or the one key the server generated.
+fn reported_keys(result: ExecResult, given: Option<Vec<i64>>) -> Result<Vec<i64>> {
+    if result.rows_affected == 0 {
+        return Ok(Vec::new());
+    }
+    if let Some(given) = given {
+        return Ok(given);
+    }
+    let key = result
         .last_insert_id
         .ok_or_else(|| Error::Query("the database reported no generated key".into()))?;
-    let first = i64::try_from(first)
-        .map_err(|_| Error::Query(format!("generated key {first} does not fit in i64")))?;
-    Ok((0..rows as i64).map(|i| first + i).collect())
+    let key = i64::try_from(key)
+        .map_err(|_| Error::Query(format!("generated key {key} does not fit in i64")))?;
+    Ok(vec![key])
 }
 
 impl<M: Model> Query for Returning<Insert<M>, M> {
