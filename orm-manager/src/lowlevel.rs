@@ -134,8 +134,9 @@ pub async fn get_object<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
     exec: &E,
     query: Q,
 ) -> Result<M> {
-    // Two rows are enough to tell "one" from "more than one".
-    query.into_select().limit(2).fetch_one(exec).await
+    // Two rows are enough to tell "one" from "more than one"; a smaller limit of the
+    // user's own is kept.
+    query.into_select().limit_at_most(2).fetch_one(exec).await
 }
 
 /// The one object matching `query`, or `None`.

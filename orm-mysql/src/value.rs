@@ -3,18 +3,27 @@
 use mysql_async::{Params, Value as MyValue};
 use orm_core::{Error, Result, Value};
 
+/// A date and time as MySQL stores it; years outside 0..=9999 (MySQL's range) are
+/// refused rather than wrapped.
 #[cfg(feature = "chrono")]
-fn datetime(dt: chrono::NaiveDateTime) -> MyValue {
+fn datetime(index: usize, dt: chrono::NaiveDateTime) -> Result<MyValue> {
     use chrono::{Datelike, Timelike};
-    MyValue::Date(
-        dt.year() as u16,
+    let year = u16::try_from(dt.year())
+        .ok()
+        .filter(|y| *y <= 9999)
+        .ok_or_else(|| Error::InvalidValue {
+            index,
+            message: format!("MySQL stores years 0 to 9999, not {}", dt.year()),
+        })?;
+    Ok(MyValue::Date(
+        year,
         dt.month() as u8,
         dt.day() as u8,
         dt.hour() as u8,
         dt.minute() as u8,
         dt.second() as u8,
         dt.nanosecond() / 1000,
-    )
+    ))
 }
 
 fn finite(index: usize, v: f64) -> Result<()> {
@@ -47,7 +56,7 @@ fn convert(index: usize, value: &Value) -> Result<MyValue> {
         Value::Text(s) => MyValue::Bytes(s.as_bytes().to_vec()),
         Value::Bytes(b) => MyValue::Bytes(b.clone()),
         #[cfg(feature = "chrono")]
-        Value::Date(d) => datetime(d.and_time(chrono::NaiveTime::MIN)),
+        Value::Date(d) => datetime(index, d.and_time(chrono::NaiveTime::MIN))?,
         #[cfg(feature = "chrono")]
         Value::Time(t) => {
             use chrono::Timelike;
@@ -61,9 +70,9 @@ fn convert(index: usize, value: &Value) -> Result<MyValue> {
             )
         }
         #[cfg(feature = "chrono")]
-        Value::Timestamp(dt) => datetime(*dt),
+        Value::Timestamp(dt) => datetime(index, *dt)?,
         #[cfg(feature = "chrono")]
-        Value::TimestampTz(dt) => datetime(dt.naive_utc()),
+        Value::TimestampTz(dt) => datetime(index, dt.naive_utc())?,
         #[cfg(feature = "uuid")]
         Value::Uuid(u) => MyValue::Bytes(u.hyphenated().to_string().into_bytes()),
         #[cfg(feature = "decimal")]

@@ -15,6 +15,9 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
                 source: Box::new(err),
             };
         }
+        if let Some(refused) = refused_parameter(&err) {
+            return refused;
+        }
         return Error::Driver(Box::new(err));
     };
     let code = db.code().clone();
@@ -59,4 +62,20 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
         retryable,
         source: Some(Box::new(err)),
     }
+}
+
+/// A parameter our encoder refused (it does not fit the type the server inferred for
+/// its placeholder): nothing was run. tokio-postgres says which one only in its message.
+fn refused_parameter(err: &tokio_postgres::Error) -> Option<Error> {
+    let text = err.to_string();
+    let index = text
+        .strip_prefix("error serializing parameter ")?
+        .trim()
+        .parse::<usize>()
+        .ok()?;
+    let message = std::error::Error::source(err).map_or(text.clone(), ToString::to_string);
+    Some(Error::InvalidValue {
+        index: index + 1,
+        message,
+    })
 }

@@ -21,8 +21,20 @@ fn int(v: i64, ty: &Type, out: &mut BytesMut) -> EncodeResult {
         Type::INT2 => i16::try_from(v)?.to_sql_checked(ty, out),
         Type::INT4 => i32::try_from(v)?.to_sql_checked(ty, out),
         Type::OID => u32::try_from(v)?.to_sql_checked(ty, out),
-        Type::FLOAT8 => (v as f64).to_sql_checked(ty, out),
+        Type::FLOAT8 => exact_f64(v)?.to_sql_checked(ty, out),
         _ => v.to_sql_checked(ty, out),
+    }
+}
+
+/// An integer as a double, refused when the double cannot hold it exactly (beyond 2^53).
+fn exact_f64(v: i64) -> std::result::Result<f64, String> {
+    const EXACT: u64 = 1 << f64::MANTISSA_DIGITS;
+    if v.unsigned_abs() <= EXACT {
+        Ok(v as f64)
+    } else {
+        Err(format!(
+            "{v} cannot be stored exactly in a double precision column"
+        ))
     }
 }
 

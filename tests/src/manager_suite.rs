@@ -980,6 +980,25 @@ pub async fn scopes_belong_to_their_database<D: Db>(a: &D, b: &D) {
     );
 }
 
+/// `get` of a query with a limit of the user's own respects it: `limit(1)` over three
+/// rows is the first row, not `MultipleRows`.
+pub async fn get_respects_the_users_limit<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    for key in ["l1", "l2", "l3"] {
+        objects
+            .create(PageBlock::new(key, ""))
+            .await
+            .expect("create");
+    }
+    let first: PageBlock = objects
+        .get(PageBlock::select().order_by(PageBlock::KEY).limit(1))
+        .await
+        .expect("the user's limit holds");
+    assert_eq!(first.key, "l1");
+    let many = objects.get::<PageBlock, _>(PageBlock::select()).await;
+    assert!(matches!(many, Err(Error::MultipleRows { .. })), "{many:?}");
+}
+
 /// `allow_sync()` re-allows blocking calls and restores the previous policy after.
 pub async fn allow_sync_guard<D: Db>(db: &D) {
     let objects = setup(db).await;
@@ -1438,7 +1457,7 @@ macro_rules! manager_suite {
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
             prefetch conflicts_close_and_low_level bulk_insert raw_writes cut_at_every_poll
-            dropped_guard_leaves_nothing_open);
+            dropped_guard_leaves_nothing_open get_respects_the_users_limit);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -547,3 +547,25 @@ async fn insert_keys_are_reported_not_guessed() {
     assert_eq!(stepped, stored, "the keys of the rows as stored");
     assert!(stepped.windows(2).all(|w| w[1] - w[0] == 3), "{stepped:?}");
 }
+
+/// Years MySQL cannot store are refused, not wrapped into another year.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn years_outside_mysql_range_are_refused() {
+    let db = orm_tests::harness::mysql_single("years");
+    let date = |y| chrono::NaiveDate::from_ymd_opt(y, 1, 2).expect("date");
+    let back = raw_query::<chrono::NaiveDate>("SELECT ?", vec![Value::Date(date(9999))])
+        .fetch_one(&db)
+        .await
+        .expect("9999 fits");
+    assert_eq!(back, date(9999));
+    for year in [10_000, 65_537, -1] {
+        let err = raw_query::<chrono::NaiveDate>("SELECT ?", vec![Value::Date(date(year))])
+            .fetch_one(&db)
+            .await
+            .expect_err("out of range");
+        assert!(
+            matches!(err, Error::InvalidValue { index: 1, .. }),
+            "{year}: {err:?}"
+        );
+    }
+}

@@ -712,3 +712,26 @@ async fn a_terminated_connection_says_why() {
         "the server's reason: {err}"
     );
 }
+
+/// An integer bound where the server expects a double is sent only if the double holds it
+/// exactly; otherwise `Error::InvalidValue`, nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integers_too_wide_for_a_double_are_refused() {
+    let db = PostgresqlDatabase::new(pg_config("wide_ints"));
+    let exact = 1i64 << 53;
+    let back = raw_query::<f64>("SELECT ?::float8", vec![Value::I64(exact)])
+        .fetch_one(&db)
+        .await
+        .expect("2^53 fits");
+    assert_eq!(back, exact as f64);
+    for wide in [exact + 1, i64::MAX, i64::MIN] {
+        let err = raw_query::<f64>("SELECT ?::float8", vec![Value::I64(wide)])
+            .fetch_one(&db)
+            .await
+            .expect_err("does not fit a double");
+        assert!(
+            matches!(err, Error::InvalidValue { index: 1, .. }),
+            "{err:?}"
+        );
+    }
+}

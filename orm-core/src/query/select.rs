@@ -301,6 +301,22 @@ impl<M: Model, Out> Select<M, Out> {
         self
     }
 
+    /// `LIMIT n`, or the query's own limit if it is already smaller.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
+    /// let sql = |q: Select<Tag, Tag>| q.render(&SqliteDialect).unwrap().sql;
+    /// assert!(sql(Tag::select().limit(1).limit_at_most(2)).ends_with("LIMIT 1"));
+    /// assert!(sql(Tag::select().limit(9).limit_at_most(2)).ends_with("LIMIT 2"));
+    /// assert!(sql(Tag::select().limit_at_most(2)).ends_with("LIMIT 2"));
+    /// ```
+    pub fn limit_at_most(mut self, n: u64) -> Self {
+        self.stmt.limit = Some(self.stmt.limit.map_or(n, |own| own.min(n)));
+        self
+    }
+
     /// `OFFSET n`
     pub fn offset(mut self, n: u64) -> Self {
         self.stmt.offset = Some(n);
