@@ -144,6 +144,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Has `ILIKE`; otherwise `LOWER(x) LIKE LOWER(p)`.
     fn supports_ilike(&self) -> bool;
 
+    /// LIKE compares patterns holding a NUL character correctly. SQLite's LIKE stops at
+    /// the first NUL (so `contains("a\0b")` would match "a"): such a pattern is refused
+    /// there before anything is sent.
+    fn like_handles_nul(&self) -> bool {
+        true
+    }
+
     /// Accepts parenthesized SELECTs with their own ORDER BY / LIMIT in UNION & co.
     fn supports_parenthesized_compound(&self) -> bool;
 
@@ -440,6 +447,9 @@ impl Dialect for MySqlDialect {
 pub struct SqliteDialect;
 
 impl Dialect for SqliteDialect {
+    fn like_handles_nul(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "sqlite"
     }

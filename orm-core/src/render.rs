@@ -243,6 +243,14 @@ impl<'d> Writer<'d> {
         negated: bool,
         escaped: bool,
     ) -> Result<()> {
+        if let ExprNode::Param(Value::Text(text)) = pattern {
+            if text.contains('\0') && !self.dialect.like_handles_nul() {
+                return Err(Error::Query(
+                    "this database's LIKE cannot compare a pattern holding a NUL (\\0) character"
+                        .into(),
+                ));
+            }
+        }
         let not = if negated { "NOT " } else { "" };
         self.push("(");
         if !case_insensitive {

@@ -535,3 +535,27 @@ fn identifiers_are_quoted_and_values_never_spliced() {
     let (sql, _) = my(&q);
     assert!(!sql.contains("DROP"));
 }
+
+/// A LIKE pattern holding NUL renders where LIKE compares it (PostgreSQL refuses NUL text
+/// when binding, MySQL compares it) and is refused for SQLite, whose LIKE stops at NUL.
+#[test]
+fn like_with_nul_is_refused_where_like_cannot_compare_it() {
+    let q = users_where(User::NAME.contains("a\0b"));
+    assert_eq!(
+        pg(&q).1,
+        vec![Value::Text("%a\0b%".into())],
+        "PostgreSQL renders it"
+    );
+    assert_eq!(
+        my(&q).1,
+        vec![Value::Text("%a\0b%".into())],
+        "MySQL renders it"
+    );
+    let err = q.render(&SqliteDialect).expect_err("SQLite refuses it");
+    assert!(matches!(err, Error::Query(_)), "{err:?}");
+    assert!(err.to_string().contains("NUL"), "{err}");
+    // Without NUL, SQLite renders LIKE as usual.
+    assert!(users_where(User::NAME.contains("ab"))
+        .render(&SqliteDialect)
+        .is_ok());
+}

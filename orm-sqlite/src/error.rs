@@ -6,6 +6,16 @@ use rusqlite::ffi;
 /// Maps a driver error: constraint failures to [`Error::Integrity`] with the constraint or
 /// column named, a busy or locked database to a retryable [`Error::Database`].
 pub(crate) fn map(err: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqlInputError { error, msg, .. } = &err {
+        // Refused while preparing ("no such column: x"): the database's answer, with its
+        // code, like every other error the server side gives.
+        return Error::Database {
+            code: DbCode::Sqlite(error.extended_code),
+            message: msg.clone(),
+            retryable: false,
+            source: Some(Box::new(err)),
+        };
+    }
     let rusqlite::Error::SqliteFailure(failure, message) = &err else {
         return Error::Driver(Box::new(err));
     };

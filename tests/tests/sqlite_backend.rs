@@ -262,3 +262,40 @@ async fn allow_sync_guard_reallows_restores_and_closes_the_sync_connection() {
     assert!(panicked.is_err());
     assert_eq!(db.sync_policy(), SyncPolicy::Deny);
 }
+
+/// NUL in a LIKE pattern is refused (SQLite's LIKE would stop at it and match "a" for
+/// "a\0b"); an unknown column is the database's answer, `Error::Database`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn like_with_nul_and_unknown_columns_are_clear_errors() {
+    let db = SqliteDatabase::new(sqlite_config("nul_like")).expect("open");
+    PageBlock::create_table_async(&db, false)
+        .await
+        .expect("create");
+    for key in ["a", "A", "a\0b"] {
+        PageBlock::new(key, "")
+            .insert()
+            .execute(&db)
+            .await
+            .expect("insert");
+    }
+    let err = PageBlock::select()
+        .where_(PageBlock::KEY.contains("a\0b"))
+        .fetch_all(&db)
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Query(_)), "{err:?}");
+    let exact = PageBlock::select()
+        .where_(PageBlock::KEY.eq("a\0b"))
+        .fetch_all(&db)
+        .await
+        .expect("equality compares NUL");
+    assert_eq!(exact.len(), 1);
+    let err = raw_query::<i64>("SELECT no_such_column FROM page_block", vec![])
+        .fetch_all(&db)
+        .await
+        .expect_err("no such column");
+    assert!(
+        matches!(&err, Error::Database { message, .. } if message.contains("no such column")),
+        "{err:?}"
+    );
+}
