@@ -351,6 +351,9 @@ impl<M: Model> Insert<M> {
             ));
         }
         let inserts = if self.sends_one_statement_per_row(dialect) {
+            // Refused as a whole what the whole could not send (the parameter limit):
+            // an insert_many is one statement's worth of rows, however it is sent.
+            render::insert(self.statement(), dialect)?;
             self.split_rows()
         } else {
             vec![self]
