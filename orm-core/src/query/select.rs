@@ -307,10 +307,10 @@ impl<M: Model, Out> Select<M, Out> {
     /// # use orm_core::*;
     /// # #[derive(orm_derive::Model)]
     /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
-    /// let sql = |q: Select<Tag, Tag>| q.render(&SqliteDialect).unwrap().sql;
-    /// assert!(sql(Tag::select().limit(1).limit_at_most(2)).ends_with("LIMIT 1"));
-    /// assert!(sql(Tag::select().limit(9).limit_at_most(2)).ends_with("LIMIT 2"));
-    /// assert!(sql(Tag::select().limit_at_most(2)).ends_with("LIMIT 2"));
+    /// let limit = |q: Select<Tag, Tag>| q.render(&SqliteDialect).unwrap().params;
+    /// assert_eq!(limit(Tag::select().limit(1).limit_at_most(2)), limit(Tag::select().limit(1)));
+    /// assert_eq!(limit(Tag::select().limit(9).limit_at_most(2)), limit(Tag::select().limit(2)));
+    /// assert_eq!(limit(Tag::select().limit_at_most(2)), limit(Tag::select().limit(2)));
     /// ```
     pub fn limit_at_most(mut self, n: u64) -> Self {
         self.stmt.limit = Some(self.stmt.limit.map_or(n, |own| own.min(n)));
