@@ -138,6 +138,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Has `SELECT ... FOR UPDATE`.
     fn supports_for_update(&self) -> bool;
 
+    /// The clause of a shared row lock, with its leading space.
+    fn share_lock(&self) -> &'static str {
+        " FOR SHARE"
+    }
+
     /// Has `NULLS FIRST` / `NULLS LAST`; otherwise they are emulated.
     fn supports_nulls_order(&self) -> bool;
 
@@ -320,6 +325,10 @@ impl Dialect for PostgresDialect {
 pub struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
+    fn share_lock(&self) -> &'static str {
+        // MariaDB has no FOR SHARE; MySQL 8 takes both.
+        " LOCK IN SHARE MODE"
+    }
     fn name(&self) -> &'static str {
         "mysql"
     }

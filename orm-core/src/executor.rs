@@ -176,6 +176,17 @@ pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
 
     /// Identifies the database across clones (for matching transaction scopes).
     fn id(&self) -> usize;
+
+    /// A second handle on the same database, with connections of its own, for statements
+    /// that must commit on their own whatever transaction the caller is in: the Manager's
+    /// `get_or_create` creates a missing row through it inside a transaction, so
+    /// transactions creating the same keys in different orders never wait on each other.
+    /// Opened lazily and shared by clones; its lock waits are bounded (the server cannot
+    /// see a wait that crosses into the caller's transaction). `None` (the default) where
+    /// write transactions never run side by side (SQLite takes its write lock at BEGIN).
+    fn autonomous(&self) -> Option<Self> {
+        None
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for &E {

@@ -72,7 +72,7 @@ pub use expr::{JsonDocument, JsonExt};
 pub use model::{AutoKey, ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, Model, TableMeta};
 pub use query::{
     raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query, RawQuery, Returning,
-    Select, Selection, Subquery, Update, Upsert,
+    RowLock, Select, Selection, Subquery, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
 pub use sync::{run_blocking, BlockingConnection, BlockingSide, SyncGate, SyncPolicy};

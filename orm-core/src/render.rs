@@ -9,8 +9,8 @@ use crate::executor::Statement;
 use crate::expr::{BinOp, ExprNode, ExtOp, Func, JsonArg, JsonOp, Nulls, OrderItem};
 use crate::model::TableMeta;
 use crate::query::{
-    ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, SelectStatement,
-    SetOp, TableRef, UpdateStatement,
+    ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, RowLock,
+    SelectStatement, SetOp, TableRef, UpdateStatement,
 };
 use crate::value::{ElementType, SqlType, Value};
 
@@ -418,14 +418,17 @@ impl<'d> Writer<'d> {
         let tail = self.select_tail(s);
         self.qualify = qualify;
         tail?;
-        if s.for_update {
+        if let Some(lock) = s.lock {
             if !self.dialect.supports_for_update() {
                 return Err(Error::Query(format!(
-                    "{} has no SELECT ... FOR UPDATE",
+                    "{} has no row locks (SELECT ... FOR UPDATE / FOR SHARE)",
                     self.dialect.name()
                 )));
             }
-            self.push(" FOR UPDATE");
+            self.push(match lock {
+                RowLock::Update => " FOR UPDATE",
+                RowLock::Share => self.dialect.share_lock(),
+            });
         }
         Ok(())
     }

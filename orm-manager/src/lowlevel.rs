@@ -395,6 +395,32 @@ pub async fn get_or_create<E: Executor + ?Sized, M: Model>(
     Ok((get_stored(exec, lookup).await?, false))
 }
 
+/// [`get_or_create`] that looks on `read` and creates a missing row on `write`: the
+/// Manager passes a transaction and the database's
+/// [`autonomous`](orm_core::Database::autonomous) side, so that the new row is committed
+/// at once and no other transaction ever waits for this one to end to see it. A row
+/// another writer stored first is read on `write` too, where it is committed, without
+/// locking anything in the caller's transaction.
+pub async fn get_or_create_with<R, W, M>(
+    read: &R,
+    write: &W,
+    lookup: Condition,
+    defaults: M,
+) -> Result<(M, bool)>
+where
+    R: Executor + ?Sized,
+    W: Executor + ?Sized,
+    M: Model,
+{
+    if let Some(found) = get_object_or_none(read, lookup.clone()).await? {
+        return Ok((found, false));
+    }
+    if let Some(created) = insert_unless_conflict(write, defaults).await? {
+        return Ok((created, true));
+    }
+    Ok((get_object(write, lookup).await?, false))
+}
+
 /// Creates `obj`, or when it conflicts with a stored row on a unique key, returns that row.
 /// Returns the object and whether it was created.
 pub async fn create_or_get<E: Executor + ?Sized, M: Model>(exec: &E, obj: M) -> Result<(M, bool)> {
@@ -405,21 +431,40 @@ pub async fn create_or_get<E: Executor + ?Sized, M: Model>(exec: &E, obj: M) -> 
     Ok((get_stored(exec, lookup).await?, false))
 }
 
+/// [`create_or_get`] on `write`, the [`autonomous`](orm_core::Database::autonomous) side
+/// of a transaction's database (see [`get_or_create_with`]).
+pub async fn create_or_get_on<W: Executor + ?Sized, M: Model>(
+    write: &W,
+    obj: M,
+) -> Result<(M, bool)> {
+    let lookup = unique_condition(&obj)?;
+    if let Some(created) = insert_unless_conflict(write, obj).await? {
+        return Ok((created, true));
+    }
+    Ok((get_object(write, lookup).await?, false))
+}
+
 /// Inserts `obj` unless it conflicts with a unique key; the stored object, or `None`.
 async fn insert_unless_conflict<E: Executor + ?Sized, M: Model>(
     exec: &E,
     mut obj: M,
 ) -> Result<Option<M>> {
-    let insert = obj.insert().on_conflict_ignore();
     if exec.dialect().supports_returning() {
+        let insert = obj.insert().on_conflict_ignore();
         return insert.returning_model().fetch_optional(exec).await;
     }
-    let result = exec
-        .execute(insert.into_statement_for(exec.dialect())?)
-        .await?;
-    if result.rows_affected == 0 {
-        return Ok(None);
-    }
+    // MySQL: a plain INSERT whose duplicate-key error is the answer. Its duplicate check
+    // takes a shared lock on the existing row, which other transactions' foreign-key
+    // checks share; `ON DUPLICATE KEY UPDATE` would take an exclusive one and wait for
+    // them. A failed statement does not end a MySQL transaction.
+    let stmt = obj.insert().into_statement_for(exec.dialect())?;
+    let result = match exec.execute(stmt).await {
+        Err(Error::Integrity {
+            kind: orm_core::IntegrityKind::Unique,
+            ..
+        }) => return Ok(None),
+        other => other?,
+    };
     if let Some(key) = result.last_insert_id {
         let key = i64::try_from(key)
             .map_err(|_| Error::Query(format!("generated key {key} does not fit in i64")))?;
@@ -429,11 +474,13 @@ async fn insert_unless_conflict<E: Executor + ?Sized, M: Model>(
 }
 
 /// Reads the row another writer stored: a locking read where the dialect has one, so a
-/// repeatable-read snapshot does not hide a row committed after it began.
+/// repeatable-read snapshot does not hide a row committed after it began. A shared lock:
+/// other transactions' foreign-key checks on the row hold shared locks too, and an
+/// exclusive one would wait for them (and they, later, for it: a deadlock).
 async fn get_stored<E: Executor + ?Sized, M: Model>(exec: &E, lookup: Condition) -> Result<M> {
     let query = M::select().where_(lookup);
     let query = if exec.dialect().supports_for_update() {
-        query.for_update()
+        query.for_share()
     } else {
         query
     };

@@ -27,6 +27,8 @@ pub struct MySqlConfig {
     pub(crate) max_connections: usize,
     pub(crate) acquire_timeout: Duration,
     pub(crate) log_values: bool,
+    statement_timeout: Option<Duration>,
+    lock_timeout: Option<Duration>,
 }
 
 impl MySqlConfig {
@@ -55,6 +57,8 @@ impl MySqlConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             log_values: false,
+            statement_timeout: None,
+            lock_timeout: None,
         }
     }
 
@@ -112,10 +116,64 @@ impl MySqlConfig {
         Opts::from(self.opts.clone()).db_name().map(str::to_owned)
     }
 
+    /// The server stops any statement that runs longer than this, inside transactions
+    /// and out, on every connection of the database (MariaDB `max_statement_time`, error
+    /// 1969; MySQL `max_execution_time`, which covers SELECTs only). `None` (the default)
+    /// leaves the server's setting.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = orm_mysql::MySqlConfig::new("test")
+    ///     .statement_timeout(Some(Duration::from_secs(5)))
+    ///     .lock_timeout(Some(Duration::from_secs(1)));
+    /// # let _ = config;
+    /// ```
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// A statement waiting longer than this for a row lock fails
+    /// (`innodb_lock_wait_timeout`, whole seconds, at least one; error 1205, retryable).
+    /// `None` (the default) leaves the server's setting.
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The statement that sets the statement timeout on a server of this version:
+    /// MariaDB (10 and later) counts seconds, MySQL milliseconds.
+    pub(crate) fn statement_timeout_sql(&self, server_major: u16) -> Option<String> {
+        let timeout = self.statement_timeout?;
+        Some(if server_major >= 10 {
+            format!(
+                "SET SESSION max_statement_time = {}",
+                timeout.as_secs_f64().max(0.001)
+            )
+        } else {
+            format!(
+                "SET SESSION max_execution_time = {}",
+                timeout.as_millis().max(1)
+            )
+        })
+    }
+
+    /// The configuration of the side connection that commits on its own
+    /// ([`Database::autonomous`](orm_core::Database::autonomous)), with bounded lock waits.
+    pub(crate) fn autonomous(&self) -> Self {
+        let bound = Duration::from_secs(5);
+        let lock = self.lock_timeout.map_or(bound, |own| own.min(bound));
+        self.clone().lock_timeout(Some(lock)).max_connections(2)
+    }
+
     /// The driver options, with the session set-up and statement cache applied.
     pub(crate) fn opts(&self) -> Opts {
         let mut setup: Vec<String> = vec![format!("SET NAMES {}", self.charset)];
         setup.extend(SESSION_SETUP.iter().map(|s| s.to_string()));
+        if let Some(timeout) = self.lock_timeout {
+            let secs = timeout.as_secs_f64().ceil().max(1.0);
+            setup.push(format!("SET SESSION innodb_lock_wait_timeout = {secs}"));
+        }
         self.opts
             .clone()
             .setup(setup)

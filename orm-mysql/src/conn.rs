@@ -67,7 +67,10 @@ fn changes_session(sql: &str) -> bool {
 
 impl MyConn {
     pub(crate) async fn connect(config: &MySqlConfig) -> Result<Self> {
-        let conn = Conn::new(config.opts()).await.map_err(map)?;
+        let mut conn = Conn::new(config.opts()).await.map_err(map)?;
+        if let Some(sql) = config.statement_timeout_sql(conn.server_version().0) {
+            conn.query_drop(sql).await.map_err(map)?;
+        }
         Ok(MyConn {
             conn,
             in_flight: false,
@@ -96,8 +99,11 @@ impl MyConn {
     }
 
     /// Resets session state (COM_RESET_CONNECTION; the session set-up runs again).
-    pub(crate) async fn reset(&mut self) -> Result<()> {
+    pub(crate) async fn reset(&mut self, config: &MySqlConfig) -> Result<()> {
         self.conn.reset().await.map_err(map)?;
+        if let Some(sql) = config.statement_timeout_sql(self.conn.server_version().0) {
+            self.conn.query_drop(sql).await.map_err(map)?;
+        }
         self.needs_reset = false;
         Ok(())
     }

@@ -36,7 +36,9 @@ impl managed::Manager for Manager {
             ));
         }
         if conn.needs_reset {
-            conn.reset().await.map_err(RecycleError::Backend)?;
+            conn.reset(&self.config)
+                .await
+                .map_err(RecycleError::Backend)?;
         }
         Ok(())
     }
@@ -56,6 +58,7 @@ pub struct PooledMySQLDatabase {
 
 struct Inner {
     config: MySqlConfig,
+    autonomous: std::sync::OnceLock<Option<PooledMySQLDatabase>>,
     pool: Pool<Manager>,
     sync: SyncSide,
 }
@@ -72,6 +75,7 @@ impl PooledMySQLDatabase {
                 config,
                 pool,
                 sync: SyncSide::default(),
+                autonomous: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -191,5 +195,12 @@ impl Database for PooledMySQLDatabase {
 
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    fn autonomous(&self) -> Option<Self> {
+        self.inner
+            .autonomous
+            .get_or_init(|| PooledMySQLDatabase::new(self.inner.config.autonomous()).ok())
+            .clone()
     }
 }

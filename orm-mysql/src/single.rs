@@ -36,6 +36,7 @@ struct Inner {
     config: MySqlConfig,
     conn: Arc<Mutex<Option<MyConn>>>,
     sync: SyncSide,
+    autonomous: std::sync::OnceLock<MySQLDatabase>,
 }
 
 impl MySQLDatabase {
@@ -46,6 +47,7 @@ impl MySQLDatabase {
                 config,
                 conn: Arc::new(Mutex::new(None)),
                 sync: SyncSide::default(),
+                autonomous: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -162,5 +164,13 @@ impl Database for MySQLDatabase {
 
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    fn autonomous(&self) -> Option<Self> {
+        let side = self
+            .inner
+            .autonomous
+            .get_or_init(|| MySQLDatabase::new(self.inner.config.autonomous()));
+        Some(side.clone())
     }
 }

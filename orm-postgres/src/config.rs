@@ -22,6 +22,8 @@ pub struct PgConfig {
     pub(crate) register_hstore: bool,
     pub(crate) statement_cache: bool,
     pub(crate) statement_cache_capacity: usize,
+    pub(crate) statement_timeout: Option<Duration>,
+    pub(crate) lock_timeout: Option<Duration>,
 }
 
 impl PgConfig {
@@ -55,6 +57,8 @@ impl PgConfig {
             register_hstore: true,
             statement_cache: true,
             statement_cache_capacity: crate::cache::DEFAULT_CAPACITY,
+            statement_timeout: None,
+            lock_timeout: None,
         }
     }
 
@@ -138,18 +142,62 @@ impl PgConfig {
         self
     }
 
+    /// The server cancels any statement that runs longer than this
+    /// (`statement_timeout`; error 57014), inside transactions and out, on every
+    /// connection of the database. `None` (the default) leaves the server's setting.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = orm_postgres::PgConfig::new("test")
+    ///     .statement_timeout(Some(Duration::from_secs(5)))
+    ///     .lock_timeout(Some(Duration::from_millis(500)));
+    /// # let _ = config;
+    /// ```
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// A statement waiting longer than this for a lock fails (`lock_timeout`; error
+    /// 55P03, retryable). `None` (the default) leaves the server's setting.
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
     /// The driver configuration for a new connection, with the session options applied.
     pub(crate) fn session(&self) -> tokio_postgres::Config {
         let mut pg = self.pg.clone();
-        if let Some(timeout) = self.idle_in_transaction_timeout {
-            let options = format!(
-                "{} -c idle_in_transaction_session_timeout={}",
-                self.pg.get_options().unwrap_or(""),
-                timeout.as_millis()
-            );
+        let settings = [
+            (
+                "idle_in_transaction_session_timeout",
+                self.idle_in_transaction_timeout,
+            ),
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+        ];
+        let mut options = self.pg.get_options().unwrap_or("").to_owned();
+        for (name, timeout) in settings {
+            if let Some(timeout) = timeout {
+                // At least 1 ms: 0 means "no timeout" to the server.
+                let ms = timeout.as_millis().max(1);
+                options.push_str(&format!(" -c {name}={ms}"));
+            }
+        }
+        if !options.trim().is_empty() {
             pg.options(options.trim());
         }
         pg
+    }
+
+    /// The configuration of the side connection that commits on its own
+    /// ([`Database::autonomous`](orm_core::Database::autonomous)): its lock waits are
+    /// bounded, since the server cannot see a wait that crosses into the caller's
+    /// transaction.
+    pub(crate) fn autonomous(&self) -> Self {
+        let bound = Duration::from_secs(5);
+        let lock = self.lock_timeout.map_or(bound, |own| own.min(bound));
+        self.clone().lock_timeout(Some(lock)).max_connections(2)
     }
 
     /// hstore support, on by default as in peewee-async's `PostgresqlExtDatabase`;

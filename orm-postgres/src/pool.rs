@@ -53,6 +53,7 @@ pub struct PooledPostgresqlDatabase {
 
 struct Inner {
     config: PgConfig,
+    autonomous: std::sync::OnceLock<Option<PooledPostgresqlDatabase>>,
     pool: Pool<PgManager>,
     sync: SyncSide,
 }
@@ -69,6 +70,7 @@ impl PooledPostgresqlDatabase {
                 config,
                 pool,
                 sync: SyncSide::default(),
+                autonomous: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -183,5 +185,12 @@ impl Database for PooledPostgresqlDatabase {
 
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    fn autonomous(&self) -> Option<Self> {
+        self.inner
+            .autonomous
+            .get_or_init(|| PooledPostgresqlDatabase::new(self.inner.config.autonomous()).ok())
+            .clone()
     }
 }

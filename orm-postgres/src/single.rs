@@ -37,6 +37,7 @@ struct Inner {
     config: PgConfig,
     slot: Arc<RwLock<Slot>>,
     sync: SyncSide,
+    autonomous: std::sync::OnceLock<PostgresqlDatabase>,
 }
 
 impl PostgresqlDatabase {
@@ -47,6 +48,7 @@ impl PostgresqlDatabase {
                 config,
                 slot: Arc::new(RwLock::new(None)),
                 sync: SyncSide::default(),
+                autonomous: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -167,5 +169,13 @@ impl Database for PostgresqlDatabase {
 
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    fn autonomous(&self) -> Option<Self> {
+        let side = self
+            .inner
+            .autonomous
+            .get_or_init(|| PostgresqlDatabase::new(self.inner.config.autonomous()));
+        Some(side.clone())
     }
 }

@@ -23,6 +23,11 @@ pub(crate) enum Held {
 pub struct SqliteConnection {
     held: Held,
     conn: Arc<SqliteConn>,
+    /// Statements take turns in the order they were sent, and a turn ends when the
+    /// statement has run, not when its future is dropped: a statement cut while queued on
+    /// the blocking pool still runs before the transaction's next one (the savepoint
+    /// rollback queued by a cut scope must come after the cut scope's own writes).
+    order: Arc<tokio::sync::Mutex<()>>,
     log_values: bool,
     /// Statements run on the calling task ([`crate::SqliteConfig::run_inline`]).
     inline: bool,
@@ -33,6 +38,7 @@ impl SqliteConnection {
         SqliteConnection {
             held,
             conn,
+            order: Arc::default(),
             log_values,
             inline,
         }
@@ -72,24 +78,33 @@ impl Connection for SqliteConnection {
         self: Arc<Self>,
         stmt: Statement,
     ) -> RowStream<'static, T> {
-        stream(self.conn.clone(), self.log_values, stmt, Some(self))
+        stream(
+            self.conn.clone(),
+            self.order.clone(),
+            self.log_values,
+            stmt,
+            Some(self),
+        )
     }
 }
 
 /// Streams `stmt` on `c` from a blocking task; `keep` lives as long as the task.
 fn stream<T: FromRow + Send + 'static>(
     c: Arc<SqliteConn>,
+    order: Arc<tokio::sync::Mutex<()>>,
     log: bool,
     stmt: Statement,
     keep: Option<Arc<SqliteConnection>>,
 ) -> RowStream<'static, T> {
-    spawn_stream(move |mut sink| {
+    spawn_stream(move |mut sink| async move {
+        let turn = order.lock_owned().await;
         blocking(move || {
-            let _held = keep;
+            let (_held, _turn) = (keep, turn);
             let outcome = conn::for_each_row(&c.lock(), &stmt, log, |row| sink.send(row));
             sink.finish(outcome.map(drop));
             Ok(())
         })
+        .await
     })
 }
 
@@ -100,18 +115,34 @@ impl Executor for SqliteConnection {
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         let (c, log) = (self.conn.clone(), self.log_values);
-        offload(self.inline, move || conn::execute(&c.lock(), &stmt, log)).await
+        let turn = self.order.clone().lock_owned().await;
+        offload(self.inline, move || {
+            let _turn = turn;
+            conn::execute(&c.lock(), &stmt, log)
+        })
+        .await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         let (c, log) = (self.conn.clone(), self.log_values);
-        offload(self.inline, move || conn::fetch_all(&c.lock(), &stmt, log)).await
+        let turn = self.order.clone().lock_owned().await;
+        offload(self.inline, move || {
+            let _turn = turn;
+            conn::fetch_all(&c.lock(), &stmt, log)
+        })
+        .await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        stream(self.conn.clone(), self.log_values, stmt, None)
+        stream(
+            self.conn.clone(),
+            self.order.clone(),
+            self.log_values,
+            stmt,
+            None,
+        )
     }
 }

@@ -11,7 +11,7 @@ use orm_core::*;
 use orm_manager::Manager;
 
 use crate::cut::cut_after;
-use crate::models::{Comment, Note, PageBlock, Post, Token, User, UserTag};
+use crate::models::{BlockTag, Comment, Note, PageBlock, Post, Tag, Token, User, UserTag};
 use crate::probe::Inspect;
 
 /// A database the Manager runs on, whose open transactions the tests can count.
@@ -227,6 +227,129 @@ pub async fn get_or_create_race<D: Db>(db: &D) {
             .await
             .expect("count"),
         KEYS as i64
+    );
+}
+
+/// The service workload that deadlocked: 64 concurrent transactions each create a page
+/// block, `get_or_create` four of eight tags (overlapping sets, in orders of their own)
+/// and link each tag by foreign key. No transaction fails (no deadlock, no error), each
+/// tag is stored once and exactly one caller saw it created.
+pub async fn tagging_in_concurrent_transactions<D: Db>(db: &D) {
+    const TASKS: usize = 64;
+    const TAGS: usize = 8;
+    let objects = setup(db).await;
+    Tag::create_table_async(db, true).await.expect("create tag");
+    BlockTag::create_table_async(db, true)
+        .await
+        .expect("create block_tag");
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let objects = objects.clone();
+        handles.push(tokio::spawn(async move {
+            // Four consecutive tags starting at t, walked forwards or backwards.
+            let mut names: Vec<String> = (0..4).map(|i| format!("tag{}", (t + i) % TAGS)).collect();
+            if t % 2 == 1 {
+                names.reverse();
+            }
+            objects
+                .atomic(|tx| async move {
+                    let block = tx.create(PageBlock::new(format!("post{t}"), "")).await?;
+                    let mut created = Vec::new();
+                    for name in names {
+                        let (tag, was_created) = tx
+                            .get_or_create(Tag::NAME.eq(name.as_str()), Tag::new(name.clone()))
+                            .await?;
+                        if was_created {
+                            created.push(name);
+                        }
+                        tx.create(BlockTag::new(block.id, tag.id)).await?;
+                    }
+                    Ok::<_, Error>(created)
+                })
+                .await
+        }));
+    }
+    let (mut failures, mut deadlocks) = (Vec::new(), 0);
+    let mut created = std::collections::BTreeMap::<String, usize>::new();
+    for h in handles {
+        match h.await.expect("task") {
+            Ok(names) => names
+                .into_iter()
+                .for_each(|n| *created.entry(n).or_default() += 1),
+            Err(e) => {
+                deadlocks += usize::from(e.is_retryable());
+                failures.push(e.to_string());
+            }
+        }
+    }
+    eprintln!(
+        "tagging_in_concurrent_transactions: {TASKS} transactions, {} failed, {deadlocks} deadlocks",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{deadlocks} deadlocks; failures: {failures:?}"
+    );
+    assert_eq!(created.len(), TAGS, "every tag was created: {created:?}");
+    assert!(
+        created.values().all(|n| *n == 1),
+        "created once each: {created:?}"
+    );
+    assert_eq!(
+        objects.count(Tag::select(), true).await.expect("tags"),
+        TAGS as i64
+    );
+    assert_eq!(
+        objects
+            .count(BlockTag::select(), true)
+            .await
+            .expect("links"),
+        (TASKS * 4) as i64
+    );
+}
+
+/// Inside a transaction (PostgreSQL, MySQL), `get_or_create` finds a row another
+/// connection committed after the transaction's first read (a repeatable-read snapshot
+/// does not hide it), and a row it creates is committed at once: it stays when the
+/// transaction rolls back. SQLite, one writer at a time, creates inside the transaction.
+pub async fn get_or_create_inside_transactions<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    Tag::create_table_async(db, true).await.expect("create tag");
+    let side = db.autonomous();
+    let autonomous = side.is_some();
+    let tx = objects.begin_atomic().await.expect("begin");
+    assert_eq!(tx.count(Tag::select(), true).await.expect("snapshot"), 0);
+    if let Some(side) = side {
+        // Another connection (a single database's own is held by the transaction).
+        let late = Manager::new(side)
+            .create(Tag::new("late"))
+            .await
+            .expect("committed outside");
+        let (found, created) = tx
+            .get_or_create(Tag::NAME.eq("late"), Tag::new("late"))
+            .await
+            .expect("found");
+        assert_eq!((found, created), (late, false));
+    }
+    let (made, created) = tx
+        .get_or_create(Tag::NAME.eq("made"), Tag::new("made"))
+        .await
+        .expect("made");
+    assert!(created && made.id > 0, "{made:?}");
+    let (again, created) = tx
+        .get_or_create(Tag::NAME.eq("made"), Tag::new("made"))
+        .await
+        .expect("again");
+    assert_eq!((again, created), (made.clone(), false));
+    tx.rollback().await.expect("rollback");
+    let kept = objects
+        .get_or_none::<Tag, _>(Tag::NAME.eq("made"))
+        .await
+        .expect("read");
+    assert_eq!(
+        kept.is_some(),
+        autonomous,
+        "a created row is committed at once where creation is autonomous"
     );
 }
 
@@ -1457,7 +1580,8 @@ macro_rules! manager_suite {
             crud get_or_create_basics get_or_create_race atomic_commits_and_rolls_back nested_scopes
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
             prefetch conflicts_close_and_low_level bulk_insert raw_writes cut_at_every_poll
-            dropped_guard_leaves_nothing_open get_respects_the_users_limit);
+            dropped_guard_leaves_nothing_open get_respects_the_users_limit
+            tagging_in_concurrent_transactions get_or_create_inside_transactions);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -76,6 +76,27 @@ pub struct PageBlock {
     pub text: String,
 }
 
+/// A tag, looked up or created by name while tagging a page block.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Tag {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(unique, max_length = 40)]
+    pub name: String,
+}
+
+/// Links a page block to a tag.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "block_tag")]
+pub struct BlockTag {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = PageBlock)]
+    pub block_id: i64,
+    #[orm(references = Tag)]
+    pub tag_id: i64,
+}
+
 /// A comment on a post (a second level of one-to-many).
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct Comment {

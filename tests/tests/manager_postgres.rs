@@ -26,3 +26,10 @@ async fn scopes_belong_to_their_database() {
     let b = orm_tests::harness::pg_pooled("scope_db_b");
     orm_tests::manager_suite::scopes_belong_to_their_database(&a, &b).await;
 }
+
+/// The tagging workload on a pool of 8: eight transactions at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tagging_on_a_pool_of_eight() {
+    let db = orm_tests::harness::pg_pooled_sized("tagging", 8);
+    orm_tests::manager_suite::tagging_in_concurrent_transactions(&db).await;
+}

@@ -23,7 +23,7 @@ pub use insert::{
     ColumnList, ConflictAction, Insert, InsertSource, InsertStatement, OnConflict, Upsert,
 };
 pub use select::{
-    Alias, Append, Join, JoinKind, Select, SelectStatement, Selection, SetOp, Subquery,
+    Alias, Append, Join, JoinKind, RowLock, Select, SelectStatement, Selection, SetOp, Subquery,
 };
 pub use update::{Returning, Update, UpdateStatement};
 

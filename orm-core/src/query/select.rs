@@ -40,6 +40,15 @@ pub enum SetOp {
     Except,
 }
 
+/// How a SELECT locks the rows it reads, until the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// `FOR UPDATE`: exclusive.
+    Update,
+    /// `FOR SHARE` / `LOCK IN SHARE MODE`: shared with readers and foreign-key checks.
+    Share,
+}
+
 /// An untyped SELECT, as the renderer sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectStatement {
@@ -53,7 +62,7 @@ pub struct SelectStatement {
     pub(crate) order_by: Vec<OrderItem>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
-    pub(crate) for_update: bool,
+    pub(crate) lock: Option<RowLock>,
     pub(crate) compound: Vec<(SetOp, SelectStatement)>,
     /// A mistake found while building (e.g. a join with no foreign key); reported when the
     /// query is rendered, before anything is sent.
@@ -78,7 +87,7 @@ impl SelectStatement {
             order_by: Vec::new(),
             limit: None,
             offset: None,
-            for_update: false,
+            lock: None,
             compound: Vec::new(),
             error: None,
         }
@@ -248,7 +257,7 @@ impl<M: Model> Select<M, M> {
                 order_by: Vec::new(),
                 limit: None,
                 offset: None,
-                for_update: false,
+                lock: None,
                 compound: Vec::new(),
                 error: None,
             },
@@ -350,7 +359,26 @@ impl<M: Model, Out> Select<M, Out> {
 
     /// `FOR UPDATE`: lock the selected rows until the transaction ends.
     pub fn for_update(mut self) -> Self {
-        self.stmt.for_update = true;
+        self.stmt.lock = Some(RowLock::Update);
+        self
+    }
+
+    /// `FOR SHARE` (MySQL: `LOCK IN SHARE MODE`): read the latest committed rows and keep
+    /// them from changing until the transaction ends, alongside other readers and the
+    /// foreign-key checks of other transactions.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
+    /// let sql = |d: &dyn Dialect| Tag::select().for_share().render(d).map(|s| s.sql);
+    /// assert!(sql(&PostgresDialect)?.ends_with(" FOR SHARE"));
+    /// assert!(sql(&MySqlDialect)?.ends_with(" LOCK IN SHARE MODE"));
+    /// assert!(sql(&SqliteDialect).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn for_share(mut self) -> Self {
+        self.stmt.lock = Some(RowLock::Share);
         self
     }
 
