@@ -30,6 +30,7 @@ pub struct SqliteConfig {
     pub(crate) max_connections: usize,
     pub(crate) acquire_timeout: Duration,
     pub(crate) busy_timeout: Duration,
+    pub(crate) statement_timeout: Option<Duration>,
     pub(crate) log_values: bool,
     pub(crate) inline: bool,
 }
@@ -75,6 +76,7 @@ impl SqliteConfig {
             max_connections: 4,
             acquire_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(5),
+            statement_timeout: None,
             log_values: false,
             inline: false,
         }
@@ -109,6 +111,21 @@ impl SqliteConfig {
     /// How long a statement waits for another connection's write lock (default 5 s).
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// A statement running longer than this is interrupted (SQLite's `SQLITE_INTERRUPT`,
+    /// an [`Error::Database`](orm_core::Error::Database) naming the timeout), inside
+    /// transactions and out; a stream's time includes its consumer's. The lock wait is
+    /// [`busy_timeout`](SqliteConfig::busy_timeout). `None` (the default): no limit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let config = orm_sqlite::SqliteConfig::memory().statement_timeout(Some(Duration::from_secs(5)));
+    /// # let _ = config;
+    /// ```
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
         self
     }
 

@@ -42,7 +42,24 @@ pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
             .map_err(map)?;
     }
     conn.set_prepared_statement_cache_capacity(256);
+    if let Some(timeout) = config.statement_timeout {
+        // Called every 1,000 virtual-machine steps of a running statement.
+        conn.progress_handler(1_000, Some(move || statement_overran(timeout)));
+    }
     Ok(conn)
+}
+
+thread_local! {
+    /// When the statement running on this thread started. A statement runs from start to
+    /// end on one thread (a blocking-pool thread, or the caller's when inline), and its
+    /// progress handler is called on that thread.
+    static STARTED: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// True when the statement running on this thread has run longer than `timeout`: the
+/// progress handler then interrupts it.
+fn statement_overran(timeout: std::time::Duration) -> bool {
+    STARTED.with(|started| started.get().is_some_and(|t| t.elapsed() > timeout))
 }
 
 /// A connection for the async side: used on blocking threads, marked dirty while a
@@ -110,7 +127,9 @@ fn traced<R>(
 ) -> Result<R> {
     check_params(&stmt.params)?;
     let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let outer = STARTED.with(|started| started.replace(Some(std::time::Instant::now())));
     let result = run();
+    STARTED.with(|started| started.set(outer));
     match &result {
         Ok(r) => span.finish(count(r)),
         Err(e) => span.fail(e),

@@ -42,6 +42,11 @@ pub(crate) fn map(err: rusqlite::Error) -> Error {
             code,
         };
     }
+    let message = if failure.code == rusqlite::ErrorCode::OperationInterrupted {
+        format!("{message} (the statement ran past SqliteConfig::statement_timeout)")
+    } else {
+        message
+    };
     let retryable = matches!(
         failure.code,
         rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked

@@ -569,3 +569,60 @@ async fn years_outside_mysql_range_are_refused() {
         );
     }
 }
+
+/// `statement_timeout` and `lock_timeout` hold on pooled connections outside any
+/// transaction: a statement that would run or wait for seconds fails within the bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_and_lock_timeouts_bound_the_wait() {
+    let bounded = PooledMySQLDatabase::new(
+        mysql_config("timeouts").statement_timeout(Some(Duration::from_millis(300))),
+    )
+    .expect("pool");
+    let started = Instant::now();
+    let err = raw_query::<i64>("SELECT SLEEP(5)", vec![])
+        .fetch_all(&bounded)
+        .await
+        .expect_err("statement timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.db_code(), Some(&DbCode::MySql(1969)), "{err:?}");
+
+    // Lock waits alone bounded here: the statement timeout would cut them first.
+    let bounded = PooledMySQLDatabase::new(
+        mysql_config("lock_timeout").lock_timeout(Some(Duration::from_secs(1))),
+    )
+    .expect("pool");
+    User::create_table_async(&bounded, false)
+        .await
+        .expect("create");
+    let user = orm_manager::Manager::new(bounded.clone())
+        .create(User::new("locked", 1, None))
+        .await
+        .expect("user");
+    let url = mysql_url();
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&url);
+    let holder = MySQLDatabase::connect_lazy(&format!("{base}/t_lock_timeout")).expect("url");
+    let objects = orm_manager::Manager::new(holder.clone());
+    let tx = objects.begin_atomic().await.expect("begin");
+    tx.execute(User::select().where_(User::ID.eq(user.id)).for_update())
+        .await
+        .expect("lock the row");
+    let started = Instant::now();
+    let err = User::update()
+        .set(User::AGE, 2)
+        .where_(User::ID.eq(user.id))
+        .execute(&bounded)
+        .await
+        .expect_err("lock timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.db_code(), Some(&DbCode::MySql(1205)), "{err:?}");
+    assert!(err.is_retryable());
+    tx.rollback().await.expect("rollback");
+}

@@ -735,3 +735,67 @@ async fn integers_too_wide_for_a_double_are_refused() {
         );
     }
 }
+
+/// `statement_timeout` and `lock_timeout` hold on pooled connections outside any
+/// transaction: a statement that would run or wait for seconds fails within the bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_and_lock_timeouts_bound_the_wait() {
+    let bounded = PooledPostgresqlDatabase::new(
+        pg_config("timeouts").statement_timeout(Some(Duration::from_millis(200))),
+    )
+    .expect("pool");
+    let started = Instant::now();
+    let err = raw_query::<()>("SELECT pg_sleep(5)", vec![])
+        .execute(&bounded)
+        .await
+        .expect_err("statement timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        err.db_code(),
+        Some(&DbCode::SqlState("57014".into())),
+        "{err:?}"
+    );
+
+    // Lock waits alone bounded here: the statement timeout would cut them first.
+    let bounded = PooledPostgresqlDatabase::new(
+        pg_config("lock_timeout").lock_timeout(Some(Duration::from_millis(200))),
+    )
+    .expect("pool");
+    User::create_table_async(&bounded, false)
+        .await
+        .expect("create");
+    // Another connection on the same schema holds the row lock.
+    let holder = PostgresqlDatabase::new(bounded.config().clone().lock_timeout(None));
+    let user = orm_manager::Manager::new(bounded.clone())
+        .create(User::new("locked", 1, None))
+        .await
+        .expect("user");
+    let objects = orm_manager::Manager::new(holder.clone());
+    let tx = objects.begin_atomic().await.expect("begin");
+    tx.execute(User::select().where_(User::ID.eq(user.id)).for_update())
+        .await
+        .expect("lock the row");
+    let started = Instant::now();
+    let err = User::update()
+        .set(User::AGE, 2)
+        .where_(User::ID.eq(user.id))
+        .execute(&bounded)
+        .await
+        .expect_err("lock timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        err.db_code(),
+        Some(&DbCode::SqlState("55P03".into())),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    tx.rollback().await.expect("rollback");
+}

@@ -299,3 +299,34 @@ async fn like_with_nul_and_unknown_columns_are_clear_errors() {
         "{err:?}"
     );
 }
+
+/// `statement_timeout` interrupts a statement that would run for long, and the connection
+/// serves the next statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_interrupts_a_long_statement() {
+    let db = PooledSqliteDatabase::new(
+        sqlite_config("statement_timeout").statement_timeout(Some(Duration::from_millis(200))),
+    )
+    .expect("open");
+    let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                   SELECT count(*) FROM n";
+    let started = std::time::Instant::now();
+    let err = raw_query::<i64>(endless, vec![])
+        .fetch_all(&db)
+        .await
+        .expect_err("interrupted");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&err, Error::Database { message, .. } if message.contains("statement_timeout")),
+        "{err:?}"
+    );
+    let one = raw_query::<i64>("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("the next statement");
+    assert_eq!(one, 1);
+}
