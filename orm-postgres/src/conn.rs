@@ -24,6 +24,10 @@ pub(crate) struct PgConn {
     cache: Mutex<StatementCache<tokio_postgres::Statement>>,
     /// A transaction is open on this connection.
     dirty: AtomicBool,
+    /// A statement was abandoned outside a transaction (its future dropped before its
+    /// result was read): it may still run on the server, and every statement sent after
+    /// it on this connection would wait behind it. The connection is retired.
+    abandoned: AtomicBool,
     /// hstore values may be sent.
     hstore: bool,
     /// Unnamed statements only (no cache), for PgBouncer in transaction mode.
@@ -103,6 +107,7 @@ impl PgConn {
             client,
             cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
             dirty: AtomicBool::new(false),
+            abandoned: AtomicBool::new(false),
             hstore: config.register_hstore,
             unnamed: !config.statement_cache,
         })
@@ -116,9 +121,18 @@ impl PgConn {
         self.dirty.load(Ordering::Acquire)
     }
 
-    /// Usable for a new statement or transaction: open and not left mid-transaction.
+    /// Usable for a new statement or transaction: open, not left mid-transaction, and no
+    /// abandoned statement ahead of new ones.
     pub(crate) fn is_usable(&self) -> bool {
-        !self.client.is_closed() && !self.is_dirty()
+        !self.client.is_closed() && !self.is_dirty() && !self.abandoned.load(Ordering::Acquire)
+    }
+
+    /// Marks a statement as running until [`InFlight::done`]; see [`InFlight`].
+    fn in_flight(&self) -> InFlight<'_> {
+        InFlight {
+            conn: self,
+            done: false,
+        }
     }
 
     /// Runs a statement that returns no rows.
@@ -128,8 +142,11 @@ impl PgConn {
         log_values: bool,
     ) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
+        let flight = self.in_flight();
         let target = self.target(&stmt.sql).await?;
-        execute(&self.client, &target, stmt, log_values).await
+        let result = execute(&self.client, &target, stmt, log_values).await;
+        flight.done();
+        result
     }
 
     /// Runs a query and decodes every row.
@@ -139,8 +156,11 @@ impl PgConn {
         log_values: bool,
     ) -> Result<Vec<T>> {
         validate(stmt, self.hstore)?;
+        let flight = self.in_flight();
         let target = self.target(&stmt.sql).await?;
-        fetch_all(&self.client, &target, stmt, log_values).await
+        let result = fetch_all(&self.client, &target, stmt, log_values).await;
+        flight.done();
+        result
     }
 
     /// Runs a query and streams its rows; `keep` lives as long as the stream.
@@ -155,8 +175,13 @@ impl PgConn {
         K: Send + Sync + 'static,
     {
         validate(stmt, self.hstore)?;
+        let flight = self.in_flight();
         let target = self.target(&stmt.sql).await?;
-        stream(&self.client, &target, stmt, log_values, keep).await
+        let rows = stream(&self.client, &target, stmt, log_values, keep).await;
+        // Once the rows flow, the stream itself holds the connection (`keep`); a stream
+        // dropped half-way is the pool's and the driver's to drain.
+        flight.done();
+        rows
     }
 
     /// The cached prepared statement for `sql`, or an unnamed one when the statement cache
@@ -178,6 +203,39 @@ impl PgConn {
             cache.insert(sql, st.clone());
         }
         Ok(st)
+    }
+}
+
+/// A statement on its way: dropped before [`done`](InFlight::done) outside a transaction,
+/// it marks the connection abandoned and asks the server to cancel what runs there, so
+/// the query neither holds up the connection's next user nor runs on for nothing. Inside
+/// a transaction the connection belongs to the transaction, whose next statements and end
+/// queue behind the cut one in order; nothing is done.
+struct InFlight<'a> {
+    conn: &'a PgConn,
+    done: bool,
+}
+
+impl InFlight<'_> {
+    fn done(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.done || self.conn.is_dirty() {
+            return;
+        }
+        self.conn.abandoned.store(true, Ordering::Release);
+        let token = self.conn.client.cancel_token();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = token.cancel_query(NoTls).await {
+                    tracing::debug!(error = %e, "cancel request for an abandoned statement failed");
+                }
+            });
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 mod config;
 mod conn;
 mod error;
+mod gate;
 mod held;
 mod pool;
 mod row;

@@ -52,6 +52,7 @@ pub struct PooledSqliteDatabase {
 struct Inner {
     config: Arc<SqliteConfig>,
     pool: Pool<Manager>,
+    gate: Arc<crate::gate::Gate>,
     sync: SyncSide,
     _keeper: Option<Mutex<Connection>>,
 }
@@ -72,6 +73,7 @@ impl PooledSqliteDatabase {
             inner: Arc::new(Inner {
                 config,
                 pool,
+                gate: Arc::default(),
                 sync: SyncSide::default(),
                 _keeper: keeper,
             }),
@@ -104,19 +106,23 @@ impl Executor for PooledSqliteDatabase {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        self.inner.gate.clear().await;
         let obj = self.get().await?;
-        let (c, log) = (Arc::clone(&obj), self.inner.config.log_values);
-        let result = blocking(move || conn::execute(&c.lock(), &stmt, log)).await;
-        drop(obj);
-        result
+        let log = self.inner.config.log_values;
+        self.inner
+            .gate
+            .run(move || conn::execute(&obj.lock(), &stmt, log))
+            .await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        self.inner.gate.clear().await;
         let obj = self.get().await?;
-        let (c, log) = (Arc::clone(&obj), self.inner.config.log_values);
-        let result = blocking(move || conn::fetch_all(&c.lock(), &stmt, log)).await;
-        drop(obj);
-        result
+        let log = self.inner.config.log_values;
+        self.inner
+            .gate
+            .run(move || conn::fetch_all(&obj.lock(), &stmt, log))
+            .await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(

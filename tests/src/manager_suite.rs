@@ -14,7 +14,7 @@ use crate::cut::cut_after;
 use crate::models::{BlockTag, Comment, Note, PageBlock, Post, Tag, Token, User, UserTag};
 use crate::probe::Inspect;
 
-/// A database the Manager runs on, whose open transactions the tests can count.
+/// A database the Manager runs on, whose busy sessions the tests can count.
 pub trait Db: Database + Inspect {}
 impl<T: Database + Inspect> Db for T {}
 
@@ -973,9 +973,9 @@ pub async fn cut_at_every_poll<D: Db>(db: &D) -> usize {
                 let attempt = shape.attempt(&objects, &tag, polls).await;
                 let context = format!("{shape:?}, fresh {fresh}, cut after {polls} polls");
                 assert_eq!(
-                    db.open_transactions().await,
+                    db.busy_sessions().await,
                     0,
-                    "{context}: a session is left in a transaction"
+                    "{context}: a session is left in a transaction or running"
                 );
                 let stored = tagged_keys(&objects, &tag).await;
                 let suffixes = |set: &[&str]| -> Vec<String> {
@@ -1063,7 +1063,7 @@ pub async fn dropped_guard_leaves_nothing_open<D: Db>(db: &D) {
         }
         drop(tx);
         assert_eq!(
-            db.open_transactions().await,
+            db.busy_sessions().await,
             0,
             "a dropped guard left its session in a transaction"
         );

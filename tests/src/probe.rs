@@ -1,8 +1,10 @@
-//! What the server sees of a test's database: sessions left inside a transaction.
+//! What the server sees of a test's database: sessions left inside a transaction, or
+//! still running a statement whose future was dropped.
 //!
-//! A transaction scope that is cut must leave no session holding a transaction open.
-//! A discarded connection closes asynchronously, so each check gives the server a moment
-//! (up to two seconds) to see it go before it reports what is still open.
+//! A cut scope must leave no session holding a transaction open, and a cut statement's
+//! effects are known only once it has stopped. A discarded connection closes
+//! asynchronously and a cancelled statement stops asynchronously, so each check gives the
+//! server a moment (up to two seconds) before it reports what is still busy.
 
 use std::future::Future;
 use std::time::Duration;
@@ -16,9 +18,9 @@ use crate::harness::{mysql_url, pg_url};
 
 /// A database whose open transactions a test can count from outside.
 pub trait Inspect: Database {
-    /// Sessions of this database that are inside a transaction and waiting for the
-    /// client, after giving closed connections up to two seconds to go.
-    fn open_transactions(&self) -> impl Future<Output = i64> + Send;
+    /// Sessions of this database inside a transaction or running a statement, after
+    /// giving closed connections and cancelled statements up to two seconds to go.
+    fn busy_sessions(&self) -> impl Future<Output = i64> + Send;
 }
 
 async fn settle<F, Fut>(mut count: F) -> i64
@@ -47,7 +49,8 @@ async fn pg_open(config: &PgConfig) -> i64 {
         async move {
             raw_query::<i64>(
                 "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = ? AND state LIKE 'idle in transaction%'",
+                 WHERE application_name = ? \
+                 AND (state LIKE 'idle in transaction%' OR state = 'active')",
                 vec![app.into()],
             )
             .fetch_one(&admin)
@@ -66,11 +69,13 @@ async fn mysql_open(config: &MySqlConfig) -> i64 {
     let open = settle(|| {
         let (admin, database) = (admin.clone(), database.clone());
         async move {
-            // Sessions of this database holding an InnoDB transaction while idle.
+            // Sessions of this database running a statement or holding an InnoDB
+            // transaction while idle.
             raw_query::<i64>(
-                "SELECT count(*) FROM information_schema.INNODB_TRX t \
-                 JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
-                 WHERE p.DB = ? AND p.COMMAND = 'Sleep'",
+                "SELECT count(*) FROM information_schema.PROCESSLIST p \
+                 WHERE p.DB = ? AND (p.COMMAND = 'Query' OR (p.COMMAND = 'Sleep' AND EXISTS \
+                 (SELECT 1 FROM information_schema.INNODB_TRX t \
+                  WHERE t.trx_mysql_thread_id = p.ID)))",
                 vec![database.into()],
             )
             .fetch_one(&admin)
@@ -83,8 +88,9 @@ async fn mysql_open(config: &MySqlConfig) -> i64 {
     open
 }
 
-/// SQLite has no sessions to list: a connection holds a write transaction when another
-/// cannot take the write lock.
+/// SQLite has no sessions to list: a connection holds a write transaction (or runs a
+/// write) when another cannot take the write lock. (Statements abandoned on the blocking
+/// pool are waited for by the database itself: see orm-sqlite's gate.)
 async fn sqlite_open(config: &SqliteConfig) -> i64 {
     let path = config.path().expect("the harness uses files").to_owned();
     let probe =
@@ -108,37 +114,37 @@ async fn sqlite_open(config: &SqliteConfig) -> i64 {
 }
 
 impl Inspect for PostgresqlDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         pg_open(self.config()).await
     }
 }
 
 impl Inspect for PooledPostgresqlDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         pg_open(self.config()).await
     }
 }
 
 impl Inspect for MySQLDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         mysql_open(self.config()).await
     }
 }
 
 impl Inspect for PooledMySQLDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         mysql_open(self.config()).await
     }
 }
 
 impl Inspect for SqliteDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         sqlite_open(self.config()).await
     }
 }
 
 impl Inspect for PooledSqliteDatabase {
-    async fn open_transactions(&self) -> i64 {
+    async fn busy_sessions(&self) -> i64 {
         sqlite_open(self.config()).await
     }
 }

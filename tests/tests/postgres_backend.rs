@@ -799,3 +799,47 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
     assert!(err.is_retryable());
     tx.rollback().await.expect("rollback");
 }
+
+/// A query whose future is dropped (a client-side timeout) does not hold up the next user
+/// of its connection: the next `SELECT 1` answers at once, pooled and single, and the
+/// abandoned query is cancelled on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_query_does_not_block_the_next_user() {
+    let pooled = orm_tests::harness::pg_pooled_sized("abandoned", 1);
+    let single = PostgresqlDatabase::new(pg_config("abandoned_single"));
+    async fn check<D: Executor>(db: &D, what: &str) {
+        let slow = raw_query::<()>("SELECT pg_sleep(5)", vec![]);
+        let cut = tokio::time::timeout(Duration::from_millis(300), slow.execute(db)).await;
+        assert!(cut.is_err(), "{what}: the slow query was cut");
+        let started = Instant::now();
+        let one = raw_query::<i32>("SELECT 1", vec![])
+            .fetch_one(db)
+            .await
+            .expect("the next query");
+        assert_eq!(one, 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{what}: the next query waited {:?} behind the abandoned one",
+            started.elapsed()
+        );
+    }
+    check(&pooled, "pooled").await;
+    check(&single, "single").await;
+    // Nothing of ours is still sleeping on the server.
+    let admin = admin();
+    for _ in 0..100 {
+        let sleeping = raw_query::<i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)' \
+             AND state = 'active' AND application_name LIKE 't_abandoned%'",
+            vec![],
+        )
+        .fetch_one(&admin)
+        .await
+        .expect("pg_stat_activity");
+        if sleeping == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the abandoned queries still run on the server");
+}
