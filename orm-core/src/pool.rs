@@ -1,6 +1,7 @@
 //! The pooled databases' shared pool handling: every backend builds its deadpool the same
 //! way and turns a wait that runs out into the same [`Error::PoolTimeout`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{Manager, Object, Pool, PoolError};
@@ -50,4 +51,40 @@ pub async fn checkout<M: Manager<Error = Error>>(pool: &Pool<M>) -> Result<Objec
 pub fn status<M: Manager>(pool: &Pool<M>) -> (usize, usize, usize) {
     let s = pool.status();
     (s.max_size, s.size, s.available)
+}
+
+/// A `close()` asked for while a single-connection database's connection was busy (held
+/// by a transaction, or running a statement): `close()` returns at once, and the
+/// connection is dropped the next time its slot is free, never under the transaction.
+///
+/// ```
+/// let pending = orm_core::pool::PendingClose::default();
+/// let mut slot = Some("connection");
+/// pending.apply(&mut slot);
+/// assert_eq!(slot, Some("connection"), "nothing pending");
+/// pending.request();
+/// assert!(pending.is_requested());
+/// pending.apply(&mut slot);
+/// assert_eq!(slot, None, "dropped once the slot was free");
+/// ```
+#[derive(Debug, Default)]
+pub struct PendingClose(AtomicBool);
+
+impl PendingClose {
+    /// Asks for the connection to be dropped when its slot is next free.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// True while a close is waiting for the slot.
+    pub fn is_requested(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Empties `slot` if a close was asked for, and clears the request.
+    pub fn apply<T>(&self, slot: &mut Option<T>) {
+        if self.0.swap(false, Ordering::AcqRel) {
+            *slot = None;
+        }
+    }
 }

@@ -473,8 +473,24 @@ fn for_update() {
     let err = q.render(&SqliteDialect).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid query: sqlite has no SELECT ... FOR UPDATE"
+        "invalid query: sqlite has no row locks (SELECT ... FOR UPDATE / FOR SHARE)"
     );
+}
+
+#[test]
+fn for_share() {
+    let q = User::select().where_(User::ID.eq(1)).for_share();
+    assert_eq!(
+        pg(&q),
+        (
+            format!(r#"SELECT {USER_COLS} FROM "users" WHERE ("users"."id" = $1) FOR SHARE"#),
+            vec![Value::I64(1)]
+        )
+    );
+    assert!(my(&q)
+        .0
+        .ends_with("WHERE (`users`.`id` = ?) LOCK IN SHARE MODE"));
+    assert!(q.render(&SqliteDialect).is_err());
 }
 
 #[test]

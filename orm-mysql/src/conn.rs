@@ -240,11 +240,14 @@ pub(crate) fn retryable(err: &Error, stale: bool, sql: &str) -> bool {
     matches!(err, Error::ConnectionLost { .. }) && (stale || is_read(sql))
 }
 
-/// Opens a connection into an empty or broken slot, and returns it.
+/// Opens a connection into an empty or broken slot (or one a `close()` is pending for),
+/// and returns it.
 pub(crate) async fn ensure<'s>(
     slot: &'s mut Option<MyConn>,
     config: &MySqlConfig,
+    close: &orm_core::pool::PendingClose,
 ) -> Result<&'s mut MyConn> {
+    close.apply(slot);
     if slot.as_ref().is_none_or(MyConn::is_broken) {
         *slot = None;
         *slot = Some(MyConn::connect(config).await?);

@@ -37,6 +37,7 @@ struct Inner {
     conn: Arc<Mutex<Option<MyConn>>>,
     sync: SyncSide,
     autonomous: std::sync::OnceLock<MySQLDatabase>,
+    close: orm_core::pool::PendingClose,
 }
 
 impl MySQLDatabase {
@@ -48,6 +49,7 @@ impl MySQLDatabase {
                 conn: Arc::new(Mutex::new(None)),
                 sync: SyncSide::default(),
                 autonomous: std::sync::OnceLock::new(),
+                close: Default::default(),
             }),
         }
     }
@@ -78,12 +80,12 @@ macro_rules! with_retry {
     ($db:expr, $stmt:expr, |$conn:ident| $op:expr) => {{
         let mut slot = $db.inner.conn.lock().await;
         let first = {
-            let $conn = ensure(&mut slot, &$db.inner.config).await?;
+            let $conn = ensure(&mut slot, &$db.inner.config, &$db.inner.close).await?;
             $op.await
         };
         match first {
             Err(e) if retryable(&e, slot.as_ref().is_some_and(|c| c.stale), &$stmt.sql) => {
-                let $conn = ensure(&mut slot, &$db.inner.config).await?;
+                let $conn = ensure(&mut slot, &$db.inner.config, &$db.inner.close).await?;
                 $op.await
             }
             other => other,
@@ -114,7 +116,7 @@ impl Executor for MySQLDatabase {
         spawn_stream(move |mut rows| async move {
             let log = db.inner.config.log_values;
             let mut slot = db.inner.conn.lock().await;
-            let conn = ensure(&mut slot, &db.inner.config).await?;
+            let conn = ensure(&mut slot, &db.inner.config, &db.inner.close).await?;
             let outcome = conn.for_each_row(&stmt, log, |row| rows.push(row)).await;
             rows.finish(outcome.map(drop)).await;
             Ok(())
@@ -141,17 +143,24 @@ impl Database for MySQLDatabase {
 
     async fn acquire(&self) -> Result<MyConnection> {
         let mut guard = self.inner.conn.clone().lock_owned().await;
-        ensure(&mut guard, &self.inner.config).await?;
+        ensure(&mut guard, &self.inner.config, &self.inner.close).await?;
         MyConnection::new(Held::Single(guard), self.inner.config.log_values)
     }
 
     async fn connect(&self) -> Result<()> {
         let mut slot = self.inner.conn.lock().await;
-        ensure(&mut slot, &self.inner.config).await.map(drop)
+        ensure(&mut slot, &self.inner.config, &self.inner.close)
+            .await
+            .map(drop)
     }
 
+    /// Closes the connection now if it is free; if a transaction (or a statement) holds
+    /// it, returns at once and the connection closes when it is released.
     async fn close(&self) {
-        self.inner.conn.lock().await.take();
+        match self.inner.conn.try_lock() {
+            Ok(mut slot) => drop(slot.take()),
+            Err(_) => self.inner.close.request(),
+        }
     }
 
     fn close_sync(&self) {

@@ -38,6 +38,7 @@ struct Inner {
     slot: Arc<RwLock<Slot>>,
     sync: SyncSide,
     autonomous: std::sync::OnceLock<PostgresqlDatabase>,
+    close: orm_core::pool::PendingClose,
 }
 
 impl PostgresqlDatabase {
@@ -49,6 +50,7 @@ impl PostgresqlDatabase {
                 slot: Arc::new(RwLock::new(None)),
                 sync: SyncSide::default(),
                 autonomous: std::sync::OnceLock::new(),
+                close: Default::default(),
             }),
         }
     }
@@ -78,11 +80,13 @@ impl PostgresqlDatabase {
     async fn shared(&self) -> Result<(OwnedRwLockReadGuard<Slot>, Arc<PgConn>)> {
         loop {
             let guard = self.inner.slot.clone().read_owned().await;
-            if let Some(conn) = guard.as_ref().filter(|c| c.is_usable()).cloned() {
+            let usable = guard.as_ref().filter(|c| c.is_usable()).cloned();
+            if let (Some(conn), false) = (usable, self.inner.close.is_requested()) {
                 return Ok((guard, conn));
             }
             drop(guard);
             let mut slot = self.inner.slot.write().await;
+            self.inner.close.apply(&mut slot);
             if !slot.as_ref().is_some_and(|c| c.is_usable()) {
                 *slot = Some(Arc::new(PgConn::connect(&self.inner.config).await?));
             }
@@ -138,6 +142,7 @@ impl Database for PostgresqlDatabase {
 
     async fn acquire(&self) -> Result<PgConnection> {
         let mut guard = self.inner.slot.clone().write_owned().await;
+        self.inner.close.apply(&mut guard);
         if !guard.as_ref().is_some_and(|c| c.is_usable()) {
             *guard = Some(Arc::new(PgConn::connect(&self.inner.config).await?));
         }
@@ -155,8 +160,13 @@ impl Database for PostgresqlDatabase {
         self.shared().await.map(drop)
     }
 
+    /// Closes the connection now if it is free; if a transaction (or a statement) holds
+    /// it, returns at once and the connection closes when it is released.
     async fn close(&self) {
-        self.inner.slot.write().await.take();
+        match self.inner.slot.try_write() {
+            Ok(mut slot) => drop(slot.take()),
+            Err(_) => self.inner.close.request(),
+        }
     }
 
     fn close_sync(&self) {

@@ -34,6 +34,7 @@ struct Inner {
     config: Arc<SqliteConfig>,
     slot: Arc<AsyncMutex<Slot>>,
     sync: SyncSide,
+    close: orm_core::pool::PendingClose,
     /// Keeps an in-memory database alive while the `Database` value exists.
     _keeper: Option<Mutex<Connection>>,
 }
@@ -70,6 +71,7 @@ impl SqliteDatabase {
                 config: Arc::new(config),
                 slot: Arc::new(AsyncMutex::new(None)),
                 sync: SyncSide::default(),
+                close: Default::default(),
             }),
         })
     }
@@ -95,6 +97,7 @@ impl SqliteDatabase {
         work: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let mut guard = self.inner.slot.clone().lock_owned().await;
+        self.inner.close.apply(&mut guard);
         let config = self.inner.config.clone();
         offload(config.inline, move || {
             let conn = ensure(&mut guard, &config)?;
@@ -125,9 +128,10 @@ impl Executor for SqliteDatabase {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        let (slot, config) = (self.inner.slot.clone(), self.inner.config.clone());
+        let (inner, config) = (self.inner.clone(), self.inner.config.clone());
         spawn_stream(move |mut sink| async move {
-            let mut guard = slot.lock_owned().await;
+            let mut guard = inner.slot.clone().lock_owned().await;
+            inner.close.apply(&mut guard);
             blocking(move || {
                 let outcome = ensure(&mut guard, &config).and_then(|conn| {
                     let log = config.log_values;
@@ -160,6 +164,7 @@ impl Database for SqliteDatabase {
 
     async fn acquire(&self) -> Result<SqliteConnection> {
         let mut guard = self.inner.slot.clone().lock_owned().await;
+        self.inner.close.apply(&mut guard);
         let config = self.inner.config.clone();
         offload(config.inline, move || {
             let conn = ensure(&mut guard, &config)?;
@@ -178,8 +183,13 @@ impl Database for SqliteDatabase {
         self.run(|_| Ok(())).await
     }
 
+    /// Closes the connection now if it is free; if a transaction (or a statement) holds
+    /// it, returns at once and the connection closes when it is released.
     async fn close(&self) {
-        self.inner.slot.lock().await.take();
+        match self.inner.slot.try_lock() {
+            Ok(mut slot) => drop(slot.take()),
+            Err(_) => self.inner.close.request(),
+        }
     }
 
     fn close_sync(&self) {

@@ -1122,6 +1122,40 @@ pub async fn get_respects_the_users_limit<D: Db>(db: &D) {
     assert!(matches!(many, Err(Error::MultipleRows { .. })), "{many:?}");
 }
 
+/// `close()` returns at once while a transaction holds the connection, from inside the
+/// scope or from another task; the transaction is not cut under it (it commits), and the
+/// next call connects again.
+pub async fn close_returns_while_a_transaction_is_open<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let bounded = Duration::from_secs(2);
+    objects
+        .atomic(|tx| async move {
+            tx.create(PageBlock::new("inside", "")).await?;
+            tokio::time::timeout(bounded, tx.close())
+                .await
+                .expect("close() from inside the scope returns");
+            tx.create(PageBlock::new("inside-after", "")).await?;
+            Ok::<_, Error>(())
+        })
+        .await
+        .expect("the transaction commits");
+    let tx = objects.begin_atomic().await.expect("begin");
+    tx.create(PageBlock::new("other-task", ""))
+        .await
+        .expect("insert");
+    let closer = objects.clone();
+    tokio::spawn(async move { tokio::time::timeout(bounded, closer.close()).await })
+        .await
+        .expect("task")
+        .expect("close() from another task returns");
+    tx.commit().await.expect("commit after close()");
+    assert_eq!(
+        keys(&objects).await,
+        vec!["inside", "inside-after", "other-task"],
+        "every committed row, read on a new connection"
+    );
+}
+
 /// `allow_sync()` re-allows blocking calls and restores the previous policy after.
 pub async fn allow_sync_guard<D: Db>(db: &D) {
     let objects = setup(db).await;
@@ -1581,7 +1615,8 @@ macro_rules! manager_suite {
             guards scope_follows_the_task isolation cancellation allow_sync_guard delete_recursive
             prefetch conflicts_close_and_low_level bulk_insert raw_writes cut_at_every_poll
             dropped_guard_leaves_nothing_open get_respects_the_users_limit
-            tagging_in_concurrent_transactions get_or_create_inside_transactions);
+            tagging_in_concurrent_transactions get_or_create_inside_transactions
+            close_returns_while_a_transaction_is_open);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
