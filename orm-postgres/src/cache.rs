@@ -34,6 +34,11 @@ impl<S: Clone> StatementCache<S> {
         })
     }
 
+    /// Drops the entry for `sql`, if any.
+    pub(crate) fn remove(&mut self, sql: &str) {
+        self.entries.remove(sql);
+    }
+
     /// Caches `stmt` for `sql`, first dropping the least recently used entry if full.
     pub(crate) fn insert(&mut self, sql: &str, stmt: S) {
         if !self.entries.contains_key(sql) && self.entries.len() >= self.capacity {

@@ -143,8 +143,12 @@ impl PgConn {
     ) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight();
-        let target = self.target(&stmt.sql).await?;
-        let result = execute(&self.client, &target, stmt, log_values).await;
+        let client = &self.client;
+        let result = self
+            .with_target(&stmt.sql, |target| async move {
+                execute(client, &target, stmt, log_values).await
+            })
+            .await;
         flight.done();
         result
     }
@@ -157,8 +161,12 @@ impl PgConn {
     ) -> Result<Vec<T>> {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight();
-        let target = self.target(&stmt.sql).await?;
-        let result = fetch_all(&self.client, &target, stmt, log_values).await;
+        let client = &self.client;
+        let result = self
+            .with_target(&stmt.sql, |target| async move {
+                fetch_all(client, &target, stmt, log_values).await
+            })
+            .await;
         flight.done();
         result
     }
@@ -176,12 +184,44 @@ impl PgConn {
     {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight();
-        let target = self.target(&stmt.sql).await?;
-        let rows = stream(&self.client, &target, stmt, log_values, keep).await;
+        let client = &self.client;
+        let rows = self
+            .with_target(&stmt.sql, |target| async move {
+                open_rows(client, &target, stmt, log_values).await
+            })
+            .await;
         // Once the rows flow, the stream itself holds the connection (`keep`); a stream
         // dropped half-way is the pool's and the driver's to drain.
         flight.done();
-        rows
+        Ok(rows?.map(move |row| {
+            let _connection = &keep;
+            row.map_err(map)
+                .and_then(|row| T::from_whole_row(&PgRow(&row)))
+        }))
+    }
+
+    /// Runs `op` on the statement's target. A cached statement the server calls stale
+    /// (a column's type changed under it: 0A000 "cached plan must not change result
+    /// type") is dropped from the cache; outside a transaction `op` then runs once more on
+    /// a statement prepared anew. Inside one the server has already failed the
+    /// transaction, so the error is returned, and the next transaction prepares anew.
+    async fn with_target<R, F, Fut>(&self, sql: &str, mut op: F) -> Result<R>
+    where
+        F: FnMut(Target) -> Fut,
+        Fut: std::future::Future<Output = Result<R>>,
+    {
+        match op(self.target(sql).await?).await {
+            Err(e) if is_stale_plan(&e) => {
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.remove(sql);
+                }
+                if self.is_dirty() {
+                    return Err(e);
+                }
+                op(self.target(sql).await?).await
+            }
+            other => other,
+        }
     }
 
     /// The cached prepared statement for `sql`, or an unnamed one when the statement cache
@@ -300,27 +340,34 @@ async fn fetch_all<T: FromRow>(
     result
 }
 
-/// Runs a query and yields decoded rows one at a time; `keep` (the connection or its pool
-/// object) lives as long as the stream.
-async fn stream<T, K>(
+/// Sends a query whose rows are then read one at a time.
+async fn open_rows(
     client: &Client,
     target: &Target,
     stmt: &Statement,
     log_values: bool,
-    keep: K,
-) -> Result<impl Stream<Item = Result<T>> + Send + 'static>
-where
-    T: FromRow + Send + 'static,
-    K: Send + Sync + 'static,
-{
+) -> Result<tokio_postgres::RowStream> {
     let span = QuerySpan::start(BACKEND, stmt, log_values);
-    let rows = rows(client, target, stmt).await.map_err(map)?;
-    span.finish(0);
-    Ok(rows.map(move |row| {
-        let _connection = &keep;
-        row.map_err(map)
-            .and_then(|row| T::from_whole_row(&PgRow(&row)))
-    }))
+    match rows(client, target, stmt).await {
+        Ok(rows) => {
+            span.finish(0);
+            Ok(rows)
+        }
+        Err(e) => {
+            let e = map(e);
+            span.fail(&e);
+            Err(e)
+        }
+    }
+}
+
+/// The server's answer to a cached statement whose result type changed under it.
+fn is_stale_plan(err: &orm_core::Error) -> bool {
+    matches!(
+        err,
+        orm_core::Error::Database { code: orm_core::DbCode::SqlState(code), message, .. }
+            if code == "0A000" && message.contains("cached plan")
+    )
 }
 
 fn validate(stmt: &Statement, hstore: bool) -> Result<()> {

@@ -843,3 +843,47 @@ async fn an_abandoned_query_does_not_block_the_next_user() {
     }
     panic!("the abandoned queries still run on the server");
 }
+
+/// After a column's type changes (ALTER TABLE), the cached statements of every connection
+/// are prepared anew: no read fails with 0A000 "cached plan must not change result type".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_statements_survive_a_column_type_change() {
+    let pooled = orm_tests::harness::pg_pooled_sized("stale_plans", 4);
+    let single = PostgresqlDatabase::new(pg_config("stale_plans_single"));
+    async fn check<D: Executor + Clone + 'static>(db: &D, what: &str) {
+        User::create_table_async(db, false).await.expect("create");
+        User::new("ann", 30, None)
+            .insert()
+            .execute(db)
+            .await
+            .expect("insert");
+        // Warm every connection's cache with the same read.
+        let reads = (0..8).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { User::select().fetch_all(&db).await })
+        });
+        for read in reads {
+            read.await.expect("task").expect("warm read");
+        }
+        raw_query::<()>(
+            "ALTER TABLE users ALTER COLUMN name TYPE varchar(500)",
+            vec![],
+        )
+        .execute(db)
+        .await
+        .expect("alter");
+        let reads = (0..40).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { User::select().fetch_all(&db).await })
+        });
+        for read in reads {
+            let rows = read
+                .await
+                .expect("task")
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(rows.len(), 1);
+        }
+    }
+    check(&pooled, "pooled").await;
+    check(&single, "single").await;
+}
