@@ -133,12 +133,15 @@ fn is_keyed(table: &TableMeta, col: &ColumnMeta) -> bool {
         || table.indexes.iter().any(|i| i.columns.contains(&col.name))
 }
 
-/// Single-column indexes first, then the composite ones, each with its generated name.
+/// Single-column indexes first, then the composite ones, each with its generated name. A
+/// column that is the whole primary key or unique is indexed already; one that is part of
+/// a composite primary key is not, and gets the index it asks for.
 fn all_indexes(table: &TableMeta) -> Vec<(String, IndexMeta)> {
+    let whole_key = table.primary_key_columns().count() == 1;
     let singles = table
         .columns
         .iter()
-        .filter(|c| c.index && !c.unique && !c.primary_key)
+        .filter(move |c| c.index && !c.unique && !(c.primary_key && whole_key))
         .map(|c| IndexMeta {
             columns: std::slice::from_ref(&c.name),
             unique: false,

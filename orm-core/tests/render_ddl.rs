@@ -130,3 +130,32 @@ fn quote_characters_inside_identifiers_are_doubled() {
     MySqlDialect.write_ident(&mut out, "we`ird");
     assert_eq!(out, r#""we""ird"`we``ird`"#);
 }
+
+/// A column of a composite primary key that asks for an index gets one (the key's own
+/// index leads with the first column only); a column that is the whole key does not.
+#[test]
+fn index_on_a_column_of_a_composite_primary_key() {
+    #[derive(orm_derive::Model)]
+    #[orm(primary_key(user_id, tag))]
+    struct Tagging {
+        user_id: i64,
+        #[orm(index)]
+        tag: String,
+    }
+    #[derive(orm_derive::Model)]
+    struct Solo {
+        #[orm(primary_key, index)]
+        id: i64,
+    }
+    assert_eq!(
+        sql(Tagging::TABLE, &PostgresDialect, false),
+        vec![
+            r#"CREATE TABLE "tagging" ("user_id" BIGINT NOT NULL, "tag" TEXT NOT NULL, PRIMARY KEY ("user_id", "tag"))"#,
+            r#"CREATE INDEX "tagging_tag_idx" ON "tagging" ("tag")"#,
+        ]
+    );
+    assert!(sql(Tagging::TABLE, &SqliteDialect, false)[1]
+        .contains(r#"INDEX "tagging_tag_idx" ON "tagging" ("tag")"#));
+    assert!(sql(Tagging::TABLE, &MySqlDialect, false)[0].contains("KEY `tagging_tag_idx` (`tag`)"));
+    assert_eq!(sql(Solo::TABLE, &PostgresDialect, false).len(), 1, "no extra index");
+}

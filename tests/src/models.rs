@@ -31,7 +31,8 @@ pub struct Post {
 pub struct UserTag {
     #[orm(references = User, on_delete = "cascade")]
     pub user_id: i64,
-    #[orm(max_length = 40)]
+    /// Part of the key, and indexed on its own: finding the users of a tag.
+    #[orm(max_length = 40, index)]
     pub tag: String,
     pub weight: i32,
 }

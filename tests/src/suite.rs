@@ -108,6 +108,27 @@ pub async fn ddl<D: Db>(db: &D) {
         .await
         .expect("create with index and foreign key");
     Post::drop_table_async(db, false).await.expect("drop async");
+    // The index asked for on a column of a composite primary key exists.
+    UserTag::create_table_async(db, false)
+        .await
+        .expect("composite key");
+    let index_sql = match Executor::dialect(db).name() {
+        "postgres" => {
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname = ?"
+        }
+        "mysql" => {
+            "SELECT count(DISTINCT index_name) FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND index_name = ?"
+        }
+        _ => "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
+    };
+    let indexes = raw_query::<i64>(index_sql, vec!["user_tag_tag_idx".into()])
+        .fetch_one(db)
+        .await
+        .expect("introspection");
+    assert_eq!(indexes, 1, "the index on user_tag.tag exists");
+    UserTag::drop_table_async(db, false).await.expect("drop");
     User::drop_table(db, false).expect("drop sync");
     User::drop_table(db, true).expect("safe drop of a missing table");
     assert!(
