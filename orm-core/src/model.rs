@@ -83,6 +83,37 @@ pub struct ColumnMeta {
     pub references: Option<ForeignKeyMeta>,
 }
 
+impl ColumnMeta {
+    /// `value` as this column stores it, or [`Value::Invalid`] saying why it cannot be:
+    /// text longer than a `max_length` column holds (counted in characters, as PostgreSQL
+    /// and MySQL count them) is refused before anything is sent, the same way on every
+    /// backend (SQLite would store it whole). Rendering turns the refusal into
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue).
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, #[orm(max_length = 3)] name: String }
+    /// let name = &Tag::TABLE.columns[1];
+    /// assert_eq!(name.admit(Value::Text("äbc".into())), Value::Text("äbc".into()));
+    /// assert!(matches!(name.admit(Value::Text("abcd".into())), Value::Invalid(_)));
+    /// let err = Tag::new("abcd").insert().render(&SqliteDialect).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidValue { index: 1, .. }), "{err:?}");
+    /// ```
+    pub fn admit(&self, value: Value) -> Value {
+        if let (SqlType::Varchar(max), Value::Text(text)) = (self.sql_type, &value) {
+            let chars = text.chars().count();
+            if chars > max as usize {
+                return Value::Invalid(format!(
+                    "{} holds at most {max} characters, not {chars}",
+                    self.name
+                ));
+            }
+        }
+        value
+    }
+}
+
 /// A composite index or unique constraint.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexMeta {

@@ -655,9 +655,15 @@ pub(crate) fn insert_unnest(
         .iter()
         .map(|_| Vec::with_capacity(rows.len()))
         .collect();
-    for row in rows {
-        for (column, node) in columns.iter_mut().zip(row) {
+    for (r, row) in rows.into_iter().enumerate() {
+        for (c, (column, node)) in columns.iter_mut().zip(row).enumerate() {
             match node {
+                ExprNode::Param(Value::Invalid(why)) => {
+                    return Err(Error::InvalidValue {
+                        index: c + 1,
+                        message: format!("row {}: {why}", r + 1),
+                    })
+                }
                 ExprNode::Param(value) => column.push(value),
                 _ => return Err(Error::Query("UNNEST takes plain values only".into())),
             }

@@ -157,5 +157,9 @@ fn index_on_a_column_of_a_composite_primary_key() {
     assert!(sql(Tagging::TABLE, &SqliteDialect, false)[1]
         .contains(r#"INDEX "tagging_tag_idx" ON "tagging" ("tag")"#));
     assert!(sql(Tagging::TABLE, &MySqlDialect, false)[0].contains("KEY `tagging_tag_idx` (`tag`)"));
-    assert_eq!(sql(Solo::TABLE, &PostgresDialect, false).len(), 1, "no extra index");
+    assert_eq!(
+        sql(Solo::TABLE, &PostgresDialect, false).len(),
+        1,
+        "no extra index"
+    );
 }

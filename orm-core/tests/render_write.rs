@@ -297,3 +297,37 @@ fn unnest_sends_one_array_per_column() {
         }
     }
 }
+
+/// Text longer than a `max_length` column is refused at render time, in every dialect
+/// and in the UNNEST form of a bulk insert, with the parameter it would have been.
+#[test]
+fn text_over_max_length_is_refused_before_sending() {
+    let long = "x".repeat(41);
+    let users = [User::new("ok", 1, None), User::new(long.clone(), 2, None)];
+    for dialect in [
+        &PostgresDialect as &dyn Dialect,
+        &MySqlDialect,
+        &SqliteDialect,
+    ] {
+        let err = User::insert_many(&users).render(dialect).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidValue { index: 4, .. }),
+            "{err:?}"
+        );
+        let err = User::update()
+            .set(User::NAME, long.clone())
+            .render(dialect)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidValue { index: 1, .. }),
+            "{err:?}"
+        );
+    }
+    let err = User::insert_many(&users)
+        .into_unnest_statement_for(&PostgresDialect)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidValue { index: 1, message } if message.starts_with("row 2")),
+        "{err:?}"
+    );
+}

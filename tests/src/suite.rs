@@ -137,6 +137,53 @@ pub async fn ddl<D: Db>(db: &D) {
     );
 }
 
+/// `max_length` holds the same on every backend: 40 characters (multibyte ones counted as
+/// one) are stored, 41 are refused with `Error::InvalidValue` before anything is sent, on
+/// insert, bulk insert and update alike, and nothing changes.
+pub async fn max_length_is_the_same_everywhere<D: Db>(db: &D) {
+    User::create_table_async(db, true).await.expect("create");
+    let fits = "ü".repeat(40);
+    let too_long = "ü".repeat(41);
+    let stored = User::new(fits.clone(), 1, None)
+        .insert()
+        .execute_returning_keys(db)
+        .await
+        .expect("40 characters fit");
+    let refused = User::new(too_long.clone(), 2, None)
+        .insert()
+        .execute(db)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvalidValue { .. })),
+        "{refused:?}"
+    );
+    let many = [
+        User::new("ok", 3, None),
+        User::new(too_long.clone(), 4, None),
+    ];
+    let refused = User::insert_many(&many).execute(db).await;
+    assert!(
+        matches!(refused, Err(Error::InvalidValue { .. })),
+        "{refused:?}"
+    );
+    let refused = User::update()
+        .set(User::NAME, too_long.clone())
+        .where_(User::ID.eq(stored[0]))
+        .execute(db)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvalidValue { .. })),
+        "{refused:?}"
+    );
+    let names: Vec<String> = User::select()
+        .columns(User::NAME)
+        .fetch_all(db)
+        .await
+        .expect("names");
+    assert_eq!(names, vec![fits], "nothing else was stored or changed");
+    User::drop_table_async(db, false).await.expect("drop");
+}
+
 /// INSERT one and many, with generated keys; fetch_one's errors.
 pub async fn insert_and_fetch<D: Db>(db: &D) {
     let users = seed(db).await;
@@ -1088,7 +1135,7 @@ macro_rules! behaviour_suite {
             ddl insert_and_fetch comparisons text_matching boolean_logic ordering_and_paging
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
             sync_matches_async integrity_errors for_update json_operators typed_json extended_types
-            uuid_keys);
+            uuid_keys max_length_is_the_same_everywhere);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

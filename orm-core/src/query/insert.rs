@@ -113,7 +113,7 @@ impl<M: Model> Insert<M> {
             .map(|obj| {
                 columns
                     .iter()
-                    .map(|i| ExprNode::Param(obj.column_value(*i)))
+                    .map(|i| ExprNode::Param(M::TABLE.columns[*i].admit(obj.column_value(*i))))
                     .collect()
             })
             .collect();

@@ -86,16 +86,24 @@ impl<M: Model> Update<M> {
         column: Column<M, C>,
         value: V,
     ) -> Self {
-        self.stmt.sets.push((column.name(), value.into_expr()));
+        let value = match value.into_expr() {
+            ExprNode::Param(v) => match M::TABLE.columns.iter().find(|c| c.name == column.name()) {
+                Some(meta) => ExprNode::Param(meta.admit(v)),
+                None => ExprNode::Param(v),
+            },
+            expr => expr,
+        };
+        self.stmt.sets.push((column.name(), value));
         self
     }
 
     /// Sets column `index` of `obj` (used by `Manager::update`).
     pub fn set_from(mut self, obj: &M, index: usize) -> Self {
-        let name = M::TABLE.columns[index].name;
-        self.stmt
-            .sets
-            .push((name, ExprNode::Param(obj.column_value(index))));
+        let meta = &M::TABLE.columns[index];
+        self.stmt.sets.push((
+            meta.name,
+            ExprNode::Param(meta.admit(obj.column_value(index))),
+        ));
         self
     }
 
