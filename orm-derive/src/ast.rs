@@ -58,18 +58,29 @@ pub fn field_name(ident: &Ident) -> String {
     s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
 }
 
+/// The path of orm-core as the user's crate sees it: through `orm-core` when it depends
+/// on it directly, else through the `orm-manager` facade, under whatever name the
+/// manifest gives either (read by `proc-macro-crate`, so comments and renames do not
+/// matter). `#[orm(crate = "...")]` overrides it.
 fn default_crate_path() -> Path {
-    // Users depend on the `orm-manager` facade, which re-exports the core; the workspace's
-    // own crates depend on `orm-core` directly.
-    let manifest = std::env::var("CARGO_MANIFEST_DIR")
-        .ok()
-        .and_then(|dir| std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")).ok())
-        .unwrap_or_default();
-    let own = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
-    if own != "orm-core" && !manifest.contains("orm-core") && manifest.contains("orm-manager") {
-        syn::parse_quote!(::orm_manager::orm_core)
-    } else {
-        syn::parse_quote!(::orm_core)
+    use proc_macro_crate::{crate_name, FoundCrate};
+    let ident =
+        |name: &str| syn::Ident::new(&name.replace('-', "_"), proc_macro2::Span::call_site());
+    match crate_name("orm-core") {
+        Ok(FoundCrate::Name(name)) => {
+            let name = ident(&name);
+            return syn::parse_quote!(::#name);
+        }
+        Ok(FoundCrate::Itself) => return syn::parse_quote!(::orm_core),
+        Err(_) => {}
+    }
+    match crate_name("orm-manager") {
+        Ok(FoundCrate::Name(name)) => {
+            let name = ident(&name);
+            syn::parse_quote!(::#name::orm_core)
+        }
+        Ok(FoundCrate::Itself) => syn::parse_quote!(crate::orm_core),
+        Err(_) => syn::parse_quote!(::orm_core),
     }
 }
 
