@@ -78,12 +78,21 @@ async fn every_type_round_trips_with_edge_values() {
 async fn values_mysql_would_mangle_are_refused() {
     let db = PooledMySQLDatabase::new(mysql_config("strict")).expect("pool");
     User::create_table_async(&db, false).await.expect("create");
-    // name is VARCHAR(40): strict mode refuses a longer string instead of truncating it.
+    // name is VARCHAR(40): the ORM refuses a longer string before sending (as on every
+    // backend), and strict mode refuses one sent as raw SQL instead of truncating it.
     let err = User::new("x".repeat(41), 1, None)
         .insert()
         .execute(&db)
         .await
         .expect_err("too long");
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+    let err = raw_query::<()>(
+        "INSERT INTO users (name, age) VALUES (?, 1)",
+        vec!["x".repeat(41).into()],
+    )
+    .execute(&db)
+    .await
+    .expect_err("too long");
     assert!(
         matches!(
             err,
