@@ -178,6 +178,81 @@ pub enum ExprNode {
     Star,
 }
 
+/// Frees a tree in a loop: a condition built from 100,000 nested `|` would otherwise be
+/// dropped by as many nested calls and overflow the stack.
+impl Drop for ExprNode {
+    fn drop(&mut self) {
+        let mut deep = Vec::new();
+        self.take_branches(&mut deep);
+        while let Some(mut node) = deep.pop() {
+            node.take_branches(&mut deep);
+            // `node` drops here with only leaves below it.
+        }
+    }
+}
+
+impl ExprNode {
+    /// The value of a parameter node, moved out; any other node comes back unchanged.
+    pub(crate) fn into_param(mut self) -> std::result::Result<Value, ExprNode> {
+        match &mut self {
+            ExprNode::Param(value) => Ok(std::mem::replace(value, Value::Null)),
+            _ => Err(self),
+        }
+    }
+
+    /// True for nodes with no expression below them.
+    fn is_leaf(&self) -> bool {
+        matches!(
+            self,
+            ExprNode::Column { .. }
+                | ExprNode::Param(_)
+                | ExprNode::Raw(..)
+                | ExprNode::Star
+                | ExprNode::Exists(..)
+        )
+    }
+
+    /// Moves the children that have children of their own into `out`, leaving leaves.
+    fn take_branches(&mut self, out: &mut Vec<ExprNode>) {
+        let mut take = |child: &mut ExprNode| {
+            if !child.is_leaf() {
+                out.push(std::mem::replace(child, ExprNode::Star));
+            }
+        };
+        match self {
+            ExprNode::Binary(left, _, right) => {
+                take(left);
+                take(right);
+            }
+            ExprNode::Not(e)
+            | ExprNode::IsNull(e, _)
+            | ExprNode::Cast(e, _)
+            | ExprNode::Json(_, e, _)
+            | ExprNode::Ext(_, e, _)
+            | ExprNode::InSelect(e, _, _) => take(e),
+            ExprNode::Between(e, low, high) => {
+                take(e);
+                take(low);
+                take(high);
+            }
+            ExprNode::InList(e, items, _) => {
+                take(e);
+                items.iter_mut().for_each(take);
+            }
+            ExprNode::Like { expr, pattern, .. } => {
+                take(expr);
+                take(pattern);
+            }
+            ExprNode::Func(_, args) => args.iter_mut().for_each(take),
+            ExprNode::Column { .. }
+            | ExprNode::Param(_)
+            | ExprNode::Raw(..)
+            | ExprNode::Star
+            | ExprNode::Exists(..) => {}
+        }
+    }
+}
+
 impl ExprNode {
     pub(crate) fn binary(self, op: BinOp, right: ExprNode) -> ExprNode {
         ExprNode::Binary(Box::new(self), op, Box::new(right))

@@ -148,7 +148,39 @@ impl<'d> Writer<'d> {
         Ok(())
     }
 
+    /// Writes an expression. AND / OR / NOT and the other binary operators, however
+    /// deeply nested (a condition built from thousands of `|`), are walked with a stack of
+    /// their own, not by recursion: rendering never overflows the thread's stack.
     pub(crate) fn expr(&mut self, e: &ExprNode) -> Result<()> {
+        enum Step<'e> {
+            Node(&'e ExprNode),
+            Text(&'static str),
+        }
+        let mut steps = vec![Step::Node(e)];
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Text(text) => self.push(text),
+                Step::Node(ExprNode::Binary(l, op, r)) => {
+                    self.push("(");
+                    steps.extend([
+                        Step::Text(")"),
+                        Step::Node(r),
+                        Step::Text(binop(*op)),
+                        Step::Node(l),
+                    ]);
+                }
+                Step::Node(ExprNode::Not(inner)) => {
+                    self.push("NOT ");
+                    steps.push(Step::Node(inner));
+                }
+                Step::Node(node) => self.expr_node(node)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one node that is not a binary operator or NOT.
+    fn expr_node(&mut self, e: &ExprNode) -> Result<()> {
         match e {
             ExprNode::Column { qualifier, name } => {
                 if let (true, Some(q)) = (self.qualify, qualifier) {
@@ -158,17 +190,7 @@ impl<'d> Writer<'d> {
                 self.ident(name);
             }
             ExprNode::Param(v) => self.param(v.clone()),
-            ExprNode::Binary(l, op, r) => {
-                self.push("(");
-                self.expr(l)?;
-                self.push(binop(*op));
-                self.expr(r)?;
-                self.push(")");
-            }
-            ExprNode::Not(inner) => {
-                self.push("NOT ");
-                self.expr(inner)?;
-            }
+            ExprNode::Binary(..) | ExprNode::Not(_) => self.expr(e)?,
             ExprNode::IsNull(inner, negated) => {
                 self.push("(");
                 self.expr(inner)?;
@@ -609,9 +631,9 @@ fn write_owned_row(w: &mut Writer<'_>, row: Vec<ExprNode>) -> Result<()> {
         if i > 0 {
             w.push(", ");
         }
-        match node {
-            ExprNode::Param(value) => w.param(value),
-            other => w.expr(&other)?,
+        match node.into_param() {
+            Ok(value) => w.param(value),
+            Err(other) => w.expr(&other)?,
         }
     }
     w.push(")");
@@ -657,15 +679,15 @@ pub(crate) fn insert_unnest(
         .collect();
     for (r, row) in rows.into_iter().enumerate() {
         for (c, (column, node)) in columns.iter_mut().zip(row).enumerate() {
-            match node {
-                ExprNode::Param(Value::Invalid(why)) => {
+            match node.into_param() {
+                Ok(Value::Invalid(why)) => {
                     return Err(Error::InvalidValue {
                         index: c + 1,
                         message: format!("row {}: {why}", r + 1),
                     })
                 }
-                ExprNode::Param(value) => column.push(value),
-                _ => return Err(Error::Query("UNNEST takes plain values only".into())),
+                Ok(value) => column.push(value),
+                Err(_) => return Err(Error::Query("UNNEST takes plain values only".into())),
             }
         }
     }

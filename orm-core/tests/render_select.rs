@@ -575,3 +575,26 @@ fn like_with_nul_is_refused_where_like_cannot_compare_it() {
         .render(&SqliteDialect)
         .is_ok());
 }
+
+/// Conditions nested 60,000 deep (OR chains, NOT around them) render, and 100,000 deep
+/// drop, on a thread with a small stack: neither walks the tree by recursion.
+#[test]
+fn deep_conditions_render_and_drop_without_recursion() {
+    let small_stack = std::thread::Builder::new().stack_size(256 * 1024);
+    let worker = small_stack.spawn(|| {
+        let chain = |n: i64| (1..n).fold(User::ID.eq(0), |c, i| c | User::ID.eq(i));
+        let mixed = |n: i64| (1..n).fold(User::ID.eq(0), |c, i| !(c | User::ID.eq(i)));
+        for cond in [chain(60_000), mixed(60_000)] {
+            let stmt = users_where(cond).render(&PostgresDialect).expect("renders");
+            assert_eq!(stmt.params.len(), 60_000);
+            assert!(
+                stmt.sql.ends_with(" = $60000))"),
+                "{}",
+                &stmt.sql[stmt.sql.len() - 40..]
+            );
+        }
+        drop(chain(100_000));
+        drop(mixed(100_000));
+    });
+    worker.expect("thread").join().expect("no stack overflow");
+}

@@ -86,12 +86,11 @@ impl<M: Model> Update<M> {
         column: Column<M, C>,
         value: V,
     ) -> Self {
-        let value = match value.into_expr() {
-            ExprNode::Param(v) => match M::TABLE.columns.iter().find(|c| c.name == column.name()) {
-                Some(meta) => ExprNode::Param(meta.admit(v)),
-                None => ExprNode::Param(v),
-            },
-            expr => expr,
+        let meta = M::TABLE.columns.iter().find(|c| c.name == column.name());
+        let value = match (value.into_expr().into_param(), meta) {
+            (Ok(v), Some(meta)) => ExprNode::Param(meta.admit(v)),
+            (Ok(v), None) => ExprNode::Param(v),
+            (Err(expr), _) => expr,
         };
         self.stmt.sets.push((column.name(), value));
         self
