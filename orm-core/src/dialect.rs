@@ -138,6 +138,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Has `SELECT ... FOR UPDATE`.
     fn supports_for_update(&self) -> bool;
 
+    /// The deepest JSON document this database stores and the ORM reads back: serde's
+    /// limit ([`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH)), or the server's own if lower.
+    /// A deeper one is refused before sending.
+    fn max_json_depth(&self) -> usize {
+        crate::MAX_JSON_DEPTH
+    }
+
     /// The clause of a shared row lock, with its leading space.
     fn share_lock(&self) -> &'static str {
         " FOR SHARE"
@@ -325,6 +332,10 @@ impl Dialect for PostgresDialect {
 pub struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
+    fn max_json_depth(&self) -> usize {
+        // MariaDB's JSON functions (JSON_VALID in its CHECK) stop at 32 levels; MySQL at 100.
+        32
+    }
     fn share_lock(&self) -> &'static str {
         // MariaDB has no FOR SHARE; MySQL 8 takes both.
         " LOCK IN SHARE MODE"

@@ -79,7 +79,7 @@ pub use sync::{run_blocking, BlockingConnection, BlockingSide, SyncGate, SyncPol
 #[cfg(feature = "json")]
 pub use types::Json;
 pub use types::{ArrayElement, ColumnType, Field, RowReader};
-pub use value::{ElementType, SqlType, Value};
+pub use value::{ElementType, SqlType, Value, MAX_JSON_DEPTH};
 
 /// Items generated code refers to; not part of the public API.
 #[doc(hidden)]

@@ -35,15 +35,15 @@ impl<'d> Writer<'d> {
 
     /// The statement; fails when a parameter could not be encoded.
     pub(crate) fn finish(self) -> Result<Statement> {
-        if let Some((i, Value::Invalid(why))) = self
+        if let Some((i, why)) = self
             .params
             .iter()
             .enumerate()
-            .find(|(_, v)| matches!(v, Value::Invalid(_)))
+            .find_map(|(i, v)| v.refusal(self.dialect.max_json_depth()).map(|why| (i, why)))
         {
             return Err(Error::InvalidValue {
                 index: i + 1,
-                message: why.clone(),
+                message: why,
             });
         }
         let max = self.dialect.max_params();

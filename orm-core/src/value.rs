@@ -55,7 +55,28 @@ pub enum Value {
     Invalid(String),
 }
 
+/// The deepest JSON document that can be read back: serde_json refuses to parse one
+/// nested 128 levels deep or more.
+pub const MAX_JSON_DEPTH: usize = 127;
+
 impl Value {
+    /// Why this value must not be sent, if it must not: it could not be encoded
+    /// ([`Value::Invalid`]), or it would be refused by the database or stored and never
+    /// read back (JSON nested deeper than `max_json_depth`, see
+    /// [`Dialect::max_json_depth`](crate::Dialect::max_json_depth)).
+    #[cfg_attr(not(feature = "json"), allow(unused_variables))]
+    pub(crate) fn refusal(&self, max_json_depth: usize) -> Option<String> {
+        match self {
+            Value::Invalid(why) => Some(why.clone()),
+            #[cfg(feature = "json")]
+            Value::Json(doc) if json_depth(doc) > max_json_depth => Some(format!(
+                "a JSON document nested deeper than {max_json_depth} levels cannot be stored \
+                 and read back here"
+            )),
+            _ => None,
+        }
+    }
+
     /// True for [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
@@ -181,4 +202,21 @@ impl ElementType {
             ElementType::Text => SqlType::Text,
         }
     }
+}
+
+/// How deeply arrays and objects nest in `doc`, found without recursion.
+#[cfg(feature = "json")]
+fn json_depth(doc: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(doc, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match value {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
 }

@@ -217,9 +217,10 @@ impl RowReader for MyRow<'_> {
     fn read_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
         match self.text(idx, "JSON")? {
             None => Ok(None),
+            // serde's reason is kept: it says what in the document does not parse.
             Some(s) => serde_json::from_str(s)
                 .map(Some)
-                .map_err(|_| self.mismatch(idx, "JSON")),
+                .map_err(|e| Error::decode(idx, "JSON", format!("text ({e})"))),
         }
     }
 

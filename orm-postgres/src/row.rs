@@ -40,12 +40,16 @@ impl PgRow<'_> {
 
     #[inline]
     fn get<'r, T: FromSql<'r>>(&'r self, idx: usize, expected: &str) -> Result<Option<T>> {
-        self.0.try_get::<_, Option<T>>(idx).map_err(|_| {
+        self.0.try_get::<_, Option<T>>(idx).map_err(|e| {
             let actual = self
                 .ty(idx)
                 .map(|t| t.name().to_owned())
                 .unwrap_or_else(|_| "no column".into());
-            Error::decode(idx, expected, actual)
+            // The driver's own reason (e.g. serde's, for a JSON document that does not
+            // parse), not only the type names.
+            let cause =
+                std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            Error::decode(idx, expected, format!("{actual} ({cause})"))
         })
     }
 }

@@ -176,7 +176,13 @@ impl RowReader for SqliteRow<'_, '_> {
 
     #[cfg(feature = "json")]
     fn read_json(&self, idx: usize) -> Result<Option<serde_json::Value>> {
-        self.parsed(idx, "JSON (text)", |s| serde_json::from_str(s).ok())
+        match self.text(idx, "JSON (text)")? {
+            None => Ok(None),
+            // serde's reason is kept: it says what in the document does not parse.
+            Some(s) => serde_json::from_str(s)
+                .map(Some)
+                .map_err(|e| Error::decode(idx, "JSON (text)", format!("text ({e})"))),
+        }
     }
 
     fn read_value(&self, idx: usize) -> Result<Value> {

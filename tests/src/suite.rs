@@ -184,6 +184,45 @@ pub async fn max_length_is_the_same_everywhere<D: Db>(db: &D) {
     User::drop_table_async(db, false).await.expect("drop");
 }
 
+/// A JSON document is stored only if it can be read back: nested deeper than serde's
+/// limit (or MariaDB's) it is refused before sending, the same way everywhere; `f64::MAX`
+/// and other extreme numbers round-trip.
+pub async fn json_that_cannot_be_read_is_refused<D: Db>(db: &D) {
+    use serde_json::json;
+    Doc::create_table_async(db, true).await.expect("create");
+    let mut deep = json!(1);
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let refused = Doc::new(deep).insert().execute(db).await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidValue { message, .. }) if message.contains("deep")),
+        "{refused:?}"
+    );
+    // 30 levels: within every server's limit (MariaDB's is 32).
+    let mut fits = json!(1);
+    for _ in 0..30 {
+        fits = json!([fits]);
+    }
+    for data in [
+        fits,
+        json!({"max": f64::MAX, "min": f64::MIN, "tiny": f64::MIN_POSITIVE}),
+    ] {
+        let keys = Doc::new(data.clone())
+            .insert()
+            .execute_returning_keys(db)
+            .await
+            .expect("stored");
+        let back = Doc::select()
+            .where_(Doc::ID.eq(keys[0]))
+            .fetch_one(db)
+            .await
+            .expect("read back");
+        assert_eq!(back.data, data);
+    }
+    Doc::drop_table_async(db, false).await.expect("drop");
+}
+
 /// INSERT one and many, with generated keys; fetch_one's errors.
 pub async fn insert_and_fetch<D: Db>(db: &D) {
     let users = seed(db).await;
@@ -1135,7 +1174,8 @@ macro_rules! behaviour_suite {
             ddl insert_and_fetch comparisons text_matching boolean_logic ordering_and_paging
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
             sync_matches_async integrity_errors for_update json_operators typed_json extended_types
-            uuid_keys max_length_is_the_same_everywhere);
+            uuid_keys max_length_is_the_same_everywhere
+            json_that_cannot_be_read_is_refused);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

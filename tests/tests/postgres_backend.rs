@@ -887,3 +887,28 @@ async fn cached_statements_survive_a_column_type_change() {
     check(&pooled, "pooled").await;
     check(&single, "single").await;
 }
+
+/// A stored document the ORM cannot read (written by someone else, nested past serde's
+/// limit) fails with a decode error that keeps serde's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decode_errors_keep_the_real_cause() {
+    use orm_tests::models::Doc;
+    let db = PostgresqlDatabase::new(pg_config("decode_cause"));
+    Doc::create_table_async(&db, false).await.expect("create");
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    raw_query::<()>(
+        "INSERT INTO doc (data) VALUES (CAST(? AS jsonb))",
+        vec![deep.into()],
+    )
+    .execute(&db)
+    .await
+    .expect("stored by raw SQL");
+    let err = Doc::select()
+        .fetch_all(&db)
+        .await
+        .expect_err("cannot decode");
+    assert!(
+        matches!(&err, Error::Decode { actual, .. } if actual.contains("recursion limit")),
+        "{err:?}"
+    );
+}

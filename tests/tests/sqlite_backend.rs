@@ -330,3 +330,27 @@ async fn statement_timeout_interrupts_a_long_statement() {
         .expect("the next statement");
     assert_eq!(one, 1);
 }
+
+/// A stored document the ORM cannot read fails with a decode error that keeps serde's
+/// reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decode_errors_keep_the_real_cause() {
+    use orm_tests::models::Doc;
+    let db = SqliteDatabase::new(sqlite_config("decode_cause")).expect("open");
+    Doc::create_table_async(&db, false).await.expect("create");
+    raw_query::<()>(
+        "INSERT INTO doc (data) VALUES (?)",
+        vec!["{not json".into()],
+    )
+    .execute(&db)
+    .await
+    .expect("stored by raw SQL");
+    let err = Doc::select()
+        .fetch_all(&db)
+        .await
+        .expect_err("cannot decode");
+    assert!(
+        matches!(&err, Error::Decode { actual, .. } if actual.contains("key must be a string")),
+        "{err:?}"
+    );
+}
