@@ -635,3 +635,40 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
     assert!(err.is_retryable());
     tx.rollback().await.expect("rollback");
 }
+
+/// A write whose connection is lost mid-statement fails and is never sent again: after
+/// the server kills the connection during an INSERT, the row is not there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cut_by_a_lost_connection_is_not_sent_again() {
+    let db = orm_tests::harness::mysql_single("lost_write");
+    User::create_table_async(&db, false).await.expect("create");
+    let id: i64 = raw_query::<i64>("SELECT CONNECTION_ID()", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("connection id");
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            raw_query::<()>(
+                "INSERT INTO users (name, age) SELECT 'once', SLEEP(3)",
+                vec![],
+            )
+            .execute(&db)
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let admin = MySQLDatabase::connect_lazy(&mysql_url()).expect("url");
+    raw_query::<()>(&format!("KILL {id}"), vec![])
+        .execute(&admin)
+        .await
+        .expect("kill");
+    let err = writer.await.expect("task").expect_err("the write fails");
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rows = raw_query::<i64>("SELECT count(*) FROM users WHERE name = 'once'", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("count on a new connection");
+    assert_eq!(rows, 0, "the killed INSERT was not run again");
+}

@@ -912,3 +912,46 @@ async fn decode_errors_keep_the_real_cause() {
         "{err:?}"
     );
 }
+
+/// A serialization failure (40001: a repeatable-read transaction updating a row another
+/// transaction changed since its snapshot) is retryable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serialization_failures_are_retryable() {
+    let db = orm_tests::harness::pg_pooled_sized("serialization", 2);
+    User::create_table_async(&db, false).await.expect("create");
+    let objects = orm_manager::Manager::new(db.clone());
+    let user = objects
+        .create(User::new("contended", 1, None))
+        .await
+        .expect("user");
+    let tx = objects.begin_atomic().await.expect("begin");
+    tx.execute_raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", vec![])
+        .await
+        .expect("isolation");
+    tx.get::<User, _>(User::ID.eq(user.id))
+        .await
+        .expect("snapshot");
+    objects
+        .execute(
+            User::update()
+                .set(User::AGE, 2)
+                .where_(User::ID.eq(user.id)),
+        )
+        .await
+        .expect("another transaction changes the row");
+    let err = tx
+        .execute(
+            User::update()
+                .set(User::AGE, 3)
+                .where_(User::ID.eq(user.id)),
+        )
+        .await
+        .expect_err("serialization failure");
+    assert_eq!(
+        err.db_code(),
+        Some(&DbCode::SqlState("40001".into())),
+        "{err:?}"
+    );
+    assert!(err.is_retryable(), "{err:?}");
+    tx.rollback().await.expect("rollback");
+}

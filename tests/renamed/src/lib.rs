@@ -12,6 +12,16 @@ pub struct Note {
     pub title: String,
 }
 
+/// A model that names the core's path itself, as serde's `#[serde(crate = "...")]` does
+/// (for crates that re-export the ORM under a path of their own).
+#[derive(Model, Debug, PartialEq)]
+#[orm(crate = "::db::orm_core")]
+pub struct Label {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub text: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
