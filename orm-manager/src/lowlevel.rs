@@ -108,6 +108,20 @@ impl<T: orm_core::FromRow + Send + 'static> ExecuteQuery for orm_core::RawQuery<
     }
 }
 
+/// `UPDATE` / `DELETE` / `INSERT ... RETURNING`: the returned rows.
+impl<Q, Out> ExecuteQuery for orm_core::Returning<Q, Out>
+where
+    Q: Send,
+    Out: orm_core::FromRow + Send + 'static,
+    orm_core::Returning<Q, Out>: FetchQuery<Row = Out>,
+{
+    type Output = Vec<Out>;
+    fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<Vec<Out>>> + Send {
+        let stmt = self.render(exec.dialect());
+        async move { exec.fetch_all(stmt?).await }
+    }
+}
+
 /// Runs any query: see [`ExecuteQuery`] for what each kind returns.
 pub async fn execute<E: Executor + ?Sized, Q: ExecuteQuery>(
     exec: &E,

@@ -119,6 +119,52 @@ impl<D: Database> Executor for Target<D> {
     }
 }
 
+/// The Manager runs any statement where its calls run: in the task's (or its own)
+/// transaction if there is one, else on the database. So every query, DDL included, runs
+/// inside a transaction scope too: `query.execute(&tx)`, `Model::create_table_async(&tx)`.
+///
+/// ```
+/// # use orm_manager::prelude::*;
+/// # #[derive(Model, Debug)]
+/// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+/// Tag::create_table_async(&objects, false).await?;
+/// objects
+///     .atomic(|tx| async move {
+///         Tag::new("inside").insert().execute(&tx).await?;
+///         let names: Vec<String> = Tag::select().columns(Tag::NAME).fetch_all(&tx).await?;
+///         assert_eq!(names, ["inside"]);
+///         Ok::<_, Error>(())
+///     })
+///     .await?;
+/// # Ok::<(), Error>(()) }).unwrap();
+/// ```
+impl<D: Database> Executor for Manager<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        Executor::dialect(&self.db)
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        self.target().execute(stmt).await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        self.target().fetch_all(stmt).await
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        match self.target() {
+            Target::Db(_) => self.db.fetch_stream(stmt),
+            Target::Tx(tx) => tx.stream_owned(stmt),
+            Target::Ended(_) => Box::pin(orm_core::ErrorStream::new(ended())),
+        }
+    }
+}
+
 impl<D: Database> Manager<D> {
     /// A manager for `database`.
     pub fn new(database: D) -> Self {
@@ -328,11 +374,7 @@ impl<D: Database> Manager<D> {
             Ok(stmt) => stmt,
             Err(e) => return Box::pin(orm_core::ErrorStream::new(e)),
         };
-        match self.target() {
-            Target::Db(_) => self.db.fetch_stream(stmt),
-            Target::Tx(tx) => tx.stream_owned(stmt),
-            Target::Ended(_) => Box::pin(orm_core::ErrorStream::new(ended())),
-        }
+        Executor::fetch_stream(self, stmt)
     }
 
     /// Opens the database's async side now (the first call would do it anyway).

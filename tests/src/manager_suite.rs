@@ -1156,6 +1156,50 @@ pub async fn close_returns_while_a_transaction_is_open<D: Db>(db: &D) {
     );
 }
 
+/// The Manager is an executor: any query (`Query::execute`, raw SQL, RETURNING through
+/// `Manager::execute`) runs through it, inside its transaction scope when it has one.
+pub async fn every_query_runs_in_the_scope<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let kept = objects
+        .create(PageBlock::new("kept", "before"))
+        .await
+        .expect("create");
+    let returning = Executor::dialect(db).supports_returning();
+    let outcome = objects
+        .atomic(|tx| async move {
+            PageBlock::update()
+                .set(PageBlock::TEXT, "changed")
+                .where_(PageBlock::KEY.eq("kept"))
+                .execute(&tx)
+                .await?;
+            PageBlock::new("inside", "").insert().execute(&tx).await?;
+            let seen = raw_query::<i64>("SELECT count(*) FROM page_block", vec![])
+                .fetch_one(&tx)
+                .await?;
+            assert_eq!(seen, 2, "the scope sees its own rows");
+            if returning {
+                let ids: Vec<i64> = tx
+                    .execute(
+                        PageBlock::update()
+                            .set(PageBlock::TEXT, "again")
+                            .where_(PageBlock::KEY.eq("kept"))
+                            .returning(PageBlock::ID),
+                    )
+                    .await?;
+                assert_eq!(ids, vec![kept.id]);
+            }
+            Err::<(), _>(body_failed())
+        })
+        .await;
+    assert!(matches!(outcome, Err(Error::Query(_))), "{outcome:?}");
+    let after: PageBlock = objects.get(PageBlock::KEY.eq("kept")).await.expect("kept");
+    assert_eq!(
+        after.text, "before",
+        "the update ran in the rolled-back scope"
+    );
+    assert_eq!(keys(&objects).await, vec!["kept"], "so did the insert");
+}
+
 /// `allow_sync()` re-allows blocking calls and restores the previous policy after.
 pub async fn allow_sync_guard<D: Db>(db: &D) {
     let objects = setup(db).await;
@@ -1616,7 +1660,7 @@ macro_rules! manager_suite {
             prefetch conflicts_close_and_low_level bulk_insert raw_writes cut_at_every_poll
             dropped_guard_leaves_nothing_open get_respects_the_users_limit
             tagging_in_concurrent_transactions get_or_create_inside_transactions
-            close_returns_while_a_transaction_is_open);
+            close_returns_while_a_transaction_is_open every_query_runs_in_the_scope);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
