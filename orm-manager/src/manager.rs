@@ -420,7 +420,9 @@ impl<D: Database> Manager<D> {
     }
 
     /// [`atomic`](Manager::atomic) as a guard: commit or roll back explicitly; dropped,
-    /// it rolls back.
+    /// it rolls back. Until it ends, calls through any Manager of this database made by
+    /// the task that opened it (or, outside a task, its thread) join it, as calls inside a
+    /// closure scope do; a separate transaction beside it needs another task.
     pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
         match self.current_tx() {
             Some(tx) => TransactionGuard::savepoint(&self.db, tx).await,

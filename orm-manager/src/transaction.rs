@@ -182,6 +182,8 @@ pub struct TransactionGuard<D: Database> {
     tx: Arc<TxShared<D::Connection>>,
     kind: Kind,
     done: bool,
+    /// Makes the opening task's Manager calls join this transaction while it lasts.
+    _registered: scope::Registration,
 }
 
 impl<D: Database> TransactionGuard<D> {
@@ -189,6 +191,7 @@ impl<D: Database> TransactionGuard<D> {
         let tx = begin(db).await?;
         Ok(TransactionGuard {
             manager: Manager::in_transaction(db.clone(), &tx),
+            _registered: scope::register(db.id(), &tx),
             tx,
             kind: Kind::Transaction,
             done: false,
@@ -201,6 +204,7 @@ impl<D: Database> TransactionGuard<D> {
         tx.run(&format!("SAVEPOINT {name}")).await?;
         Ok(TransactionGuard {
             manager: Manager::in_transaction(db.clone(), &tx),
+            _registered: scope::register(db.id(), &tx),
             tx,
             kind: Kind::Savepoint(name),
             done: false,

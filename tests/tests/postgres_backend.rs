@@ -931,14 +931,20 @@ async fn serialization_failures_are_retryable() {
     tx.get::<User, _>(User::ID.eq(user.id))
         .await
         .expect("snapshot");
-    objects
-        .execute(
-            User::update()
-                .set(User::AGE, 2)
-                .where_(User::ID.eq(user.id)),
-        )
-        .await
-        .expect("another transaction changes the row");
+    // Another task (this one's calls join the guard's transaction) changes the row.
+    let other = objects.clone();
+    tokio::spawn(async move {
+        other
+            .execute(
+                User::update()
+                    .set(User::AGE, 2)
+                    .where_(User::ID.eq(user.id)),
+            )
+            .await
+    })
+    .await
+    .expect("task")
+    .expect("another transaction changes the row");
     let err = tx
         .execute(
             User::update()
