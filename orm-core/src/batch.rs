@@ -98,6 +98,12 @@ impl<T> Stream for Rows<T> {
     }
 }
 
+impl<T> std::fmt::Debug for Batcher<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Batcher, BATCH_ROWS};

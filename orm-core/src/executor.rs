@@ -232,3 +232,11 @@ impl<T> Stream for ErrorStream<T> {
         Poll::Ready(self.get_mut().error.take().map(Err))
     }
 }
+
+impl<T> std::fmt::Debug for ErrorStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ErrorStream")
+            .field("error", &self.error)
+            .finish()
+    }
+}

@@ -32,3 +32,11 @@ pub fn dependents_of(table: &TableMeta) -> Vec<(&'static TableMeta, &'static Col
     }
     out
 }
+
+impl std::fmt::Debug for ModelEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelEntry")
+            .field("table", &self.table.name)
+            .finish()
+    }
+}

@@ -244,6 +244,14 @@ fn open<C: BlockingConnection>(config: &C::Config) -> Result<Owned<C>> {
     })
 }
 
+impl<C> std::fmt::Debug for BlockingSide<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingSide")
+            .field("gate", &self.gate)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,3 +64,11 @@ impl QuerySpan {
         }
     }
 }
+
+impl std::fmt::Debug for QuerySpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuerySpan")
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}

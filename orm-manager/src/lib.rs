@@ -41,7 +41,8 @@
 //! [`create_object`], [`update_object`], [`delete_object`], [`count`], [`scalar`],
 //! [`atomic`], [`transaction`], [`savepoint`]) are the lower layer it is built on.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
 
 mod lowlevel;
 mod manager;

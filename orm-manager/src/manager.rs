@@ -472,6 +472,7 @@ impl<D: Database> Manager<D> {
 
 /// Restores the previous sync policy and closes the sync connection when dropped; see
 /// [`Manager::allow_sync`].
+#[must_use = "dropped at once, blocking calls are denied again"]
 pub struct AllowSync<D: Database> {
     db: D,
     previous: SyncPolicy,
@@ -481,5 +482,22 @@ impl<D: Database> Drop for AllowSync<D> {
     fn drop(&mut self) {
         self.db.close_sync();
         self.db.sync_gate().set(self.previous);
+    }
+}
+
+impl<D: Database> std::fmt::Debug for Manager<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("database", &self.db.id())
+            .field("in_transaction", &self.in_transaction_now())
+            .finish()
+    }
+}
+
+impl<D: Database> std::fmt::Debug for AllowSync<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AllowSync")
+            .field("previous", &self.previous)
+            .finish_non_exhaustive()
     }
 }

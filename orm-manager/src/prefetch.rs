@@ -322,6 +322,23 @@ where
     })
 }
 
+impl<M> std::fmt::Debug for Prefetched<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prefetched")
+            .field("rows", &self.rows.len())
+            .field("relations", &self.loaded.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("relations", &self.loaded.len())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::key_filter;

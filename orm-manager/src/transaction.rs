@@ -177,6 +177,7 @@ enum Kind {
 ///
 /// [`commit`]: TransactionGuard::commit
 /// [`rollback`]: TransactionGuard::rollback
+#[must_use = "dropped at once, the transaction rolls back"]
 pub struct TransactionGuard<D: Database> {
     manager: Manager<D>,
     tx: Arc<TxShared<D::Connection>>,
@@ -303,5 +304,14 @@ impl<D: Database> Drop for TransactionGuard<D> {
                 .pending()
                 .push_back(format!("ROLLBACK TO SAVEPOINT {name}")),
         }
+    }
+}
+
+impl<D: Database> std::fmt::Debug for TransactionGuard<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionGuard")
+            .field("savepoint", &self.is_savepoint())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
 }

@@ -108,3 +108,11 @@ impl Executor for MyConnection {
         ))
     }
 }
+
+impl std::fmt::Debug for MyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MyConnection")
+            .field("in_transaction", &orm_core::Connection::is_dirty(self))
+            .finish_non_exhaustive()
+    }
+}

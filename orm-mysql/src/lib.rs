@@ -9,7 +9,8 @@
 //! MySQL would truncate is an error), in UTC, with utf8mb4; prepared statements are cached
 //! per connection by the driver; server errors are mapped by error number.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
 
 mod config;
 mod conn;

@@ -204,3 +204,12 @@ impl Database for PooledMySQLDatabase {
             .clone()
     }
 }
+
+impl std::fmt::Debug for PooledMySQLDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database's name only: a configuration may hold a password.
+        f.debug_struct("PooledMySQLDatabase")
+            .field("database", &self.config().database())
+            .finish_non_exhaustive()
+    }
+}

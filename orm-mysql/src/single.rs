@@ -183,3 +183,12 @@ impl Database for MySQLDatabase {
         Some(side.clone())
     }
 }
+
+impl std::fmt::Debug for MySQLDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database's name only: a configuration may hold a password.
+        f.debug_struct("MySQLDatabase")
+            .field("database", &self.config().database())
+            .finish_non_exhaustive()
+    }
+}

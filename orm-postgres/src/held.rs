@@ -112,3 +112,11 @@ impl Executor for PgConnection {
         Box::pin(futures_util::stream::once(rows).try_flatten())
     }
 }
+
+impl std::fmt::Debug for PgConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConnection")
+            .field("in_transaction", &orm_core::Connection::is_dirty(self))
+            .finish_non_exhaustive()
+    }
+}

@@ -9,7 +9,8 @@
 //! them either way. Statements are prepared once per connection and cached by SQL text;
 //! rows are decoded straight from the driver's row; server errors are mapped by SQLSTATE.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
 
 mod cache;
 mod config;

@@ -194,3 +194,12 @@ impl Database for PooledPostgresqlDatabase {
             .clone()
     }
 }
+
+impl std::fmt::Debug for PooledPostgresqlDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database's name only: a configuration may hold a password.
+        f.debug_struct("PooledPostgresqlDatabase")
+            .field("database", &self.config().database())
+            .finish_non_exhaustive()
+    }
+}

@@ -189,3 +189,12 @@ impl Database for PostgresqlDatabase {
         Some(side.clone())
     }
 }
+
+impl std::fmt::Debug for PostgresqlDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database's name only: a configuration may hold a password.
+        f.debug_struct("PostgresqlDatabase")
+            .field("database", &self.config().database())
+            .finish_non_exhaustive()
+    }
+}

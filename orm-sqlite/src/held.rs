@@ -146,3 +146,11 @@ impl Executor for SqliteConnection {
         )
     }
 }
+
+impl std::fmt::Debug for SqliteConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteConnection")
+            .field("in_transaction", &orm_core::Connection::is_dirty(self))
+            .finish_non_exhaustive()
+    }
+}

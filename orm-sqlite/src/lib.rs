@@ -11,7 +11,8 @@
 //! work on tokio's blocking threads. Dates and times are stored as ISO-8601 text that
 //! sorts correctly, UUIDs and decimals as text (decimals without loss).
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
 
 mod config;
 mod conn;

@@ -194,3 +194,11 @@ impl Database for PooledSqliteDatabase {
         Arc::as_ptr(&self.inner) as usize
     }
 }
+
+impl std::fmt::Debug for PooledSqliteDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledSqliteDatabase")
+            .field("path", &self.config().path())
+            .finish_non_exhaustive()
+    }
+}

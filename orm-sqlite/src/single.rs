@@ -204,3 +204,11 @@ impl Database for SqliteDatabase {
         Arc::as_ptr(&self.inner) as usize
     }
 }
+
+impl std::fmt::Debug for SqliteDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDatabase")
+            .field("path", &self.config().path())
+            .finish_non_exhaustive()
+    }
+}

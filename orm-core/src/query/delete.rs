@@ -46,6 +46,7 @@ impl crate::Query for DeleteStatement {
 /// assert_eq!(stmt.sql, r#"DELETE FROM "session" WHERE ("session"."user_id" = $1)"#);
 /// assert_eq!(stmt.params, vec![Value::I64(7)]);
 /// ```
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Delete<M> {
     stmt: DeleteStatement,
     _model: PhantomData<fn() -> M>,

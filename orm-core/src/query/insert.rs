@@ -65,6 +65,7 @@ pub struct InsertStatement {
 ///     .render(&PostgresDialect).unwrap();
 /// assert_eq!(stmt.sql, r#"INSERT INTO "tag" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = EXCLUDED."uses""#);
 /// ```
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Insert<M> {
     stmt: InsertStatement,
     _model: PhantomData<fn() -> M>,
@@ -262,6 +263,7 @@ impl<M: Model> Insert<M> {
 }
 
 /// An INSERT waiting for its conflict action.
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Upsert<M> {
     insert: Insert<M>,
     target: Vec<&'static str>,
@@ -316,3 +318,12 @@ tuple_columns!(A 0, B 1, C 2);
 tuple_columns!(A 0, B 1, C 2, D 3);
 tuple_columns!(A 0, B 1, C 2, D 3, E 4);
 tuple_columns!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+impl<M> std::fmt::Debug for Upsert<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upsert")
+            .field("insert", &self.insert)
+            .field("target", &self.target)
+            .finish()
+    }
+}

@@ -408,6 +408,7 @@ impl<M: Model> FetchQuery for Returning<Insert<M>, M> {
 
 /// `SELECT COUNT(*) FROM (query)`, built by [`Select::count_query`].
 #[derive(Debug, Clone)]
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Count {
     inner: SelectStatement,
 }
@@ -440,6 +441,7 @@ impl FetchQuery for Count {
 /// let q = raw_query::<(i64, String)>("SELECT id, name FROM users WHERE id > ?", vec![Value::I64(5)]);
 /// assert_eq!(q.render(&PostgresDialect).unwrap().sql, "SELECT id, name FROM users WHERE id > $1");
 /// ```
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct RawQuery<T> {
     sql: String,
     params: Vec<Value>,
@@ -465,5 +467,14 @@ impl<T: FromRow + Send + 'static> FetchQuery for RawQuery<T> {
     type Row = T;
     fn model_name(&self) -> &'static str {
         "raw query"
+    }
+}
+
+impl<T> std::fmt::Debug for RawQuery<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawQuery")
+            .field("sql", &self.sql)
+            .field("params", &self.params.len())
+            .finish()
     }
 }

@@ -220,6 +220,7 @@ pub(crate) fn model_items(
 /// A typed SELECT over model `M` whose rows decode as `Out`.
 ///
 /// Built from `M::select()`; methods consume and return the query.
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Select<M, Out> {
     stmt: SelectStatement,
     joined: Vec<&'static TableMeta>,
@@ -599,4 +600,10 @@ fn foreign_key_condition(
         }
     }
     None
+}
+
+impl<M> std::fmt::Debug for Alias<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alias").field("name", &self.name).finish()
+    }
 }

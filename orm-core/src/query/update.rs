@@ -54,6 +54,7 @@ impl crate::Query for UpdateStatement {
 ///     .unwrap();
 /// assert_eq!(stmt.sql, "UPDATE `counter` SET `hits` = (`counter`.`hits` + ?) WHERE (`counter`.`name` = ?)");
 /// ```
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Update<M> {
     stmt: UpdateStatement,
     _model: PhantomData<fn() -> M>,
@@ -135,6 +136,7 @@ impl<M: Model> Default for Update<M> {
 }
 
 /// A statement with a RETURNING clause whose rows decode as `Out`.
+#[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Returning<Q, Out> {
     pub(crate) query: Q,
     _out: PhantomData<fn() -> Out>,
@@ -146,5 +148,13 @@ impl<Q, Out> Returning<Q, Out> {
             query,
             _out: PhantomData,
         }
+    }
+}
+
+impl<Q: std::fmt::Debug, Out> std::fmt::Debug for Returning<Q, Out> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Returning")
+            .field("query", &self.query)
+            .finish()
     }
 }
