@@ -90,6 +90,18 @@ impl PooledSqliteDatabase {
         &self.inner.config
     }
 
+    /// Pool size, connections open, and connections idle, as on the server backends.
+    ///
+    /// ```
+    /// # use orm_sqlite::{PooledSqliteDatabase, SqliteConfig};
+    /// let db = PooledSqliteDatabase::new(SqliteConfig::memory().max_connections(3))?;
+    /// assert_eq!(db.pool_status(), (3, 0, 0), "connections open on demand");
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        orm_core::pool::status(&self.inner.pool)
+    }
+
     /// True while the sync connection is open.
     pub fn is_sync_open(&self) -> bool {
         self.inner.sync.is_open()

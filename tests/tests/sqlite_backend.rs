@@ -354,3 +354,21 @@ async fn decode_errors_keep_the_real_cause() {
         "{err:?}"
     );
 }
+
+/// The pooled SQLite database reports its pool like the server backends do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_reports_its_status() {
+    let db =
+        PooledSqliteDatabase::new(sqlite_config("pool_status").max_connections(3)).expect("open");
+    assert_eq!(db.pool_status(), (3, 0, 0));
+    raw_query::<i64>("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("one");
+    let (max, open, idle) = db.pool_status();
+    assert_eq!(
+        (max, open, idle),
+        (3, 1, 1),
+        "one connection opened, back in the pool"
+    );
+}
