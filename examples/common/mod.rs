@@ -14,15 +14,13 @@ pub trait Example {
 pub fn run(name: &str, example: impl Example) -> Result<(), Error> {
     let url = std::env::var("DATABASE_URL").ok();
     match url.as_deref() {
-        Some(url) if url.starts_with("postgres") => {
-            example.run(PostgresqlDatabase::connect_lazy(url)?)
-        }
-        Some(url) if url.starts_with("mysql") => example.run(MySQLDatabase::connect_lazy(url)?),
-        Some(url) => example.run(SqliteDatabase::connect_lazy(url)?),
+        // The URL's scheme picks the backend at run time: one database type for all.
+        Some(url) => example.run(AnyDatabase::connect_lazy(url)?),
         None => {
             let path =
                 std::env::temp_dir().join(format!("orm-example-{name}-{}.db", std::process::id()));
-            let result = example.run(SqliteDatabase::new(SqliteConfig::file(&path))?);
+            let sqlite = SqliteDatabase::new(SqliteConfig::file(&path))?;
+            let result = example.run(AnyDatabase::from(sqlite));
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }

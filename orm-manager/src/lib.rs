@@ -44,12 +44,16 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod any;
 mod lowlevel;
 mod manager;
 mod prefetch;
 mod scope;
 mod transaction;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use any::{AnyConnection, AnyDatabase};
 pub use lowlevel::{
     atomic, bulk_insert, count, create_object, create_or_get, delete_object,
     delete_object_recursive, execute, execute_raw, get_object, get_object_or_none, get_or_create,
@@ -74,6 +78,8 @@ pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, Sqlit
 
 /// Everything an application needs in one `use`.
 pub mod prelude {
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    pub use crate::AnyDatabase;
     pub use crate::{AllowSync, Manager, Model, Prefetched, TransactionGuard};
     pub use orm_core::{
         avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,

@@ -167,3 +167,18 @@ pub fn sqlite_pooled_sized(name: &str, size: usize) -> PooledSqliteDatabase {
     PooledSqliteDatabase::new(sqlite_config(&format!("{name}_pooled{size}")).max_connections(size))
         .expect("sqlite opens")
 }
+
+/// The pooled PostgreSQL database of [`pg_pooled`], as an `AnyDatabase`.
+pub fn any_pg(name: &str) -> orm_manager::AnyDatabase {
+    pg_pooled(&format!("any_{name}")).into()
+}
+
+/// The pooled MySQL database of [`mysql_pooled`], as an `AnyDatabase`.
+pub fn any_mysql(name: &str) -> orm_manager::AnyDatabase {
+    mysql_pooled(&format!("any_{name}")).into()
+}
+
+/// The single SQLite database of [`sqlite_single`], as an `AnyDatabase`.
+pub fn any_sqlite(name: &str) -> orm_manager::AnyDatabase {
+    sqlite_single(&format!("any_{name}")).into()
+}

@@ -149,3 +149,18 @@ impl Inspect for PooledSqliteDatabase {
         sqlite_open(self.config()).await
     }
 }
+
+impl Inspect for orm_manager::AnyDatabase {
+    async fn busy_sessions(&self) -> i64 {
+        use orm_manager::AnyDatabase as Any;
+        match self {
+            Any::Postgres(db) => db.busy_sessions().await,
+            Any::PooledPostgres(db) => db.busy_sessions().await,
+            Any::MySql(db) => db.busy_sessions().await,
+            Any::PooledMySql(db) => db.busy_sessions().await,
+            Any::Sqlite(db) => db.busy_sessions().await,
+            Any::PooledSqlite(db) => db.busy_sessions().await,
+            _ => unreachable!("every backend is enabled in the tests"),
+        }
+    }
+}
