@@ -972,7 +972,10 @@ pub async fn cut_at_every_poll<D: Db>(db: &D) -> usize {
                     objects.close().await;
                 }
                 let attempt = shape.attempt(&objects, &tag, polls).await;
-                let context = format!("{shape:?}, fresh {fresh}, cut after {polls} polls");
+                let context = format!(
+                    "{} {shape:?}, fresh {fresh}, cut after {polls} polls",
+                    Executor::dialect(db).name()
+                );
                 assert_eq!(
                     db.busy_sessions().await,
                     0,
