@@ -51,17 +51,18 @@ mod manager;
 mod prefetch;
 mod scope;
 mod transaction;
+mod tx;
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use any::{AnyConnection, AnyDatabase};
 pub use lowlevel::{
-    atomic, bulk_insert, count, create_object, create_or_get, delete_object,
-    delete_object_recursive, execute, execute_raw, get_object, get_object_or_none, get_or_create,
-    savepoint, scalar, transaction, update_object, ExecuteQuery, IntoSelect,
+    bulk_insert, count, create_object, create_or_get, delete_object, delete_object_recursive,
+    execute, execute_raw, get_object, get_object_or_none, get_or_create, scalar, update_object,
+    ExecuteQuery, IntoSelect,
 };
 pub use manager::{AllowSync, Manager};
 pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};
-pub use transaction::TransactionGuard;
+pub use transaction::{atomic, savepoint, transaction, TransactionGuard};
 
 /// The core crate, re-exported: generated code and advanced users reach it here.
 pub use orm_core;

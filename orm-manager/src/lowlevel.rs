@@ -17,11 +17,9 @@ use std::future::Future;
 
 use orm_core::query::{DeleteStatement, SelectStatement, UpdateStatement};
 use orm_core::{
-    column_equals, Condition, Database, Dialect, Error, Executor, ExprNode, FetchQuery, Insert,
-    Model, Query, Result, Select, TableMeta, Update, Value,
+    column_equals, Condition, Dialect, Error, Executor, ExprNode, FetchQuery, Insert, Model, Query,
+    Result, Select, TableMeta, Update, Value,
 };
-
-use crate::manager::Manager;
 
 /// What `get` accepts: a condition on the model, or a base query.
 pub trait IntoSelect<M: Model> {
@@ -318,7 +316,7 @@ pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) ->
 /// Deletes `obj` and, first, the rows that depend on it through foreign keys: rows whose
 /// reference is nullable get NULL instead, unless `delete_nullable`. Dependents are the
 /// models of the program with a foreign key to this one (self-references are not
-/// followed). Run it in a transaction (as [`Manager::delete_recursive`] does) so that it
+/// followed). Run it in a transaction (as [`Manager::delete_recursive`](crate::Manager::delete_recursive) does) so that it
 /// is all or nothing. Returns the number of `obj` rows deleted.
 pub async fn delete_object_recursive<E: Executor + ?Sized, M: Model>(
     exec: &E,
@@ -499,37 +497,4 @@ async fn get_stored<E: Executor + ?Sized, M: Model>(exec: &E, lookup: Condition)
         query
     };
     get_object(exec, query).await
-}
-
-/// Runs `body` in a transaction (or a savepoint when already inside one) on `db`.
-pub async fn atomic<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
-where
-    D: Database,
-    F: FnOnce(Manager<D>) -> Fut,
-    Fut: Future<Output = std::result::Result<T, Err>>,
-    Err: From<Error>,
-{
-    Manager::new(db.clone()).atomic(body).await
-}
-
-/// Runs `body` in a new transaction on `db`; an error if one is already open.
-pub async fn transaction<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
-where
-    D: Database,
-    F: FnOnce(Manager<D>) -> Fut,
-    Fut: Future<Output = std::result::Result<T, Err>>,
-    Err: From<Error>,
-{
-    Manager::new(db.clone()).transaction(body).await
-}
-
-/// Runs `body` in a savepoint of the transaction this task is in on `db`.
-pub async fn savepoint<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
-where
-    D: Database,
-    F: FnOnce(Manager<D>) -> Fut,
-    Fut: Future<Output = std::result::Result<T, Err>>,
-    Err: From<Error>,
-{
-    Manager::new(db.clone()).savepoint(body).await
 }

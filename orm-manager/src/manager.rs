@@ -1,6 +1,5 @@
 //! The Manager: the single point of the async API.
 
-use std::future::Future;
 use std::sync::{Arc, Weak};
 
 use orm_core::{
@@ -12,7 +11,7 @@ use crate::lowlevel::{self, ExecuteQuery, IntoSelect};
 #[allow(unused_imports)]
 use crate::prefetch::Prefetched;
 use crate::scope;
-use crate::transaction::{TransactionGuard, TxShared};
+use crate::tx::TxShared;
 
 /// The async models manager: every async operation and transaction of one database.
 ///
@@ -191,7 +190,7 @@ impl<D: Database> Manager<D> {
         self.current_tx().is_some()
     }
 
-    fn current_tx(&self) -> Option<Arc<TxShared<D::Connection>>> {
+    pub(crate) fn current_tx(&self) -> Option<Arc<TxShared<D::Connection>>> {
         match &self.tx {
             Some(tx) => tx.upgrade(),
             None => scope::current(self.db.id()),
@@ -385,69 +384,6 @@ impl<D: Database> Manager<D> {
     /// Closes the database's async side. A later call opens it again.
     pub async fn close(&self) {
         self.db.close().await
-    }
-
-    /// Runs `body` in a transaction, or in a savepoint when this task is already in one.
-    /// Commits when `body` returns `Ok`; rolls back on `Err` (returned unchanged) or panic.
-    pub async fn atomic<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
-    where
-        F: FnOnce(Manager<D>) -> Fut,
-        Fut: Future<Output = std::result::Result<T, E>>,
-        E: From<Error>,
-    {
-        self.begin_atomic().await?.run(body).await
-    }
-
-    /// Runs `body` in a new transaction; an error if this task is already in one on this
-    /// database (use [`atomic`](Manager::atomic) or [`savepoint`](Manager::savepoint)).
-    pub async fn transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
-    where
-        F: FnOnce(Manager<D>) -> Fut,
-        Fut: Future<Output = std::result::Result<T, E>>,
-        E: From<Error>,
-    {
-        self.begin_transaction().await?.run(body).await
-    }
-
-    /// Runs `body` in a savepoint of the open transaction; an error outside one.
-    pub async fn savepoint<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
-    where
-        F: FnOnce(Manager<D>) -> Fut,
-        Fut: Future<Output = std::result::Result<T, E>>,
-        E: From<Error>,
-    {
-        self.begin_savepoint().await?.run(body).await
-    }
-
-    /// [`atomic`](Manager::atomic) as a guard: commit or roll back explicitly; dropped,
-    /// it rolls back. Until it ends, calls through any Manager of this database made by
-    /// the task that opened it (or, outside a task, its thread) join it, as calls inside a
-    /// closure scope do; a separate transaction beside it needs another task.
-    pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
-        match self.current_tx() {
-            Some(tx) => TransactionGuard::savepoint(&self.db, tx).await,
-            None => TransactionGuard::transaction(&self.db).await,
-        }
-    }
-
-    /// [`transaction`](Manager::transaction) as a guard.
-    pub async fn begin_transaction(&self) -> Result<TransactionGuard<D>> {
-        if self.current_tx().is_some() {
-            return Err(Error::Transaction(
-                "transaction() cannot be nested in another transaction; use atomic() or savepoint()".into(),
-            ));
-        }
-        TransactionGuard::transaction(&self.db).await
-    }
-
-    /// [`savepoint`](Manager::savepoint) as a guard.
-    pub async fn begin_savepoint(&self) -> Result<TransactionGuard<D>> {
-        match self.current_tx() {
-            Some(tx) => TransactionGuard::savepoint(&self.db, tx).await,
-            None => Err(Error::Transaction(
-                "savepoint() needs an open transaction".into(),
-            )),
-        }
     }
 
     /// Allows blocking calls on the database until the guard is dropped; then the

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use orm_core::Connection;
 
-use crate::transaction::TxShared;
+use crate::tx::TxShared;
 
 type Entry = (usize, Arc<dyn Any + Send + Sync>);
 

@@ -1,167 +1,23 @@
-//! Transactions and savepoints that never leak.
+//! Transactions and savepoints as scopes: the guard ([`TransactionGuard`]), the
+//! Manager's scope methods (`atomic`, `transaction`, `savepoint` and their `begin_*`
+//! guard forms), and the same as free functions over any database.
 //!
-//! A transaction holds a connection taken with [`Database::acquire`] and marks it dirty
-//! before BEGIN is sent; only a completed COMMIT or ROLLBACK marks it clean. Whatever ends
-//! a scope early (an error, a panic, a dropped future at any await point) leaves the
-//! connection dirty, and a dirty connection is closed when dropped, so the server rolls
-//! the work back and nobody else ever gets the connection half-way. A savepoint dropped
-//! early queues `ROLLBACK TO SAVEPOINT`, which runs before the transaction's next
-//! statement, the way tokio-postgres queues a rollback from `Drop`.
+//! A guard commits or rolls back explicitly; dropped without either, it rolls back: a
+//! transaction's connection is closed (the server rolls back), a savepoint queues
+//! `ROLLBACK TO SAVEPOINT`, which runs before the transaction's next statement, the way
+//! tokio-postgres queues a rollback from `Drop`.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use futures_util::{FutureExt, TryStreamExt};
-use orm_core::{
-    Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream,
-    Statement,
-};
+use futures_util::FutureExt;
+use orm_core::{Database, Error, Result};
 
 use crate::manager::Manager;
 use crate::scope;
-
-/// An open transaction: its connection, its savepoint counter, and the rollbacks queued
-/// by savepoints dropped early.
-pub struct TxShared<C> {
-    conn: Arc<C>,
-    db_id: usize,
-    savepoints: AtomicUsize,
-    /// `ROLLBACK TO SAVEPOINT` statements owed by savepoints dropped early, oldest first.
-    pending: Mutex<VecDeque<String>>,
-    finished: AtomicBool,
-    /// A savepoint's work could not be undone: the transaction may only roll back.
-    poisoned: AtomicBool,
-}
-
-impl<C: Connection> TxShared<C> {
-    pub(crate) fn db_id(&self) -> usize {
-        self.db_id
-    }
-
-    fn pending(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn poison(&self) {
-        self.poisoned.store(true, Ordering::Release);
-    }
-
-    /// Runs the rollbacks queued by savepoints that were dropped early.
-    ///
-    /// Each stays queued until the server has answered it: a flush cut half-way sends it
-    /// again next time (`ROLLBACK TO SAVEPOINT` may run twice; it is not released). One
-    /// that fails leaves work that cannot be undone, so the transaction is poisoned.
-    async fn flush(&self) -> Result<()> {
-        if self.finished.load(Ordering::Acquire) {
-            return Err(Error::Transaction(
-                "the transaction has already ended".into(),
-            ));
-        }
-        if self.poisoned.load(Ordering::Acquire) {
-            return Err(Error::Transaction(
-                "a savepoint of this transaction could not be rolled back; \
-                 the transaction can only be rolled back"
-                    .into(),
-            ));
-        }
-        loop {
-            let Some(sql) = self.pending().front().cloned() else {
-                return Ok(());
-            };
-            if let Err(e) = self.conn.execute(Statement::new(sql)).await {
-                self.poison();
-                return Err(e);
-            }
-            self.pending().pop_front();
-        }
-    }
-
-    /// Streams a query's rows; the stream holds the transaction open while it runs.
-    pub(crate) fn stream_owned<T: FromRow + Send + 'static>(
-        self: Arc<Self>,
-        stmt: Statement,
-    ) -> RowStream<'static, T> {
-        let rows = async move {
-            self.flush().await?;
-            Ok(self.conn.clone().fetch_stream_owned(stmt))
-        };
-        Box::pin(futures_util::stream::once(rows).try_flatten())
-    }
-
-    async fn run(&self, sql: &str) -> Result<()> {
-        self.flush().await?;
-        self.conn.execute(Statement::new(sql)).await.map(drop)
-    }
-
-    async fn commit(&self) -> Result<()> {
-        match self.run("COMMIT").await {
-            Ok(()) => {
-                self.conn.set_dirty(false);
-                self.finished.store(true, Ordering::Release);
-                Ok(())
-            }
-            // Sent, but no answer: it may or may not have committed. The connection stays
-            // dirty, so it is discarded.
-            Err(Error::ConnectionLost { source }) => Err(Error::CommitOutcomeUnknown { source }),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn rollback(&self) -> Result<()> {
-        self.pending().clear();
-        self.conn.execute(Statement::new("ROLLBACK")).await?;
-        self.conn.set_dirty(false);
-        self.finished.store(true, Ordering::Release);
-        Ok(())
-    }
-}
-
-impl<C: Connection> Executor for TxShared<C> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        self.conn.dialect()
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        self.flush().await?;
-        self.conn.execute(stmt).await
-    }
-
-    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.flush().await?;
-        self.conn.fetch_all(stmt).await
-    }
-
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(
-        &'a self,
-        stmt: Statement,
-    ) -> RowStream<'a, T> {
-        let rows = async move {
-            self.flush().await?;
-            Ok(self.conn.fetch_stream(stmt))
-        };
-        Box::pin(futures_util::stream::once(rows).try_flatten())
-    }
-}
-
-/// Opens a transaction on a connection of its own.
-pub(crate) async fn begin<D: Database>(db: &D) -> Result<Arc<TxShared<D::Connection>>> {
-    let conn = db.acquire().await?;
-    // Dirty before BEGIN is sent: if this future is dropped now, the connection is closed.
-    conn.set_dirty(true);
-    let begin = Statement::new(conn.dialect().begin_transaction());
-    conn.execute(begin).await?;
-    Ok(Arc::new(TxShared {
-        conn: Arc::new(conn),
-        db_id: db.id(),
-        savepoints: AtomicUsize::new(0),
-        pending: Mutex::new(VecDeque::new()),
-        finished: AtomicBool::new(false),
-        poisoned: AtomicBool::new(false),
-    }))
-}
+use crate::tx::{begin, TxShared};
 
 enum Kind {
     Transaction,
@@ -314,4 +170,102 @@ impl<D: Database> std::fmt::Debug for TransactionGuard<D> {
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
+}
+
+impl<D: Database> Manager<D> {
+    /// Runs `body` in a transaction, or in a savepoint when this task is already in one.
+    /// Commits when `body` returns `Ok`; rolls back on `Err` (returned unchanged) or panic.
+    pub async fn atomic<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_atomic().await?.run(body).await
+    }
+
+    /// Runs `body` in a new transaction; an error if this task is already in one on this
+    /// database (use [`atomic`](Manager::atomic) or [`savepoint`](Manager::savepoint)).
+    pub async fn transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_transaction().await?.run(body).await
+    }
+
+    /// Runs `body` in a savepoint of the open transaction; an error outside one.
+    pub async fn savepoint<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_savepoint().await?.run(body).await
+    }
+
+    /// [`atomic`](Manager::atomic) as a guard: commit or roll back explicitly; dropped,
+    /// it rolls back. Until it ends, calls through any Manager of this database made by
+    /// the task that opened it (or, outside a task, its thread) join it, as calls inside a
+    /// closure scope do; a separate transaction beside it needs another task.
+    pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
+        match self.current_tx() {
+            Some(tx) => TransactionGuard::savepoint(self.database(), tx).await,
+            None => TransactionGuard::transaction(self.database()).await,
+        }
+    }
+
+    /// [`transaction`](Manager::transaction) as a guard.
+    pub async fn begin_transaction(&self) -> Result<TransactionGuard<D>> {
+        if self.current_tx().is_some() {
+            return Err(Error::Transaction(
+                "transaction() cannot be nested in another transaction; use atomic() or savepoint()".into(),
+            ));
+        }
+        TransactionGuard::transaction(self.database()).await
+    }
+
+    /// [`savepoint`](Manager::savepoint) as a guard.
+    pub async fn begin_savepoint(&self) -> Result<TransactionGuard<D>> {
+        match self.current_tx() {
+            Some(tx) => TransactionGuard::savepoint(self.database(), tx).await,
+            None => Err(Error::Transaction(
+                "savepoint() needs an open transaction".into(),
+            )),
+        }
+    }
+}
+
+/// Runs `body` in a transaction (or a savepoint when already inside one) on `db`.
+pub async fn atomic<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).atomic(body).await
+}
+
+/// Runs `body` in a new transaction on `db`; an error if one is already open.
+pub async fn transaction<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).transaction(body).await
+}
+
+/// Runs `body` in a savepoint of the transaction this task is in on `db`.
+pub async fn savepoint<D, F, Fut, T, Err>(db: &D, body: F) -> std::result::Result<T, Err>
+where
+    D: Database,
+    F: FnOnce(Manager<D>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, Err>>,
+    Err: From<Error>,
+{
+    Manager::new(db.clone()).savepoint(body).await
 }

@@ -10,7 +10,7 @@ use orm_core::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::conn::MyConn;
-use crate::pool::MyObject;
+use crate::recycle::MyObject;
 
 // One per transaction, never in a collection: the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]

@@ -17,6 +17,7 @@ mod conn;
 mod error;
 mod held;
 mod pool;
+mod recycle;
 mod row;
 mod single;
 mod stream;

@@ -2,53 +2,24 @@
 
 use std::sync::Arc;
 
-use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
+use deadpool::managed::{Object, Pool};
 use orm_core::{
-    Database, Dialect, Error, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream,
-    Statement, SyncExecutor, SyncGate,
+    Database, Dialect, ExecResult, Executor, FromRow, MySqlDialect, Result, RowStream, Statement,
+    SyncExecutor, SyncGate,
 };
 
 use crate::config::MySqlConfig;
-use crate::conn::{retryable, MyConn};
+use crate::conn::retryable;
 use crate::held::{Held, MyConnection};
+use crate::recycle::Manager;
 use crate::stream::spawn_stream;
 use crate::sync_side::{self, SyncSide};
-
-/// Creates connections and decides, when one comes back, whether it can be reused.
-pub(crate) struct Manager {
-    config: MySqlConfig,
-}
-
-pub(crate) type MyObject = Object<Manager>;
-
-impl managed::Manager for Manager {
-    type Type = MyConn;
-    type Error = Error;
-
-    async fn create(&self) -> Result<MyConn> {
-        MyConn::connect(&self.config).await
-    }
-
-    async fn recycle(&self, conn: &mut MyConn, _: &Metrics) -> RecycleResult<Error> {
-        if conn.is_broken() {
-            return Err(RecycleError::message(
-                "connection left mid-statement or broken",
-            ));
-        }
-        if conn.needs_reset {
-            conn.reset(&self.config)
-                .await
-                .map_err(RecycleError::Backend)?;
-        }
-        Ok(())
-    }
-}
 
 /// A MySQL / MariaDB database with a single drop-in sync connection and a deadpool pool
 /// of async connections.
 ///
 /// Waiting for a connection is bounded by [`MySqlConfig::acquire_timeout`]; when it runs
-/// out the call fails with [`Error::PoolTimeout`]. A connection that comes back broken or
+/// out the call fails with [`Error::PoolTimeout`](orm_core::Error::PoolTimeout). A connection that comes back broken or
 /// in the middle of a statement is discarded; one whose session state may have changed
 /// (raw `SET`, `USE`, `LOCK`) is reset first.
 #[derive(Clone)]

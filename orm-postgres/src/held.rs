@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::OwnedRwLockWriteGuard;
 
 use crate::conn::PgConn;
-use crate::pool::PgObject;
+use crate::recycle::PgObject;
 
 // One per transaction, never in a collection: the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]

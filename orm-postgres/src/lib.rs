@@ -18,6 +18,7 @@ mod conn;
 mod error;
 mod held;
 mod pool;
+mod recycle;
 mod row;
 mod single;
 mod sync_side;

@@ -2,49 +2,23 @@
 
 use std::sync::Arc;
 
-use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
+use deadpool::managed::Pool;
 use futures_util::TryStreamExt;
 use orm_core::{
-    Database, Dialect, Error, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
+    Database, Dialect, ExecResult, Executor, FromRow, PostgresDialect, Result, RowStream,
     Statement, SyncExecutor, SyncGate,
 };
 
 use crate::config::PgConfig;
-use crate::conn::PgConn;
 use crate::held::{Held, PgConnection};
+use crate::recycle::{PgManager, PgObject};
 use crate::sync_side::{self, SyncSide};
-
-/// Opens connections and decides, when one comes back, whether it can be reused.
-pub(crate) struct PgManager {
-    config: PgConfig,
-}
-
-pub(crate) type PgObject = Object<PgManager>;
-
-impl managed::Manager for PgManager {
-    type Type = PgConn;
-    type Error = Error;
-
-    async fn create(&self) -> Result<PgConn> {
-        PgConn::connect(&self.config).await
-    }
-
-    async fn recycle(&self, conn: &mut PgConn, _: &Metrics) -> RecycleResult<Error> {
-        if conn.is_usable() {
-            Ok(())
-        } else {
-            Err(RecycleError::message(
-                "connection closed or left in a transaction",
-            ))
-        }
-    }
-}
 
 /// A PostgreSQL database with a single drop-in sync connection and a pool of async
 /// connections (deadpool).
 ///
 /// Waiting for a connection is bounded by [`PgConfig::acquire_timeout`]; when it runs
-/// out the call fails with [`Error::PoolTimeout`], never hangs. Connections the server
+/// out the call fails with [`Error::PoolTimeout`](orm_core::Error::PoolTimeout), never hangs. Connections the server
 /// closed, or left inside a transaction, are never handed out again.
 #[derive(Clone)]
 pub struct PooledPostgresqlDatabase {

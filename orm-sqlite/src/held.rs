@@ -8,7 +8,7 @@ use orm_core::{
 use tokio::sync::OwnedMutexGuard;
 
 use crate::conn::{self, blocking, offload, SqliteConn};
-use crate::pool::SqliteObject;
+use crate::recycle::SqliteObject;
 use crate::stream::spawn_stream;
 
 pub(crate) enum Held {

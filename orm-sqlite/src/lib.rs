@@ -20,6 +20,7 @@ mod error;
 mod gate;
 mod held;
 mod pool;
+mod recycle;
 mod row;
 mod single;
 mod stream;

@@ -2,44 +2,20 @@
 
 use std::sync::{Arc, Mutex};
 
-use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
+use deadpool::managed::Pool;
 use orm_core::{
-    Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect,
-    Statement, SyncExecutor, SyncGate,
+    Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, SqliteDialect, Statement,
+    SyncExecutor, SyncGate,
 };
 use rusqlite::Connection;
 
 use crate::config::SqliteConfig;
-use crate::conn::{self, blocking, SqliteConn};
+use crate::conn::{self, blocking};
 use crate::held::{Held, SqliteConnection};
+use crate::recycle::{Manager, SqliteObject};
 use crate::single::keeper;
 use crate::stream::spawn_stream;
 use crate::sync_side::{self, SyncSide};
-
-/// Opens connections on a blocking thread; refuses to reuse one left in a transaction.
-pub(crate) struct Manager {
-    config: Arc<SqliteConfig>,
-}
-
-pub(crate) type SqliteObject = Object<Manager>;
-
-impl managed::Manager for Manager {
-    type Type = Arc<SqliteConn>;
-    type Error = Error;
-
-    async fn create(&self) -> Result<Arc<SqliteConn>> {
-        let config = self.config.clone();
-        blocking(move || conn::open(&config).map(SqliteConn::new)).await
-    }
-
-    async fn recycle(&self, conn: &mut Arc<SqliteConn>, _: &Metrics) -> RecycleResult<Error> {
-        if conn.is_dirty() {
-            Err(RecycleError::message("connection left in a transaction"))
-        } else {
-            Ok(())
-        }
-    }
-}
 
 /// An SQLite database with a single drop-in sync connection and a deadpool pool of async
 /// connections. File databases run in WAL mode with a busy timeout, so concurrent writers
