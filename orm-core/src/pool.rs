@@ -53,6 +53,24 @@ pub fn status<M: Manager>(pool: &Pool<M>) -> (usize, usize, usize) {
     (s.max_size, s.size, s.available)
 }
 
+/// The pool size of a database's [`autonomous`](crate::Database::autonomous) side.
+pub const AUTONOMOUS_CONNECTIONS: usize = 2;
+
+/// The lock wait of a database's [`autonomous`](crate::Database::autonomous) side: the
+/// database's own `lock_timeout`, at most five seconds. The server cannot see a wait that
+/// crosses from that side into the caller's transaction, so it must end by itself.
+///
+/// ```
+/// use std::time::Duration;
+/// use orm_core::pool::autonomous_lock_timeout;
+/// assert_eq!(autonomous_lock_timeout(None), Duration::from_secs(5));
+/// assert_eq!(autonomous_lock_timeout(Some(Duration::from_secs(1))), Duration::from_secs(1));
+/// ```
+pub fn autonomous_lock_timeout(own: Option<Duration>) -> Duration {
+    let bound = Duration::from_secs(5);
+    own.map_or(bound, |own| own.min(bound))
+}
+
 /// A `close()` asked for while a single-connection database's connection was busy (held
 /// by a transaction, or running a statement): `close()` returns at once, and the
 /// connection is dropped the next time its slot is free, never under the transaction.

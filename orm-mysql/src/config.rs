@@ -161,9 +161,10 @@ impl MySqlConfig {
     /// The configuration of the side connection that commits on its own
     /// ([`Database::autonomous`](orm_core::Database::autonomous)), with bounded lock waits.
     pub(crate) fn autonomous(&self) -> Self {
-        let bound = Duration::from_secs(5);
-        let lock = self.lock_timeout.map_or(bound, |own| own.min(bound));
-        self.clone().lock_timeout(Some(lock)).max_connections(2)
+        let lock = orm_core::pool::autonomous_lock_timeout(self.lock_timeout);
+        self.clone()
+            .lock_timeout(Some(lock))
+            .max_connections(orm_core::pool::AUTONOMOUS_CONNECTIONS)
     }
 
     /// The driver options, with the session set-up and statement cache applied.

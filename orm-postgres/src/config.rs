@@ -195,9 +195,10 @@ impl PgConfig {
     /// bounded, since the server cannot see a wait that crosses into the caller's
     /// transaction.
     pub(crate) fn autonomous(&self) -> Self {
-        let bound = Duration::from_secs(5);
-        let lock = self.lock_timeout.map_or(bound, |own| own.min(bound));
-        self.clone().lock_timeout(Some(lock)).max_connections(2)
+        let lock = orm_core::pool::autonomous_lock_timeout(self.lock_timeout);
+        self.clone()
+            .lock_timeout(Some(lock))
+            .max_connections(orm_core::pool::AUTONOMOUS_CONNECTIONS)
     }
 
     /// hstore support, on by default as in peewee-async's `PostgresqlExtDatabase`;
