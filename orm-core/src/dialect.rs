@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use crate::transaction::TxOptions;
 use crate::value::SqlType;
 
 /// Appends `n` in decimal; placeholders are written once per value, so this skips the
@@ -208,9 +209,27 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// The statement that opens a transaction.
-    fn begin_transaction(&self) -> &'static str {
-        "BEGIN"
+    /// The statements that open a transaction with `options`, in order.
+    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
+        let mut begin = String::from("BEGIN");
+        if let Some(level) = options.isolation {
+            begin.push_str(" ISOLATION LEVEL ");
+            begin.push_str(level.as_sql());
+        }
+        if options.read_only {
+            begin.push_str(" READ ONLY");
+        }
+        if options.deferrable {
+            begin.push_str(" DEFERRABLE");
+        }
+        vec![begin]
+    }
+
+    /// The statements that restore the session after a transaction opened with `options`
+    /// has ended (committed or rolled back).
+    fn end_statements(&self, options: &TxOptions) -> Vec<String> {
+        let _ = options;
+        Vec::new()
     }
 
     /// How to insert one row where every column takes its default.
@@ -332,6 +351,22 @@ impl Dialect for PostgresDialect {
 pub struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
+    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
+        // `SET TRANSACTION` (no SESSION) sets the level of the next transaction only.
+        let mut statements = Vec::new();
+        if let Some(level) = options.isolation {
+            statements.push(format!(
+                "SET TRANSACTION ISOLATION LEVEL {}",
+                level.as_sql()
+            ));
+        }
+        statements.push(if options.read_only {
+            "START TRANSACTION READ ONLY".into()
+        } else {
+            "START TRANSACTION".into()
+        });
+        statements
+    }
     fn max_json_depth(&self) -> usize {
         // MariaDB's JSON functions (JSON_VALID in its CHECK) stop at 32 levels; MySQL at 100.
         32
@@ -491,9 +526,23 @@ impl Dialect for SqliteDialect {
             _ => "TEXT",
         })
     }
-    fn begin_transaction(&self) -> &'static str {
-        // Take the write lock up front: two readers that both write later cannot deadlock.
-        "BEGIN IMMEDIATE"
+    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
+        // Every SQLite transaction is serializable, whatever level was asked for.
+        if options.read_only {
+            // No write lock needed; `query_only` makes the server refuse writes.
+            vec!["PRAGMA query_only = ON".into(), "BEGIN DEFERRED".into()]
+        } else {
+            // Take the write lock up front: two readers that both write later cannot
+            // deadlock.
+            vec!["BEGIN IMMEDIATE".into()]
+        }
+    }
+    fn end_statements(&self, options: &TxOptions) -> Vec<String> {
+        if options.read_only {
+            vec!["PRAGMA query_only = OFF".into()]
+        } else {
+            Vec::new()
+        }
     }
     fn supports_type(&self, ty: SqlType) -> bool {
         !matches!(ty, SqlType::Array(_) | SqlType::HStore)

@@ -166,6 +166,24 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// Opening a connection took longer than the configured connect timeout.
+    #[error("could not open a connection within {0:?}")]
+    ConnectTimeout(std::time::Duration),
+
+    /// A transaction scope's body returned an error and the ROLLBACK that followed failed
+    /// too. The connection was closed, so the server rolled the work back; the body's own
+    /// error is replaced by this one (the guard form keeps both).
+    #[error(
+        "ROLLBACK failed after the transaction's body returned an error ({body_error}): {rollback}"
+    )]
+    RollbackFailed {
+        /// The ROLLBACK's own error.
+        #[source]
+        rollback: Box<Error>,
+        /// The type of the body's error.
+        body_error: &'static str,
+    },
+
     /// A transaction was used the wrong way (e.g. `transaction()` nested in another).
     #[error("transaction error: {0}")]
     Transaction(String),

@@ -82,14 +82,35 @@ pub trait SyncExecutor {
 
 /// A connection taken from a database for exclusive use: transactions run on one.
 ///
-/// While a transaction is open the connection is marked dirty. A connection dropped while
-/// dirty (its scope was cancelled, panicked, or its ROLLBACK failed) is discarded, which
-/// makes the server roll the transaction back; it is never handed to anyone else.
+/// The connection owns its transaction state. [`begin`](Connection::begin) marks it in a
+/// transaction before anything is sent, and only a COMMIT or ROLLBACK the server has
+/// answered marks it out of one. A connection dropped inside a transaction (its scope was
+/// cancelled, panicked, or its ROLLBACK failed) is closed, so the server rolls the work
+/// back; it is never handed to anyone else. Nothing else can mark it clean.
 pub trait Connection: Executor + Send + Sync + 'static {
-    /// Marks a transaction as open (`true`) or finished (`false`).
-    fn set_dirty(&self, dirty: bool);
-    /// True while a transaction is open.
-    fn is_dirty(&self) -> bool;
+    /// Opens a transaction with `options` (the dialect's
+    /// [`begin_statements`](Dialect::begin_statements)).
+    fn begin(&self, options: &crate::TxOptions) -> impl Future<Output = Result<()>> + Send;
+
+    /// Commits. A COMMIT sent whose answer never came is
+    /// [`Error::CommitOutcomeUnknown`]: it may or may not have committed.
+    fn commit(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Rolls back.
+    fn rollback(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// `SAVEPOINT name`.
+    fn savepoint(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// `RELEASE SAVEPOINT name`.
+    fn release_savepoint(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// `ROLLBACK TO SAVEPOINT name`.
+    fn rollback_to_savepoint(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// True from [`begin`](Connection::begin) until a COMMIT or ROLLBACK has been
+    /// answered.
+    fn in_transaction(&self) -> bool;
 
     /// [`Executor::fetch_stream`] on a shared handle: the stream keeps the connection
     /// alive while it runs, so it outlives the borrow it was made from. By default the

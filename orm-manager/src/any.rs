@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use orm_core::{
     Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream,
-    Statement, SyncExecutor, SyncGate,
+    Statement, SyncExecutor, SyncGate, TxOptions,
 };
 
 #[cfg(feature = "mysql")]
@@ -308,12 +308,32 @@ impl Executor for AnyConnection {
 }
 
 impl Connection for AnyConnection {
-    fn set_dirty(&self, dirty: bool) {
-        each_conn!(self, conn => conn.set_dirty(dirty))
+    async fn begin(&self, options: &TxOptions) -> Result<()> {
+        each_conn!(self, conn => conn.begin(options).await)
     }
 
-    fn is_dirty(&self) -> bool {
-        each_conn!(self, conn => conn.is_dirty())
+    async fn commit(&self) -> Result<()> {
+        each_conn!(self, conn => conn.commit().await)
+    }
+
+    async fn rollback(&self) -> Result<()> {
+        each_conn!(self, conn => conn.rollback().await)
+    }
+
+    async fn savepoint(&self, name: &str) -> Result<()> {
+        each_conn!(self, conn => conn.savepoint(name).await)
+    }
+
+    async fn release_savepoint(&self, name: &str) -> Result<()> {
+        each_conn!(self, conn => conn.release_savepoint(name).await)
+    }
+
+    async fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
+        each_conn!(self, conn => conn.rollback_to_savepoint(name).await)
+    }
+
+    fn in_transaction(&self) -> bool {
+        each_conn!(self, conn => conn.in_transaction())
     }
 
     fn fetch_stream_owned<T: FromRow + Send + 'static>(

@@ -66,9 +66,12 @@ pub use transaction::{atomic, savepoint, transaction, TransactionGuard};
 
 /// The core crate, re-exported: generated code and advanced users reach it here.
 pub use orm_core;
-pub use orm_core::{Error, Model, Result, SyncPolicy};
+pub use orm_core::{Error, IsolationLevel, Model, Result, SyncPolicy, TxOptions};
 /// `#[derive(Model)]`; see the orm-derive crate for its attributes.
 pub use orm_derive::Model;
+/// The connection runtime, re-exported: pool options and the driver trait.
+pub use orm_runtime;
+pub use orm_runtime::{PoolOptions, PoolSettings};
 
 #[cfg(feature = "mysql")]
 pub use orm_mysql::{MyConnection, MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
@@ -87,6 +90,7 @@ pub mod prelude {
         not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,
         Insert, Query, RowMap, Select, SyncExecutor, SyncPolicy, Value,
     };
+    pub use orm_runtime::PoolSettings;
 
     #[cfg(feature = "mysql")]
     pub use crate::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};

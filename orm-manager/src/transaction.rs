@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use orm_core::{Database, Error, Result};
+use orm_core::{Database, Error, Result, TxOptions};
 
 use crate::manager::Manager;
 use crate::scope;
@@ -44,8 +44,8 @@ pub struct TransactionGuard<D: Database> {
 }
 
 impl<D: Database> TransactionGuard<D> {
-    pub(crate) async fn transaction(db: &D) -> Result<Self> {
-        let tx = begin(db).await?;
+    pub(crate) async fn transaction(db: &D, options: &TxOptions) -> Result<Self> {
+        let tx = begin(db, options).await?;
         Ok(TransactionGuard {
             manager: Manager::in_transaction(db.clone(), &tx),
             _registered: scope::register(db.id(), &tx),
@@ -58,7 +58,7 @@ impl<D: Database> TransactionGuard<D> {
     pub(crate) async fn savepoint(db: &D, tx: Arc<TxShared<D::Connection>>) -> Result<Self> {
         let n = tx.savepoints.fetch_add(1, Ordering::AcqRel) + 1;
         let name = format!("orm_sp_{n}");
-        tx.run(&format!("SAVEPOINT {name}")).await?;
+        tx.savepoint(&name).await?;
         Ok(TransactionGuard {
             manager: Manager::in_transaction(db.clone(), &tx),
             _registered: scope::register(db.id(), &tx),
@@ -80,7 +80,7 @@ impl<D: Database> TransactionGuard<D> {
         // is on its way leaves the guard to roll back when it drops.
         match &self.kind {
             Kind::Transaction => self.tx.commit().await?,
-            Kind::Savepoint(name) => self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await?,
+            Kind::Savepoint(name) => self.tx.release_savepoint(name).await?,
         }
         self.done = true;
         Ok(())
@@ -91,7 +91,7 @@ impl<D: Database> TransactionGuard<D> {
         match &self.kind {
             Kind::Transaction => self.tx.rollback().await?,
             Kind::Savepoint(name) => {
-                let rolled_back = self.tx.run(&format!("ROLLBACK TO SAVEPOINT {name}")).await;
+                let rolled_back = self.tx.rollback_to_savepoint(name).await;
                 if rolled_back.is_err() {
                     // The savepoint's work is still there: it must never be committed.
                     self.tx.poison();
@@ -99,7 +99,7 @@ impl<D: Database> TransactionGuard<D> {
                 self.done = true;
                 rolled_back?;
                 // Rolled back already; a RELEASE cut on its way changes nothing.
-                self.tx.run(&format!("RELEASE SAVEPOINT {name}")).await?;
+                self.tx.release_savepoint(name).await?;
             }
         }
         self.done = true;
@@ -107,7 +107,9 @@ impl<D: Database> TransactionGuard<D> {
     }
 
     /// Runs `body` inside this scope: commits on `Ok`, rolls back on `Err` or panic and
-    /// returns the body's own error unchanged.
+    /// returns the body's own error unchanged, unless the ROLLBACK failed too: then
+    /// [`Error::RollbackFailed`], since the caller must learn that the connection, not only
+    /// the work, failed (the guard form, [`Manager::begin_atomic`], keeps both errors).
     pub(crate) async fn run<F, Fut, T, E>(self, body: F) -> std::result::Result<T, E>
     where
         F: FnOnce(Manager<D>) -> Fut,
@@ -120,13 +122,18 @@ impl<D: Database> TransactionGuard<D> {
                 self.commit().await?;
                 Ok(value)
             }
-            Ok(Err(err)) => {
-                if let Err(rollback) = self.rollback().await {
-                    // The connection stays dirty and is closed: the server rolls back.
-                    tracing::warn!(error = %rollback, "ROLLBACK failed; the connection is discarded");
+            Ok(Err(err)) => match self.rollback().await {
+                Ok(()) => Err(err),
+                // The connection stays in its transaction and is closed: the server rolls
+                // back.
+                Err(rollback) => {
+                    drop(err);
+                    Err(E::from(Error::RollbackFailed {
+                        rollback: Box::new(rollback),
+                        body_error: std::any::type_name::<E>(),
+                    }))
                 }
-                Err(err)
-            }
+            },
             Err(panic) => {
                 if let Err(rollback) = self.rollback().await {
                     tracing::warn!(error = %rollback, "ROLLBACK after a panic failed; the connection is discarded");
@@ -155,10 +162,7 @@ impl<D: Database> Drop for TransactionGuard<D> {
             // Run before the transaction's next statement. Not released: a RELEASE cut on
             // its way may have reached the server, and then this rollback fails and
             // poisons the transaction rather than let the savepoint's work be committed.
-            Kind::Savepoint(name) => self
-                .tx
-                .pending()
-                .push_back(format!("ROLLBACK TO SAVEPOINT {name}")),
+            Kind::Savepoint(name) => self.tx.pending().push_back(name.clone()),
         }
     }
 }
@@ -195,6 +199,36 @@ impl<D: Database> Manager<D> {
         self.begin_transaction().await?.run(body).await
     }
 
+    /// [`transaction`](Manager::transaction) with an isolation level or read-only mode.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// use orm_manager::orm_core::{IsolationLevel, TxOptions};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+    /// objects.execute_raw("CREATE TABLE note (body TEXT)", vec![]).await?;
+    /// let report = TxOptions::new().isolation(IsolationLevel::Serializable).read_only(true);
+    /// let refused = objects
+    ///     .transaction_with(report, |tx| async move {
+    ///         tx.execute_raw("INSERT INTO note VALUES ('x')", vec![]).await
+    ///     })
+    ///     .await;
+    /// assert!(refused.is_err(), "a read-only transaction refuses writes");
+    /// # Ok::<(), Error>(()) }).unwrap();
+    /// ```
+    pub async fn transaction_with<F, Fut, T, E>(
+        &self,
+        options: TxOptions,
+        body: F,
+    ) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        self.begin_transaction_with(options).await?.run(body).await
+    }
+
     /// Runs `body` in a savepoint of the open transaction; an error outside one.
     pub async fn savepoint<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
     where
@@ -212,18 +246,23 @@ impl<D: Database> Manager<D> {
     pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
         match self.current_tx() {
             Some(tx) => TransactionGuard::savepoint(self.database(), tx).await,
-            None => TransactionGuard::transaction(self.database()).await,
+            None => TransactionGuard::transaction(self.database(), &TxOptions::default()).await,
         }
     }
 
     /// [`transaction`](Manager::transaction) as a guard.
     pub async fn begin_transaction(&self) -> Result<TransactionGuard<D>> {
+        self.begin_transaction_with(TxOptions::default()).await
+    }
+
+    /// [`transaction_with`](Manager::transaction_with) as a guard.
+    pub async fn begin_transaction_with(&self, options: TxOptions) -> Result<TransactionGuard<D>> {
         if self.current_tx().is_some() {
             return Err(Error::Transaction(
                 "transaction() cannot be nested in another transaction; use atomic() or savepoint()".into(),
             ));
         }
-        TransactionGuard::transaction(self.database()).await
+        TransactionGuard::transaction(self.database(), &options).await
     }
 
     /// [`savepoint`](Manager::savepoint) as a guard.

@@ -2,11 +2,12 @@
 //! scope: its connection, its savepoint counter, and the rollbacks queued by savepoints
 //! dropped early.
 //!
-//! A transaction holds a connection taken with [`Database::acquire`] and marks it dirty
-//! before BEGIN is sent; only a completed COMMIT or ROLLBACK marks it clean. Whatever ends
-//! a scope early (an error, a panic, a dropped future at any await point) leaves the
-//! connection dirty, and a dirty connection is closed when dropped, so the server rolls
-//! the work back and nobody else ever gets the connection half-way.
+//! A transaction holds a connection taken with [`Database::acquire`]; the connection owns
+//! its transaction state ([`Connection::begin`] marks it before BEGIN is sent, only an
+//! answered COMMIT or ROLLBACK clears it). Whatever ends a scope early (an error, a panic,
+//! a dropped future at any await point) leaves the connection in its transaction, and
+//! such a connection is closed when dropped, so the server rolls the work back and nobody
+//! else ever gets the connection half-way.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::TryStreamExt;
 use orm_core::{
     Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream,
-    Statement,
+    Statement, TxOptions,
 };
 
 /// An open transaction: its connection, its savepoint counter, and the rollbacks queued
@@ -24,7 +25,7 @@ pub struct TxShared<C> {
     conn: Arc<C>,
     db_id: usize,
     pub(crate) savepoints: AtomicUsize,
-    /// `ROLLBACK TO SAVEPOINT` statements owed by savepoints dropped early, oldest first.
+    /// Savepoints dropped early, oldest first: each owes a `ROLLBACK TO SAVEPOINT`.
     pending: Mutex<VecDeque<String>>,
     pub(crate) finished: AtomicBool,
     /// A savepoint's work could not be undone: the transaction may only roll back.
@@ -63,10 +64,10 @@ impl<C: Connection> TxShared<C> {
             ));
         }
         loop {
-            let Some(sql) = self.pending().front().cloned() else {
+            let Some(name) = self.pending().front().cloned() else {
                 return Ok(());
             };
-            if let Err(e) = self.conn.execute(Statement::new(sql)).await {
+            if let Err(e) = self.conn.rollback_to_savepoint(&name).await {
                 self.poison();
                 return Err(e);
             }
@@ -86,29 +87,31 @@ impl<C: Connection> TxShared<C> {
         Box::pin(futures_util::stream::once(rows).try_flatten())
     }
 
-    pub(crate) async fn run(&self, sql: &str) -> Result<()> {
+    pub(crate) async fn savepoint(&self, name: &str) -> Result<()> {
         self.flush().await?;
-        self.conn.execute(Statement::new(sql)).await.map(drop)
+        self.conn.savepoint(name).await
+    }
+
+    pub(crate) async fn release_savepoint(&self, name: &str) -> Result<()> {
+        self.flush().await?;
+        self.conn.release_savepoint(name).await
+    }
+
+    pub(crate) async fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
+        self.flush().await?;
+        self.conn.rollback_to_savepoint(name).await
     }
 
     pub(crate) async fn commit(&self) -> Result<()> {
-        match self.run("COMMIT").await {
-            Ok(()) => {
-                self.conn.set_dirty(false);
-                self.finished.store(true, Ordering::Release);
-                Ok(())
-            }
-            // Sent, but no answer: it may or may not have committed. The connection stays
-            // dirty, so it is discarded.
-            Err(Error::ConnectionLost { source }) => Err(Error::CommitOutcomeUnknown { source }),
-            Err(e) => Err(e),
-        }
+        self.flush().await?;
+        self.conn.commit().await?;
+        self.finished.store(true, Ordering::Release);
+        Ok(())
     }
 
     pub(crate) async fn rollback(&self) -> Result<()> {
         self.pending().clear();
-        self.conn.execute(Statement::new("ROLLBACK")).await?;
-        self.conn.set_dirty(false);
+        self.conn.rollback().await?;
         self.finished.store(true, Ordering::Release);
         Ok(())
     }
@@ -142,12 +145,14 @@ impl<C: Connection> Executor for TxShared<C> {
 }
 
 /// Opens a transaction on a connection of its own.
-pub(crate) async fn begin<D: Database>(db: &D) -> Result<Arc<TxShared<D::Connection>>> {
+pub(crate) async fn begin<D: Database>(
+    db: &D,
+    options: &TxOptions,
+) -> Result<Arc<TxShared<D::Connection>>> {
     let conn = db.acquire().await?;
-    // Dirty before BEGIN is sent: if this future is dropped now, the connection is closed.
-    conn.set_dirty(true);
-    let begin = Statement::new(conn.dialect().begin_transaction());
-    conn.execute(begin).await?;
+    // The connection is in its transaction before BEGIN is sent: if this future is
+    // dropped now, the connection is closed.
+    conn.begin(options).await?;
     Ok(Arc::new(TxShared {
         conn: Arc::new(conn),
         db_id: db.id(),

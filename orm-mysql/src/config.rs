@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use mysql_async::{Opts, OptsBuilder};
 use orm_core::{Error, Result};
+use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// Session settings every connection gets, on connect and after each reset: strict mode
 /// (values MySQL would silently truncate or mangle are refused), UTC, utf8mb4.
@@ -24,8 +25,7 @@ const SESSION_SETUP: &[&str] = &[
 pub struct MySqlConfig {
     opts: OptsBuilder,
     charset: String,
-    pub(crate) max_connections: usize,
-    pub(crate) acquire_timeout: Duration,
+    pub(crate) pool: PoolOptions,
     pub(crate) log_values: bool,
     statement_timeout: Option<Duration>,
     lock_timeout: Option<Duration>,
@@ -54,8 +54,7 @@ impl MySqlConfig {
         MySqlConfig {
             opts,
             charset: "utf8mb4".into(),
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(30),
+            pool: PoolOptions::default(),
             log_values: false,
             statement_timeout: None,
             lock_timeout: None,
@@ -89,19 +88,6 @@ impl MySqlConfig {
     /// Connection character set (default `utf8mb4`, which holds every Unicode character).
     pub fn charset(mut self, charset: &str) -> Self {
         self.charset = charset.to_owned();
-        self
-    }
-
-    /// Pool size for [`PooledMySQLDatabase`](crate::PooledMySQLDatabase) (default 10).
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// How long a pooled call waits for a free connection before failing with
-    /// [`Error::PoolTimeout`] (default 30 s).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
         self
     }
 
@@ -158,15 +144,6 @@ impl MySqlConfig {
         })
     }
 
-    /// The configuration of the side connection that commits on its own
-    /// ([`Database::autonomous`](orm_core::Database::autonomous)), with bounded lock waits.
-    pub(crate) fn autonomous(&self) -> Self {
-        let lock = orm_core::pool::autonomous_lock_timeout(self.lock_timeout);
-        self.clone()
-            .lock_timeout(Some(lock))
-            .max_connections(orm_core::pool::AUTONOMOUS_CONNECTIONS)
-    }
-
     /// The driver options, with the session set-up and statement cache applied.
     pub(crate) fn opts(&self) -> Opts {
         let mut setup: Vec<String> = vec![format!("SET NAMES {}", self.charset)];
@@ -181,5 +158,38 @@ impl MySqlConfig {
             .stmt_cache_size(256)
             .prefer_socket(false)
             .into()
+    }
+}
+
+impl PoolSettings for MySqlConfig {
+    fn pool_options(&self) -> &PoolOptions {
+        &self.pool
+    }
+    fn pool_options_mut(&mut self) -> &mut PoolOptions {
+        &mut self.pool
+    }
+}
+
+impl DriverConfig for MySqlConfig {
+    fn from_url(url: &str) -> Result<Self> {
+        MySqlConfig::from_url(url)
+    }
+
+    fn log_values(&self) -> bool {
+        self.log_values
+    }
+
+    /// The side connection that commits on its own, with bounded lock waits.
+    fn autonomous(&self) -> Option<Self> {
+        let lock = orm_runtime::autonomous_lock_timeout(self.lock_timeout);
+        Some(
+            self.clone()
+                .lock_timeout(Some(lock))
+                .max_connections(orm_runtime::AUTONOMOUS_CONNECTIONS),
+        )
+    }
+
+    fn describe(&self) -> String {
+        self.database().unwrap_or_default()
     }
 }

@@ -1,19 +1,19 @@
-//! One connection and the ways to run a statement on it, shared by the single, pooled and
-//! sync databases.
+//! One connection and the ways to run a statement on it.
 //!
 //! mysql_async leaves a connection in an unknown state when a statement's future is
-//! dropped half-way, so every statement marks the connection in flight until its result
-//! is fully read: a connection still in flight when it is next looked at is discarded,
-//! never reused.
+//! dropped half-way, so every statement takes a [`Turn`] on the connection's session; a
+//! turn dropped before the result was fully read marks the connection broken, and a
+//! broken connection is discarded, never reused.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use orm_core::trace::QuerySpan;
 use orm_core::{Error, ExecResult, FromRow, Result, Statement};
+use orm_runtime::trace::QuerySpan;
+use orm_runtime::Call;
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::MySqlConfig;
 use crate::error::map;
@@ -26,19 +26,31 @@ pub(crate) const BACKEND: &str = "mysql";
 /// it (`wait_timeout`, `KILL`) and MySQL sends nothing to say so.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-pub(crate) struct MyConn {
-    conn: Conn,
-    /// A statement started and did not finish (its future was dropped).
-    in_flight: bool,
-    /// The connection failed; it must not be used again.
-    broken: bool,
-    /// Failed its liveness check before anything was sent.
-    pub(crate) stale: bool,
+/// One MySQL / MariaDB connection ([`MySqlDriver`](crate::MySqlDriver)'s connection).
+pub struct MyConn {
+    session: Mutex<Session>,
+    /// The connection failed, or a statement on it was cut half-way: it must not be used
+    /// again.
+    broken: AtomicBool,
     /// A statement may have changed session state (raw SET, USE, LOCK...).
-    pub(crate) needs_reset: bool,
-    /// A transaction is open; shared with the exclusive handle that runs it.
-    pub(crate) dirty: Arc<AtomicBool>,
+    needs_reset: AtomicBool,
+}
+
+struct Session {
+    conn: Conn,
     last_used: Instant,
+}
+
+/// The cause of a failure before anything reached the server: the statement may be
+/// sent again on a new connection.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct NothingSent(String);
+
+fn nothing_sent(why: impl std::fmt::Display) -> Error {
+    Error::ConnectionLost {
+        source: Box::new(NothingSent(why.to_string())),
+    }
 }
 
 /// Statements that only read, safe to send again on a new connection.
@@ -72,92 +84,114 @@ impl MyConn {
             conn.query_drop(sql).await.map_err(map)?;
         }
         Ok(MyConn {
-            conn,
-            in_flight: false,
-            broken: false,
-            stale: false,
-            needs_reset: false,
-            dirty: Arc::new(AtomicBool::new(false)),
-            last_used: Instant::now(),
+            session: Mutex::new(Session {
+                conn,
+                last_used: Instant::now(),
+            }),
+            broken: AtomicBool::new(false),
+            needs_reset: AtomicBool::new(false),
         })
     }
 
-    pub(crate) fn is_broken(&self) -> bool {
-        self.broken || self.in_flight || self.dirty.load(Ordering::Acquire)
+    /// Not failed, and no statement left half-way.
+    pub(crate) fn is_usable(&self) -> bool {
+        !self.broken.load(Ordering::Acquire)
     }
 
-    /// Pings a connection that sat idle; a failed ping marks it stale and broken.
-    async fn check_idle(&mut self) -> Result<()> {
-        if self.last_used.elapsed() > PING_AFTER_IDLE {
-            if let Err(e) = self.conn.ping().await {
-                self.broken = true;
-                self.stale = true;
-                return Err(map(e));
-            }
+    /// Resets session state a statement may have changed (COM_RESET_CONNECTION; the
+    /// session set-up runs again).
+    pub(crate) async fn reset_if_needed(&self, config: &MySqlConfig) -> Result<()> {
+        if !self.needs_reset.load(Ordering::Acquire) {
+            return Ok(());
         }
+        let mut turn = self
+            .begin(Call {
+                log_values: false,
+                in_transaction: false,
+            })
+            .await?;
+        let session = &mut turn.session;
+        let result = async {
+            session.conn.reset().await?;
+            let version = session.conn.server_version().0;
+            if let Some(sql) = config.statement_timeout_sql(version) {
+                session.conn.query_drop(sql).await?;
+            }
+            Ok(())
+        }
+        .await;
+        turn.end(result)?;
+        self.needs_reset.store(false, Ordering::Release);
         Ok(())
     }
 
-    /// Resets session state (COM_RESET_CONNECTION; the session set-up runs again).
-    pub(crate) async fn reset(&mut self, config: &MySqlConfig) -> Result<()> {
-        self.conn.reset().await.map_err(map)?;
-        if let Some(sql) = config.statement_timeout_sql(self.conn.server_version().0) {
-            self.conn.query_drop(sql).await.map_err(map)?;
+    /// Takes the session for one statement. A connection whose earlier statement was cut
+    /// before its result was read is out of step with the server (the next read would
+    /// take that statement's answer): it refuses every statement. A connection idle for a
+    /// while is pinged first; a failed ping marks it broken. Neither sends the statement.
+    async fn begin(&self, call: Call) -> Result<Turn<'_>> {
+        let session = self.session.lock().await;
+        if self.broken.load(Ordering::Acquire) {
+            let why = "a statement on this connection was cancelled before its result was read, or the connection failed";
+            return Err(if call.in_transaction {
+                Error::Transaction(format!(
+                    "{why}; the connection is discarded and its transaction can only be rolled back"
+                ))
+            } else {
+                nothing_sent(why)
+            });
         }
-        self.needs_reset = false;
-        Ok(())
-    }
-
-    /// Marks a statement as started. A connection whose previous statement was cut before
-    /// its result was read is out of step with the server (the next read would take that
-    /// statement's answer): it is marked broken and refuses every statement from now on.
-    fn begin(&mut self, sql: &str) -> Result<()> {
-        if self.in_flight || self.broken {
-            self.broken = true;
-            return Err(Error::Transaction(
-                "a statement on this connection was cancelled before its result was read; \
-                 the connection is discarded and its transaction can only be rolled back"
-                    .into(),
-            ));
-        }
-        self.in_flight = true;
-        self.needs_reset |= changes_session(sql);
-        Ok(())
-    }
-
-    fn end<T>(&mut self, result: std::result::Result<T, mysql_async::Error>) -> Result<T> {
-        self.last_used = Instant::now();
-        match result {
-            Ok(v) => {
-                self.in_flight = false;
-                Ok(v)
-            }
-            Err(e) => {
-                if e.is_fatal() {
-                    self.broken = true;
-                } else {
-                    self.in_flight = false;
-                }
-                Err(map(e))
-            }
-        }
-    }
-
-    pub(crate) async fn execute(
-        &mut self,
-        stmt: &Statement,
-        log_values: bool,
-    ) -> Result<ExecResult> {
-        let bound = params(&stmt.params)?;
-        // In flight from here: a cut during the liveness ping leaves the connection out of
+        // A turn from here: a cut during the liveness ping leaves the connection out of
         // step too.
-        self.begin(&stmt.sql)?;
-        self.check_idle().await?;
-        let span = QuerySpan::start(BACKEND, stmt, log_values);
-        let result = self.conn.exec_drop(stmt.sql.as_str(), bound).await;
-        let result = self.end(result).map(|()| ExecResult {
-            rows_affected: self.conn.affected_rows(),
-            last_insert_id: self.conn.last_insert_id().filter(|id| *id != 0),
+        let mut turn = Turn {
+            session,
+            conn: self,
+            finished: false,
+        };
+        if turn.session.last_used.elapsed() > PING_AFTER_IDLE {
+            if let Err(e) = turn.session.conn.ping().await {
+                self.broken.store(true, Ordering::Release);
+                return Err(nothing_sent(map(e)));
+            }
+        }
+        Ok(turn)
+    }
+
+    /// Asks the server whether the connection is alive.
+    pub(crate) async fn ping(&self) -> Result<()> {
+        let mut turn = self
+            .begin(Call {
+                log_values: false,
+                in_transaction: false,
+            })
+            .await?;
+        let result = turn.session.conn.ping().await;
+        turn.end(result)
+    }
+
+    /// Sends transaction control as a text query: nothing is prepared.
+    pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
+        let mut turn = self.begin(call).await?;
+        let span = QuerySpan::start(BACKEND, &Statement::new(sql), false);
+        let result = turn.session.conn.query_drop(sql).await;
+        let result = turn.end(result);
+        match &result {
+            Ok(()) => span.finish(0),
+            Err(e) => span.fail(e),
+        }
+        result
+    }
+
+    pub(crate) async fn execute(&self, stmt: &Statement, call: Call) -> Result<ExecResult> {
+        let bound = params(&stmt.params)?;
+        self.needs_reset
+            .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
+        let mut turn = self.begin(call).await?;
+        let span = QuerySpan::start(BACKEND, stmt, call.log_values);
+        let result = turn.session.conn.exec_drop(stmt.sql.as_str(), bound).await;
+        let result = turn.end(result).map(|()| ExecResult {
+            rows_affected: turn.session.conn.affected_rows(),
+            last_insert_id: turn.session.conn.last_insert_id().filter(|id| *id != 0),
         });
         match &result {
             Ok(r) => span.finish(r.rows_affected),
@@ -167,12 +201,12 @@ impl MyConn {
     }
 
     pub(crate) async fn fetch_all<T: FromRow>(
-        &mut self,
+        &self,
         stmt: &Statement,
-        log_values: bool,
+        call: Call,
     ) -> Result<Vec<T>> {
         let mut out = Vec::new();
-        self.for_each_row(stmt, log_values, |row: Result<T>| {
+        self.for_each_row(stmt, call, |row: Result<T>| {
             let pushed = row.map(|row| {
                 out.push(row);
                 true
@@ -186,9 +220,9 @@ impl MyConn {
     /// Decodes each row and hands it to `each` until it returns `false`; the rest of the
     /// result is then read and dropped, so the connection is clean for the next statement.
     pub(crate) async fn for_each_row<T, F, Fut>(
-        &mut self,
+        &self,
         stmt: &Statement,
-        log_values: bool,
+        call: Call,
         mut each: F,
     ) -> Result<u64>
     where
@@ -197,13 +231,16 @@ impl MyConn {
         Fut: std::future::Future<Output = Result<bool>>,
     {
         let bound = params(&stmt.params)?;
-        // In flight from here: a cut during the liveness ping leaves the connection out of
-        // step too.
-        self.begin(&stmt.sql)?;
-        self.check_idle().await?;
-        let span = QuerySpan::start(BACKEND, stmt, log_values);
+        self.needs_reset
+            .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
+        let mut turn = self.begin(call).await?;
+        let span = QuerySpan::start(BACKEND, stmt, call.log_values);
         let outcome = async {
-            let mut result = self.conn.exec_iter(stmt.sql.as_str(), bound).await?;
+            let mut result = turn
+                .session
+                .conn
+                .exec_iter(stmt.sql.as_str(), bound)
+                .await?;
             let mut rows = 0u64;
             let mut failure = None;
             while let Some(row) = result.next().await? {
@@ -221,7 +258,7 @@ impl MyConn {
             Ok((rows, failure))
         }
         .await;
-        let result = match self.end(outcome) {
+        let result = match turn.end(outcome) {
             Ok((_, Some(e))) => Err(e),
             Ok((rows, None)) => Ok(rows),
             Err(e) => Err(e),
@@ -234,24 +271,50 @@ impl MyConn {
     }
 }
 
-/// True when `err` allows sending the statement again on a new connection: nothing was
-/// sent (the idle check failed), or the statement only reads.
-pub(crate) fn retryable(err: &Error, stale: bool, sql: &str) -> bool {
-    matches!(err, Error::ConnectionLost { .. }) && (stale || is_read(sql))
+/// One statement's hold on the session. Dropped before [`end`](Turn::end) (its future
+/// was cut), it marks the connection broken.
+struct Turn<'a> {
+    session: MutexGuard<'a, Session>,
+    conn: &'a MyConn,
+    finished: bool,
 }
 
-/// Opens a connection into an empty or broken slot (or one a `close()` is pending for),
-/// and returns it.
-pub(crate) async fn ensure<'s>(
-    slot: &'s mut Option<MyConn>,
-    config: &MySqlConfig,
-    close: &orm_core::pool::PendingClose,
-) -> Result<&'s mut MyConn> {
-    close.apply(slot);
-    if slot.as_ref().is_none_or(MyConn::is_broken) {
-        *slot = None;
-        *slot = Some(MyConn::connect(config).await?);
+impl Turn<'_> {
+    /// The statement's result is fully read: the turn ends cleanly unless the connection
+    /// failed.
+    fn end<T>(&mut self, result: std::result::Result<T, mysql_async::Error>) -> Result<T> {
+        self.session.last_used = Instant::now();
+        self.finished = true;
+        result.map_err(|e| {
+            if e.is_fatal() {
+                self.conn.broken.store(true, Ordering::Release);
+            }
+            map(e)
+        })
     }
-    slot.as_mut()
-        .ok_or_else(|| Error::Config("the MySQL connection could not be opened".into()))
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.broken.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// True when `err` allows sending the statement again on a new connection: nothing was
+/// sent, or the statement only reads.
+pub(crate) fn retryable(err: &Error, sql: &str) -> bool {
+    match err {
+        Error::ConnectionLost { source } => source.is::<NothingSent>() || is_read(sql),
+        _ => false,
+    }
+}
+
+impl std::fmt::Debug for MyConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MyConn")
+            .field("usable", &self.is_usable())
+            .finish_non_exhaustive()
+    }
 }

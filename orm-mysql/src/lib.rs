@@ -1,4 +1,5 @@
-//! MySQL / MariaDB backend of the async ORM, on mysql_async and deadpool.
+//! MySQL / MariaDB backend of the async ORM, on mysql_async: its [`MySqlDriver`] for the
+//! ORM's connection runtime (orm-runtime), its configuration, rows, values and errors.
 //!
 //! - [`MySQLDatabase`]: one lazily opened async connection, and one sync connection.
 //! - [`PooledMySQLDatabase`]: a deadpool pool of async connections, and one sync
@@ -8,23 +9,39 @@
 //! [`SyncExecutor`](orm_core::SyncExecutor). Every connection runs in strict mode (a value
 //! MySQL would truncate is an error), in UTC, with utf8mb4; prepared statements are cached
 //! per connection by the driver; server errors are mapped by error number.
+//!
+//! ```no_run
+//! use orm_mysql::MySQLDatabase;
+//! let db = MySQLDatabase::connect_lazy("mysql://root@127.0.0.1:3306/test")?;
+//! # Ok::<(), orm_core::Error>(())
+//! ```
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod config;
 mod conn;
+mod driver;
 mod error;
-mod held;
-mod pool;
-mod recycle;
 mod row;
-mod single;
-mod stream;
-mod sync_side;
 mod value;
 
 pub use config::MySqlConfig;
-pub use held::MyConnection;
-pub use pool::PooledMySQLDatabase;
-pub use single::MySQLDatabase;
+pub use driver::MySqlDriver;
+pub use orm_runtime::{PoolOptions, PoolSettings};
+
+/// A MySQL / MariaDB database with a single drop-in sync connection and a single async
+/// connection, both opened on first use. Concurrent tasks take turns on the async
+/// connection. A connection the server closed (restart, `KILL`, `wait_timeout`) is
+/// replaced: reads are sent again on the new connection, and a connection idle for more
+/// than a second is pinged before a write.
+pub type MySQLDatabase = orm_runtime::SingleDatabase<MySqlDriver>;
+
+/// A MySQL / MariaDB database with a single drop-in sync connection and a deadpool pool
+/// of async connections. A connection that comes back broken or in the middle of a
+/// statement is discarded; one whose session state may have changed (raw `SET`, `USE`,
+/// `LOCK`) is reset first.
+pub type PooledMySQLDatabase = orm_runtime::PooledDatabase<MySqlDriver>;
+
+/// A MySQL connection taken for exclusive use, for a transaction.
+pub type MyConnection = orm_runtime::HeldConnection<MySqlDriver>;

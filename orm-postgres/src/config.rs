@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use orm_core::{Error, Result};
+use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// How to reach a PostgreSQL server, and the ORM's options for it.
 ///
@@ -15,8 +16,7 @@ use orm_core::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct PgConfig {
     pub(crate) pg: tokio_postgres::Config,
-    pub(crate) max_connections: usize,
-    pub(crate) acquire_timeout: Duration,
+    pub(crate) pool: PoolOptions,
     pub(crate) log_values: bool,
     pub(crate) idle_in_transaction_timeout: Option<Duration>,
     pub(crate) register_hstore: bool,
@@ -50,8 +50,7 @@ impl PgConfig {
     fn with(pg: tokio_postgres::Config) -> Self {
         PgConfig {
             pg,
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(30),
+            pool: PoolOptions::default(),
             log_values: false,
             idle_in_transaction_timeout: Some(Duration::from_secs(60)),
             register_hstore: true,
@@ -106,26 +105,6 @@ impl PgConfig {
     /// ```
     pub fn get_application_name(&self) -> Option<&str> {
         self.pg.get_application_name()
-    }
-
-    /// Connect timeout.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.pg.connect_timeout(timeout);
-        self
-    }
-
-    /// Pool size for [`PooledPostgresqlDatabase`](crate::PooledPostgresqlDatabase)
-    /// (default 10).
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// How long a pooled call waits for a free connection before failing with
-    /// [`Error::PoolTimeout`] (default 30 s).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
     }
 
     /// Records parameter values in query traces (off by default: values may be secrets).
@@ -190,17 +169,6 @@ impl PgConfig {
         pg
     }
 
-    /// The configuration of the side connection that commits on its own
-    /// ([`Database::autonomous`](orm_core::Database::autonomous)): its lock waits are
-    /// bounded, since the server cannot see a wait that crosses into the caller's
-    /// transaction.
-    pub(crate) fn autonomous(&self) -> Self {
-        let lock = orm_core::pool::autonomous_lock_timeout(self.lock_timeout);
-        self.clone()
-            .lock_timeout(Some(lock))
-            .max_connections(orm_core::pool::AUTONOMOUS_CONNECTIONS)
-    }
-
     /// hstore support, on by default as in peewee-async's `PostgresqlExtDatabase`;
     /// `false` refuses hstore values (for servers without the extension).
     ///
@@ -237,5 +205,39 @@ impl PgConfig {
     /// The database name, if set.
     pub fn database(&self) -> Option<&str> {
         self.pg.get_dbname()
+    }
+}
+
+impl PoolSettings for PgConfig {
+    fn pool_options(&self) -> &PoolOptions {
+        &self.pool
+    }
+    fn pool_options_mut(&mut self) -> &mut PoolOptions {
+        &mut self.pool
+    }
+}
+
+impl DriverConfig for PgConfig {
+    fn from_url(url: &str) -> Result<Self> {
+        PgConfig::from_url(url)
+    }
+
+    fn log_values(&self) -> bool {
+        self.log_values
+    }
+
+    /// The side connection that commits on its own: its lock waits are bounded, since
+    /// the server cannot see a wait that crosses into the caller's transaction.
+    fn autonomous(&self) -> Option<Self> {
+        let lock = orm_runtime::autonomous_lock_timeout(self.lock_timeout);
+        Some(
+            self.clone()
+                .lock_timeout(Some(lock))
+                .max_connections(orm_runtime::AUTONOMOUS_CONNECTIONS),
+        )
+    }
+
+    fn describe(&self) -> String {
+        self.database().unwrap_or_default().to_string()
     }
 }

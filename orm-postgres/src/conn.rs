@@ -1,12 +1,13 @@
-//! One connection: prepared statements cached by SQL text, and the three ways to run a
-//! statement (execute, fetch all, stream), shared by the single and pooled databases.
+//! One connection: prepared statements cached by SQL text, and the ways to run a
+//! statement on it (execute, fetch all, stream, a simple query).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use orm_core::trace::QuerySpan;
 use orm_core::{ElementType, ExecResult, FromRow, Result, Statement, Value};
+use orm_runtime::trace::QuerySpan;
+use orm_runtime::Call;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
@@ -18,12 +19,12 @@ use crate::value::{check_params, params, PgParam};
 
 pub(crate) const BACKEND: &str = "postgres";
 
-/// A connection with its own statement cache.
-pub(crate) struct PgConn {
+/// One PostgreSQL connection with its own statement cache ([`PgDriver`]'s connection).
+///
+/// [`PgDriver`]: crate::PgDriver
+pub struct PgConn {
     client: Client,
     cache: Mutex<StatementCache<tokio_postgres::Statement>>,
-    /// A transaction is open on this connection.
-    dirty: AtomicBool,
     /// A statement was abandoned outside a transaction (its future dropped before its
     /// result was read): it may still run on the server, and every statement sent after
     /// it on this connection would wait behind it. The connection is retired.
@@ -106,46 +107,53 @@ impl PgConn {
         Ok(PgConn {
             client,
             cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
-            dirty: AtomicBool::new(false),
             abandoned: AtomicBool::new(false),
             hstore: config.register_hstore,
             unnamed: !config.statement_cache,
         })
     }
 
-    pub(crate) fn set_dirty(&self, dirty: bool) {
-        self.dirty.store(dirty, Ordering::Release);
-    }
-
-    pub(crate) fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Acquire)
-    }
-
-    /// Usable for a new statement or transaction: open, not left mid-transaction, and no
-    /// abandoned statement ahead of new ones.
+    /// Usable for a new statement or transaction: open, and no abandoned statement ahead
+    /// of new ones.
     pub(crate) fn is_usable(&self) -> bool {
-        !self.client.is_closed() && !self.is_dirty() && !self.abandoned.load(Ordering::Acquire)
+        !self.client.is_closed() && !self.abandoned.load(Ordering::Acquire)
     }
 
     /// Marks a statement as running until [`InFlight::done`]; see [`InFlight`].
-    fn in_flight(&self) -> InFlight<'_> {
+    fn in_flight(&self, call: Call) -> InFlight<'_> {
         InFlight {
             conn: self,
+            in_transaction: call.in_transaction,
             done: false,
         }
     }
 
+    /// Sends `sql` as a simple query (transaction control): nothing is prepared.
+    pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
+        let flight = self.in_flight(call);
+        let stmt = Statement::new(sql);
+        let span = QuerySpan::start(BACKEND, &stmt, false);
+        let result = self.client.batch_execute(sql).await.map_err(map);
+        flight.done();
+        match &result {
+            Ok(()) => span.finish(0),
+            Err(e) => span.fail(e),
+        }
+        result
+    }
+
+    /// Asks the server whether the connection is alive.
+    pub(crate) async fn ping(&self) -> Result<()> {
+        self.client.batch_execute("").await.map_err(map)
+    }
+
     /// Runs a statement that returns no rows.
-    pub(crate) async fn run_execute(
-        &self,
-        stmt: &Statement,
-        log_values: bool,
-    ) -> Result<ExecResult> {
+    pub(crate) async fn run_execute(&self, stmt: &Statement, call: Call) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
-        let flight = self.in_flight();
-        let client = &self.client;
+        let flight = self.in_flight(call);
+        let (client, log_values) = (&self.client, call.log_values);
         let result = self
-            .with_target(&stmt.sql, |target| async move {
+            .with_target(&stmt.sql, call, |target| async move {
                 execute(client, &target, stmt, log_values).await
             })
             .await;
@@ -157,13 +165,13 @@ impl PgConn {
     pub(crate) async fn run_fetch_all<T: FromRow>(
         &self,
         stmt: &Statement,
-        log_values: bool,
+        call: Call,
     ) -> Result<Vec<T>> {
         validate(stmt, self.hstore)?;
-        let flight = self.in_flight();
-        let client = &self.client;
+        let flight = self.in_flight(call);
+        let (client, log_values) = (&self.client, call.log_values);
         let result = self
-            .with_target(&stmt.sql, |target| async move {
+            .with_target(&stmt.sql, call, |target| async move {
                 fetch_all(client, &target, stmt, log_values).await
             })
             .await;
@@ -175,7 +183,7 @@ impl PgConn {
     pub(crate) async fn run_stream<T, K>(
         &self,
         stmt: &Statement,
-        log_values: bool,
+        call: Call,
         keep: K,
     ) -> Result<impl Stream<Item = Result<T>> + Send + 'static>
     where
@@ -183,10 +191,10 @@ impl PgConn {
         K: Send + Sync + 'static,
     {
         validate(stmt, self.hstore)?;
-        let flight = self.in_flight();
-        let client = &self.client;
+        let flight = self.in_flight(call);
+        let (client, log_values) = (&self.client, call.log_values);
         let rows = self
-            .with_target(&stmt.sql, |target| async move {
+            .with_target(&stmt.sql, call, |target| async move {
                 open_rows(client, &target, stmt, log_values).await
             })
             .await;
@@ -205,7 +213,7 @@ impl PgConn {
     /// type") is dropped from the cache; outside a transaction `op` then runs once more on
     /// a statement prepared anew. Inside one the server has already failed the
     /// transaction, so the error is returned, and the next transaction prepares anew.
-    async fn with_target<R, F, Fut>(&self, sql: &str, mut op: F) -> Result<R>
+    async fn with_target<R, F, Fut>(&self, sql: &str, call: Call, mut op: F) -> Result<R>
     where
         F: FnMut(Target) -> Fut,
         Fut: std::future::Future<Output = Result<R>>,
@@ -215,7 +223,7 @@ impl PgConn {
                 if let Ok(mut cache) = self.cache.lock() {
                     cache.remove(sql);
                 }
-                if self.is_dirty() {
+                if call.in_transaction {
                     return Err(e);
                 }
                 op(self.target(sql).await?).await
@@ -253,6 +261,7 @@ impl PgConn {
 /// queue behind the cut one in order; nothing is done.
 struct InFlight<'a> {
     conn: &'a PgConn,
+    in_transaction: bool,
     done: bool,
 }
 
@@ -264,7 +273,7 @@ impl InFlight<'_> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if self.done || self.conn.is_dirty() {
+        if self.done || self.in_transaction {
             return;
         }
         self.conn.abandoned.store(true, Ordering::Release);
@@ -372,4 +381,12 @@ fn is_stale_plan(err: &orm_core::Error) -> bool {
 
 fn validate(stmt: &Statement, hstore: bool) -> Result<()> {
     check_params(&stmt.params, hstore)
+}
+
+impl std::fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConn")
+            .field("closed", &self.client.is_closed())
+            .finish_non_exhaustive()
+    }
 }

@@ -1,4 +1,5 @@
-//! PostgreSQL backend of the async ORM, on tokio-postgres and deadpool-postgres.
+//! PostgreSQL backend of the async ORM, on tokio-postgres: its [`PgDriver`] for the
+//! ORM's connection runtime (orm-runtime), its configuration, rows, values and errors.
 //!
 //! - [`PostgresqlDatabase`]: one lazily opened async connection shared by all tasks, and
 //!   one lazily opened sync connection.
@@ -8,6 +9,12 @@
 //! [`SyncExecutor`](orm_core::SyncExecutor) (blocking), so every query of the core runs on
 //! them either way. Statements are prepared once per connection and cached by SQL text;
 //! rows are decoded straight from the driver's row; server errors are mapped by SQLSTATE.
+//!
+//! ```no_run
+//! use orm_postgres::PostgresqlDatabase;
+//! let db = PostgresqlDatabase::connect_lazy("postgres://postgres@127.0.0.1/test")?;
+//! # Ok::<(), orm_core::Error>(())
+//! ```
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
@@ -15,19 +22,28 @@
 mod cache;
 mod config;
 mod conn;
+mod driver;
 mod error;
-mod held;
-mod pool;
-mod recycle;
 mod row;
-mod single;
-mod sync_side;
 mod value;
 
 pub use config::PgConfig;
-pub use held::PgConnection;
-pub use pool::PooledPostgresqlDatabase;
-pub use single::PostgresqlDatabase;
+pub use driver::PgDriver;
+pub use orm_runtime::{PoolOptions, PoolSettings};
+
+/// A PostgreSQL database with a single drop-in sync connection and a single async
+/// connection, both opened on first use and replaced when the server closes them.
+/// Concurrent tasks share the async connection (tokio-postgres pipelines their queries); a
+/// transaction holds it alone until it ends.
+pub type PostgresqlDatabase = orm_runtime::SingleDatabase<PgDriver>;
+
+/// A PostgreSQL database with a single drop-in sync connection and a pool of async
+/// connections (deadpool), sized and bounded by the configuration's
+/// [`PoolSettings`].
+pub type PooledPostgresqlDatabase = orm_runtime::PooledDatabase<PgDriver>;
+
+/// A PostgreSQL connection taken for exclusive use, for a transaction.
+pub type PgConnection = orm_runtime::HeldConnection<PgDriver>;
 
 /// peewee-async's `PostgresqlExtDatabase`: JSON / JSONB, hstore and arrays are always
 /// available on every PostgreSQL database of this crate, so this is the same type.

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use orm_core::{Error, Result};
+use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// The database file, or a private in-memory database.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,8 +28,7 @@ pub(crate) enum Location {
 #[derive(Clone, Debug)]
 pub struct SqliteConfig {
     pub(crate) location: Location,
-    pub(crate) max_connections: usize,
-    pub(crate) acquire_timeout: Duration,
+    pub(crate) pool: PoolOptions,
     pub(crate) busy_timeout: Duration,
     pub(crate) statement_timeout: Option<Duration>,
     pub(crate) log_values: bool,
@@ -73,8 +73,10 @@ impl SqliteConfig {
     fn with(location: Location) -> Self {
         SqliteConfig {
             location,
-            max_connections: 4,
-            acquire_timeout: Duration::from_secs(30),
+            pool: PoolOptions {
+                max_size: 4,
+                ..PoolOptions::default()
+            },
             busy_timeout: Duration::from_secs(5),
             statement_timeout: None,
             log_values: false,
@@ -93,19 +95,6 @@ impl SqliteConfig {
     /// True for an in-memory database.
     pub fn is_memory(&self) -> bool {
         matches!(self.location, Location::Memory(_))
-    }
-
-    /// Pool size for [`PooledSqliteDatabase`](crate::PooledSqliteDatabase) (default 4).
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// How long a pooled call waits for a free connection before failing with
-    /// [`Error::PoolTimeout`] (default 30 s).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
     }
 
     /// How long a statement waits for another connection's write lock (default 5 s).
@@ -152,5 +141,37 @@ impl SqliteConfig {
     pub fn log_values(mut self, on: bool) -> Self {
         self.log_values = on;
         self
+    }
+}
+
+impl PoolSettings for SqliteConfig {
+    fn pool_options(&self) -> &PoolOptions {
+        &self.pool
+    }
+    fn pool_options_mut(&mut self) -> &mut PoolOptions {
+        &mut self.pool
+    }
+}
+
+impl DriverConfig for SqliteConfig {
+    fn from_url(url: &str) -> Result<Self> {
+        SqliteConfig::from_url(url)
+    }
+
+    fn log_values(&self) -> bool {
+        self.log_values
+    }
+
+    /// None: SQLite takes its write lock at BEGIN, so write transactions never run side
+    /// by side and never wait on each other's rows.
+    fn autonomous(&self) -> Option<Self> {
+        None
+    }
+
+    fn describe(&self) -> String {
+        match &self.location {
+            Location::File(path) => path.display().to_string(),
+            Location::Memory(_) => ":memory:".into(),
+        }
     }
 }

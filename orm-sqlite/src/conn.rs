@@ -1,12 +1,14 @@
 //! Opening connections and running statements on them. SQLite calls block, so the async
 //! side runs them on tokio's blocking threads, never on the async workers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use orm_core::trace::QuerySpan;
 use orm_core::{Error, ExecResult, FromRow, Result, Statement};
+use orm_runtime::trace::QuerySpan;
+use orm_runtime::Call;
 use rusqlite::{Connection, OpenFlags};
+
+use crate::gate::Gate;
 
 use crate::config::{Location, SqliteConfig};
 use crate::error::map;
@@ -62,31 +64,83 @@ fn statement_overran(timeout: std::time::Duration) -> bool {
     STARTED.with(|started| started.get().is_some_and(|t| t.elapsed() > timeout))
 }
 
-/// A connection for the async side: used on blocking threads, marked dirty while a
-/// transaction is open on it.
-pub(crate) struct SqliteConn {
+/// One SQLite connection ([`SqliteDriver`](crate::SqliteDriver)'s connection).
+///
+/// Statements take turns in the order they were sent, and a turn ends when the statement
+/// has run, not when its future is dropped: a statement cut while queued on the blocking
+/// pool still runs before the next one (the savepoint rollback queued by a cut scope must
+/// come after the cut scope's own writes).
+pub struct SqliteConn {
     conn: Mutex<Connection>,
-    dirty: AtomicBool,
+    order: Arc<tokio::sync::Mutex<()>>,
+    /// Statements run on the calling task ([`crate::SqliteConfig::run_inline`], and the
+    /// blocking side).
+    inline: bool,
+    /// A pooled connection's database-wide order behind abandoned statements.
+    gate: Option<Arc<Gate>>,
 }
 
 impl SqliteConn {
-    pub(crate) fn new(conn: Connection) -> Arc<Self> {
-        Arc::new(SqliteConn {
+    pub(crate) fn new(conn: Connection, inline: bool, gate: Option<Arc<Gate>>) -> Self {
+        SqliteConn {
             conn: Mutex::new(conn),
-            dirty: AtomicBool::new(false),
-        })
+            order: Arc::default(),
+            inline,
+            gate,
+        }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn set_dirty(&self, dirty: bool) {
-        self.dirty.store(dirty, Ordering::Release);
+    /// Runs `work` on the connection in its turn: on the calling task when inline,
+    /// otherwise on the blocking pool (behind the database's abandoned statements, outside
+    /// a transaction).
+    pub(crate) async fn run<R: Send + 'static>(
+        self: &Arc<Self>,
+        call: Call,
+        work: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let turn = self.order.clone().lock_owned().await;
+        let conn = self.clone();
+        let work = move || {
+            let _turn = turn;
+            work(&conn.lock())
+        };
+        if self.inline {
+            return work();
+        }
+        match (&self.gate, call.in_transaction) {
+            (Some(gate), false) => {
+                gate.clear().await;
+                gate.run(work).await
+            }
+            _ => blocking(work).await,
+        }
     }
 
-    pub(crate) fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Acquire)
+    /// Runs `work` on the connection in its turn, on a blocking thread, whatever the
+    /// connection's mode (streams hand rows over from there).
+    pub(crate) async fn run_blocking<R: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let turn = self.order.clone().lock_owned().await;
+        let conn = self.clone();
+        blocking(move || {
+            let _turn = turn;
+            work(&conn.lock())
+        })
+        .await
+    }
+}
+
+impl std::fmt::Debug for SqliteConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteConn")
+            .field("inline", &self.inline)
+            .finish_non_exhaustive()
     }
 }
 
@@ -206,4 +260,15 @@ pub(crate) fn fetch_all<T: FromRow>(
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// Runs transaction control as a batch: nothing is prepared or cached.
+pub(crate) fn simple(conn: &Connection, sql: &str) -> Result<()> {
+    let stmt = Statement::new(sql);
+    traced(
+        &stmt,
+        false,
+        |_: &()| 0,
+        || conn.execute_batch(sql).map_err(map),
+    )
 }

@@ -20,7 +20,7 @@ const FINISHED: u8 = 1;
 const ABANDONED: u8 = 2;
 
 /// Orders a database's statements after the abandoned ones still running.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Gate {
     abandoned: AtomicUsize,
     cleared: Notify,

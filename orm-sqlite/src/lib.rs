@@ -1,5 +1,6 @@
 //! SQLite backend of the async ORM, on rusqlite with the bundled SQLite (no system
 //! library needed): the embedded default, for a first run, a CLI tool or a test suite.
+//! Its [`SqliteDriver`] plugs into the ORM's connection runtime (orm-runtime).
 //!
 //! - [`SqliteDatabase`]: one async connection and one sync connection.
 //! - [`PooledSqliteDatabase`]: a deadpool pool of async connections, and one sync
@@ -10,24 +11,44 @@
 //! timeout, case-sensitive LIKE, and WAL journaling for files. Async calls run the SQLite
 //! work on tokio's blocking threads. Dates and times are stored as ISO-8601 text that
 //! sorts correctly, UUIDs and decimals as text (decimals without loss).
+//!
+//! ```
+//! use orm_sqlite::SqliteDatabase;
+//! let db = SqliteDatabase::connect_lazy("sqlite::memory:")?;
+//! # Ok::<(), orm_core::Error>(())
+//! ```
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod config;
 mod conn;
+mod driver;
 mod error;
 mod gate;
-mod held;
-mod pool;
-mod recycle;
 mod row;
-mod single;
-mod stream;
-mod sync_side;
 mod value;
 
 pub use config::SqliteConfig;
-pub use held::SqliteConnection;
-pub use pool::PooledSqliteDatabase;
-pub use single::SqliteDatabase;
+pub use driver::{SqliteDriver, SqliteShared};
+pub use orm_runtime::{PoolOptions, PoolSettings};
+
+/// An SQLite database with a single drop-in sync connection and a single async
+/// connection, both opened on first use (an in-memory database is created at once).
+/// Async calls run the SQLite work on tokio's blocking threads.
+pub type SqliteDatabase = orm_runtime::SingleDatabase<SqliteDriver>;
+
+/// An SQLite database with a single drop-in sync connection and a deadpool pool of async
+/// connections. File databases run in WAL mode with a busy timeout, so concurrent writers
+/// through the pool wait for each other instead of failing.
+///
+/// ```
+/// # use orm_sqlite::{PoolSettings, PooledSqliteDatabase, SqliteConfig};
+/// let db = PooledSqliteDatabase::new(SqliteConfig::memory().max_connections(3))?;
+/// assert_eq!(db.pool_status(), (3, 0, 0), "connections open on demand");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub type PooledSqliteDatabase = orm_runtime::PooledDatabase<SqliteDriver>;
+
+/// An SQLite connection taken for exclusive use, for a transaction.
+pub type SqliteConnection = orm_runtime::HeldConnection<SqliteDriver>;

@@ -5,6 +5,7 @@
 use orm_core::{Database, Query, SyncExecutor};
 use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
 use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_runtime::PoolSettings;
 use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 
 /// The PostgreSQL URL: `PG_URL`, or the local default.
@@ -18,7 +19,7 @@ start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) mai
 
 fn admin() -> PostgresqlDatabase {
     let config = PgConfig::from_url(&pg_url()).expect("PG_URL is not a valid PostgreSQL URL");
-    PostgresqlDatabase::new(config)
+    PostgresqlDatabase::new(config).expect("database")
 }
 
 /// Installs what the suites need in the test database, once per process: the hstore
@@ -67,7 +68,7 @@ pub fn pg_config(name: &str) -> PgConfig {
 
 /// A single-connection database in a fresh schema.
 pub fn pg_single(name: &str) -> PostgresqlDatabase {
-    PostgresqlDatabase::new(pg_config(&format!("{name}_single")))
+    PostgresqlDatabase::new(pg_config(&format!("{name}_single"))).expect("database")
 }
 
 /// A pooled database in a fresh schema.
@@ -102,7 +103,8 @@ pub fn mysql_config(name: &str) -> MySqlConfig {
     let database = format!("t_{name}");
     let admin = MySQLDatabase::new(
         MySqlConfig::from_url(&mysql_url()).expect("MYSQL_URL is not a valid MySQL URL"),
-    );
+    )
+    .expect("database");
     let run = |sql: String| {
         orm_core::raw_query::<()>(sql, vec![])
             .execute_sync(&admin)
@@ -120,7 +122,7 @@ pub fn mysql_config(name: &str) -> MySqlConfig {
 
 /// A single-connection MySQL database in a fresh database.
 pub fn mysql_single(name: &str) -> MySQLDatabase {
-    MySQLDatabase::new(mysql_config(&format!("{name}_single")))
+    MySQLDatabase::new(mysql_config(&format!("{name}_single"))).expect("database")
 }
 
 /// A pooled MySQL database in a fresh database.

@@ -2,6 +2,7 @@
 //! pooling limits, recovery after KILL, cancelled statements, blocking calls in every
 //! context.
 
+use orm_runtime::PoolSettings;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ fn edge_row(text: String) -> AllTypes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_round_trips_with_edge_values() {
-    let db = MySQLDatabase::new(mysql_config("types"));
+    let db = MySQLDatabase::new(mysql_config("types")).expect("database");
     AllTypes::create_table_async(&db, false)
         .await
         .expect("create");
@@ -118,7 +119,7 @@ async fn values_mysql_would_mangle_are_refused() {
 }
 
 fn admin() -> MySQLDatabase {
-    MySQLDatabase::new(MySqlConfig::from_url(&mysql_url()).expect("url"))
+    MySQLDatabase::new(MySqlConfig::from_url(&mysql_url()).expect("url")).expect("database")
 }
 
 async fn connections_to(admin: &MySQLDatabase, database: &str) -> i64 {
@@ -233,7 +234,7 @@ async fn kill_all(admin: &MySQLDatabase, database: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovers_after_every_connection_is_killed() {
     let admin = admin();
-    let single = MySQLDatabase::new(mysql_config("kill_single"));
+    let single = MySQLDatabase::new(mysql_config("kill_single")).expect("database");
     let pooled = PooledMySQLDatabase::new(mysql_config("kill_pooled")).expect("pool");
     User::create_table_async(&single, false)
         .await
@@ -336,7 +337,7 @@ async fn a_cancelled_statement_never_leaves_a_dirty_connection() {
             "cancel_single"
         })
         .max_connections(1);
-        let single = MySQLDatabase::new(config.clone());
+        let single = MySQLDatabase::new(config.clone()).expect("database");
         let pool = PooledMySQLDatabase::new(config).expect("pool");
         for i in 0..20u64 {
             let slow = raw_query::<i64>("SELECT SLEEP(0.05) + ?", vec![Value::I64(i as i64)]);
@@ -367,7 +368,7 @@ async fn a_cancelled_statement_never_leaves_a_dirty_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integrity_errors_name_the_key_and_the_connection_keeps_working() {
-    let db = MySQLDatabase::new(mysql_config("integrity"));
+    let db = MySQLDatabase::new(mysql_config("integrity")).expect("database");
     User::create_table_async(&db, false).await.expect("create");
     User::new("ann", 1, None)
         .insert()
@@ -406,7 +407,7 @@ fn sync_count(db: &MySQLDatabase) -> Result<i64> {
 
 #[test]
 fn blocking_calls_work_from_a_plain_thread_without_runtime() {
-    let db = MySQLDatabase::new(mysql_config("sync_plain"));
+    let db = MySQLDatabase::new(mysql_config("sync_plain")).expect("database");
     User::create_table(&db, false).expect("create");
     User::new("a", 1, None)
         .insert()
@@ -424,7 +425,7 @@ fn blocking_calls_work_from_a_plain_thread_without_runtime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_calls_inside_a_multi_thread_runtime_and_spawn_blocking() {
-    let db = MySQLDatabase::new(mysql_config("sync_mt"));
+    let db = MySQLDatabase::new(mysql_config("sync_mt")).expect("database");
     User::create_table(&db, false).expect("create on a worker thread");
     let in_blocking = tokio::task::spawn_blocking({
         let db = db.clone();

@@ -1,6 +1,7 @@
 //! PostgreSQL-specific behaviour: type round trips with edge values, pooling limits,
 //! recovery after the server kills connections, and blocking calls from every context.
 
+use orm_runtime::PoolSettings;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ fn edge_row(text: String) -> AllTypes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_round_trips_with_edge_values() {
-    let db = PostgresqlDatabase::new(pg_config("types"));
+    let db = PostgresqlDatabase::new(pg_config("types")).expect("database");
     AllTypes::create_table_async(&db, false)
         .await
         .expect("create");
@@ -90,7 +91,7 @@ async fn every_type_round_trips_with_edge_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nul_byte_in_a_bulk_insert_is_refused() {
     use orm_tests::models::PageBlock;
-    let db = PostgresqlDatabase::new(pg_config("nul_bulk"));
+    let db = PostgresqlDatabase::new(pg_config("nul_bulk")).expect("database");
     PageBlock::create_table_async(&db, false)
         .await
         .expect("create");
@@ -145,7 +146,7 @@ async fn text_with_a_nul_byte_is_refused_and_changes_nothing() {
 }
 
 fn admin() -> PostgresqlDatabase {
-    PostgresqlDatabase::new(PgConfig::from_url(&pg_url()).expect("url"))
+    PostgresqlDatabase::new(PgConfig::from_url(&pg_url()).expect("url")).expect("database")
 }
 
 async fn connections_named(admin: &PostgresqlDatabase, app: &str) -> i64 {
@@ -268,7 +269,8 @@ async fn one<D: Executor + SyncExecutor>(db: &D) -> i32 {
 async fn recovers_after_the_server_terminates_every_connection() {
     let admin = admin();
     let single =
-        PostgresqlDatabase::new(pg_config("recover_single").application_name("orm_recover_single"));
+        PostgresqlDatabase::new(pg_config("recover_single").application_name("orm_recover_single"))
+            .expect("database");
     let pooled = PooledPostgresqlDatabase::new(
         pg_config("recover_pooled").application_name("orm_recover_pooled"),
     )
@@ -314,7 +316,7 @@ fn sync_count(db: &PostgresqlDatabase) -> Result<i64> {
 
 #[test]
 fn blocking_calls_work_from_a_plain_thread_without_runtime() {
-    let db = PostgresqlDatabase::new(pg_config("sync_plain"));
+    let db = PostgresqlDatabase::new(pg_config("sync_plain")).expect("database");
     User::create_table(&db, false).expect("create");
     User::new("a", 1, None)
         .insert()
@@ -332,7 +334,7 @@ fn blocking_calls_work_from_a_plain_thread_without_runtime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_calls_inside_a_multi_thread_runtime_and_spawn_blocking() {
-    let db = PostgresqlDatabase::new(pg_config("sync_mt"));
+    let db = PostgresqlDatabase::new(pg_config("sync_mt")).expect("database");
     User::create_table(&db, false).expect("create on a worker thread");
     assert_eq!(sync_count(&db).expect("on a worker"), 0);
     let in_blocking = tokio::task::spawn_blocking({
@@ -386,7 +388,8 @@ async fn blocking_calls_inside_a_current_thread_runtime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_are_prepared_once_per_connection() {
     let app = "orm_stmt_cache";
-    let db = PostgresqlDatabase::new(pg_config("stmt_cache").application_name(app));
+    let db =
+        PostgresqlDatabase::new(pg_config("stmt_cache").application_name(app)).expect("database");
     User::create_table_async(&db, false).await.expect("create");
     for i in 0..5 {
         User::select()
@@ -411,7 +414,7 @@ async fn statements_are_prepared_once_per_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_statement_cache_is_bounded() {
     let config = pg_config("stmt_cache_bound").statement_cache_capacity(4);
-    let db = PostgresqlDatabase::new(config);
+    let db = PostgresqlDatabase::new(config).expect("database");
     User::create_table_async(&db, false).await.expect("create");
     User::insert_many(&[User::new("ann", 1, None), User::new("bob", 2, None)])
         .execute(&db)
@@ -445,7 +448,8 @@ async fn bad_url_is_a_configuration_error() {
         PgConfig::new("test")
             .port(1)
             .connect_timeout(Duration::from_secs(2)),
-    );
+    )
+    .expect("database");
     let err = db.connect().await.expect_err("nothing listens on port 1");
     assert!(
         matches!(err, Error::ConnectionLost { .. } | Error::Driver(_)),
@@ -490,7 +494,7 @@ async fn cancelled_transactions_leave_no_session_idle_in_transaction() {
         );
     }
     let app = "orm_cancel_single";
-    let db = PostgresqlDatabase::new(pg_config(app).application_name(app));
+    let db = PostgresqlDatabase::new(pg_config(app).application_name(app)).expect("database");
     orm_tests::manager_suite::cancellation(&db).await;
     assert_eq!(
         settle(&admin, app).await,
@@ -567,6 +571,7 @@ async fn deadlocks_are_retryable() {
 async fn unnamed_statements_give_the_same_results() {
     let unnamed = |name: &str| {
         PostgresqlDatabase::new(pg_config(&format!("unnamed_{name}")).statement_cache(false))
+            .expect("database")
     };
     let db = unnamed("comparisons");
     orm_tests::suite::comparisons(&db).await;
@@ -588,7 +593,8 @@ async fn unnamed_statements_give_the_same_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hstore_can_be_turned_off() {
     use std::collections::HashMap;
-    let db = PostgresqlDatabase::new(pg_config("no_hstore").register_hstore(false));
+    let db =
+        PostgresqlDatabase::new(pg_config("no_hstore").register_hstore(false)).expect("database");
     orm_tests::models::Extras::create_table_async(&db, false)
         .await
         .expect("create");
@@ -687,7 +693,7 @@ async fn a_database_without_hstore_says_how_to_install_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminated_connection_says_why() {
     let app = "orm_terminated_says_why";
-    let db = PostgresqlDatabase::new(pg_config(app).application_name(app));
+    let db = PostgresqlDatabase::new(pg_config(app).application_name(app)).expect("database");
     let slow = {
         let db = db.clone();
         tokio::spawn(async move {
@@ -717,7 +723,7 @@ async fn a_terminated_connection_says_why() {
 /// exactly; otherwise `Error::InvalidValue`, nothing sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integers_too_wide_for_a_double_are_refused() {
-    let db = PostgresqlDatabase::new(pg_config("wide_ints"));
+    let db = PostgresqlDatabase::new(pg_config("wide_ints")).expect("database");
     let exact = 1i64 << 53;
     let back = raw_query::<f64>("SELECT ?::float8", vec![Value::I64(exact)])
         .fetch_one(&db)
@@ -769,7 +775,8 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
         .await
         .expect("create");
     // Another connection on the same schema holds the row lock.
-    let holder = PostgresqlDatabase::new(bounded.config().clone().lock_timeout(None));
+    let holder =
+        PostgresqlDatabase::new(bounded.config().clone().lock_timeout(None)).expect("database");
     let user = orm_manager::Manager::new(bounded.clone())
         .create(User::new("locked", 1, None))
         .await
@@ -806,7 +813,7 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_query_does_not_block_the_next_user() {
     let pooled = orm_tests::harness::pg_pooled_sized("abandoned", 1);
-    let single = PostgresqlDatabase::new(pg_config("abandoned_single"));
+    let single = PostgresqlDatabase::new(pg_config("abandoned_single")).expect("database");
     async fn check<D: Executor>(db: &D, what: &str) {
         let slow = raw_query::<()>("SELECT pg_sleep(5)", vec![]);
         let cut = tokio::time::timeout(Duration::from_millis(300), slow.execute(db)).await;
@@ -849,7 +856,7 @@ async fn an_abandoned_query_does_not_block_the_next_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_statements_survive_a_column_type_change() {
     let pooled = orm_tests::harness::pg_pooled_sized("stale_plans", 4);
-    let single = PostgresqlDatabase::new(pg_config("stale_plans_single"));
+    let single = PostgresqlDatabase::new(pg_config("stale_plans_single")).expect("database");
     async fn check<D: Executor + Clone + 'static>(db: &D, what: &str) {
         User::create_table_async(db, false).await.expect("create");
         User::new("ann", 30, None)
@@ -893,7 +900,7 @@ async fn cached_statements_survive_a_column_type_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decode_errors_keep_the_real_cause() {
     use orm_tests::models::Doc;
-    let db = PostgresqlDatabase::new(pg_config("decode_cause"));
+    let db = PostgresqlDatabase::new(pg_config("decode_cause")).expect("database");
     Doc::create_table_async(&db, false).await.expect("create");
     let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
     raw_query::<()>(

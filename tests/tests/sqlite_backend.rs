@@ -1,6 +1,7 @@
 //! SQLite-specific behaviour: type round trips, concurrent writers through a pool, the
 //! shared in-memory database, values SQLite would lose, blocking calls.
 
+use orm_runtime::PoolSettings;
 use std::time::Duration;
 
 use orm_core::*;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tracing::field::Empty;
 
-use crate::executor::Statement;
+use orm_core::Statement;
 
 /// A `tracing` span around one executed statement.
 pub struct QuerySpan {
@@ -55,7 +55,7 @@ impl QuerySpan {
     }
 
     /// Records a failure and emits a debug event with the error.
-    pub fn fail(self, error: &crate::Error) {
+    pub fn fail(self, error: &orm_core::Error) {
         if !self.span.is_disabled() {
             let elapsed = self.started.elapsed().as_micros() as u64;
             self.span.record("elapsed_us", elapsed);

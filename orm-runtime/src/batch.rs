@@ -1,7 +1,10 @@
 //! Rows handed from the task (or thread) that reads a result to the stream a caller
 //! polls, a batch at a time: the hand-off between them is paid once per batch, not once
 //! per row, and at most a few batches are in flight, so memory stays flat. Used by the
-//! backends whose driver cannot be polled as a stream directly (MySQL, SQLite).
+//! drivers whose connection cannot be polled as a stream directly (MySQL, SQLite): the
+//! reader gets a [`RowSender`], pushes every decoded row to it and then finishes it. When
+//! the receiver is dropped half-way, pushing answers `false`: the reader stops decoding
+//! and leaves the connection clean.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,8 +13,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use tokio::sync::mpsc;
 
-use crate::error::Result;
-use crate::executor::RowStream;
+use orm_core::{Result, RowStream};
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 256;
@@ -19,10 +21,10 @@ pub const BATCH_ROWS: usize = 256;
 const BUFFERED_BATCHES: usize = 2;
 
 /// Decoded rows (or the error that ended the result), in order.
-pub type Batch<T> = Vec<Result<T>>;
+type Batch<T> = Vec<Result<T>>;
 
 /// Collects rows into batches on the reading side.
-pub struct Batcher<T> {
+struct Batcher<T> {
     batch: Batch<T>,
 }
 
@@ -36,14 +38,14 @@ impl<T> Default for Batcher<T> {
 
 impl<T> Batcher<T> {
     /// Adds one row; returns the batch to send once it is full.
-    pub fn push(&mut self, row: Result<T>) -> Option<Batch<T>> {
+    fn push(&mut self, row: Result<T>) -> Option<Batch<T>> {
         self.batch.push(row);
         (self.batch.len() >= BATCH_ROWS)
             .then(|| std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS)))
     }
 
     /// The rows not sent yet, then the error that ended the result, if any.
-    pub fn finish(mut self, outcome: Result<()>) -> Option<Batch<T>> {
+    fn finish(mut self, outcome: Result<()>) -> Option<Batch<T>> {
         if let Err(e) = outcome {
             self.batch.push(Err(e));
         }
@@ -51,17 +53,65 @@ impl<T> Batcher<T> {
     }
 }
 
-/// Spawns the reading task `read` builds from the sending end of a bounded channel, and
-/// returns the receiving end as the stream of rows a caller polls. The task sends its rows
-/// (ending with [`Batcher::finish`]); an error it returns instead is the stream's last item.
+/// Where a reader sends its rows: from a task ([`push`](RowSender::push)) or from a
+/// blocking thread ([`send_blocking`](RowSender::send_blocking)).
+pub struct RowSender<T> {
+    tx: mpsc::Sender<Batch<T>>,
+    batcher: Batcher<T>,
+}
+
+impl<T: Send + 'static> RowSender<T> {
+    /// Adds one row; the returned future sends the batch when it is full. It yields
+    /// `false` once the stream was dropped.
+    pub fn push(&mut self, row: Result<T>) -> impl Future<Output = Result<bool>> + 'static {
+        let send = self.batcher.push(row).map(|batch| (self.tx.clone(), batch));
+        let open = !self.tx.is_closed();
+        async move {
+            match send {
+                Some((tx, batch)) => Ok(tx.send(batch).await.is_ok()),
+                None => Ok(open),
+            }
+        }
+    }
+
+    /// Adds one row from a blocking thread, waiting for room when the batch is full;
+    /// `false` once the stream was dropped.
+    pub fn send_blocking(&mut self, row: Result<T>) -> bool {
+        match self.batcher.push(row) {
+            Some(batch) => self.tx.blocking_send(batch).is_ok(),
+            None => !self.tx.is_closed(),
+        }
+    }
+
+    /// Sends the last rows, then the error that ended the statement, if any.
+    pub async fn finish(self, outcome: Result<()>) {
+        if let Some(batch) = self.batcher.finish(outcome) {
+            let _ = self.tx.send(batch).await;
+        }
+    }
+
+    /// [`finish`](RowSender::finish) from a blocking thread.
+    pub fn finish_blocking(self, outcome: Result<()>) {
+        if let Some(batch) = self.batcher.finish(outcome) {
+            let _ = self.tx.blocking_send(batch);
+        }
+    }
+}
+
+/// Spawns the reader `read` builds from a [`RowSender`], and returns the receiving end as
+/// the stream of rows a caller polls. The reader pushes its rows and finishes the sender;
+/// an error it returns instead is the stream's last item.
 pub fn spawn<'a, T, F, Fut>(read: F) -> RowStream<'a, T>
 where
     T: Send + 'static,
-    F: FnOnce(mpsc::Sender<Batch<T>>) -> Fut,
+    F: FnOnce(RowSender<T>) -> Fut,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(BUFFERED_BATCHES);
-    let task = read(tx.clone());
+    let task = read(RowSender {
+        tx: tx.clone(),
+        batcher: Batcher::default(),
+    });
     tokio::spawn(async move {
         if let Err(e) = task.await {
             let _ = tx.send(vec![Err(e)]).await;
@@ -98,16 +148,16 @@ impl<T> Stream for Rows<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Batcher<T> {
+impl<T> std::fmt::Debug for RowSender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batcher").finish_non_exhaustive()
+        f.debug_struct("RowSender").finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Batcher, BATCH_ROWS};
-    use crate::Error;
+    use orm_core::Error;
 
     #[test]
     fn batches_fill_then_the_rest_and_the_error_follow() {

@@ -1,0 +1,93 @@
+//! How a transaction opens: its isolation level and access mode.
+//!
+//! The dialects render these into their own `BEGIN` statements
+//! ([`Dialect::begin_statements`](crate::Dialect::begin_statements)); the backends send
+//! them when a transaction scope opens.
+
+/// The isolation level of a transaction (SQL standard names).
+///
+/// SQLite runs every transaction serializable: any level asks for no less than that, so
+/// each is accepted there and gets serializable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED` (PostgreSQL runs it as read committed).
+    ReadUncommitted,
+    /// `READ COMMITTED`, PostgreSQL's default.
+    ReadCommitted,
+    /// `REPEATABLE READ`, MySQL's default.
+    RepeatableRead,
+    /// `SERIALIZABLE`.
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// The level as SQL writes it.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// How a transaction opens; the default is the server's default level, read-write.
+///
+/// ```
+/// use orm_core::{Dialect, IsolationLevel, MySqlDialect, PostgresDialect, SqliteDialect, TxOptions};
+///
+/// let report = TxOptions::new()
+///     .isolation(IsolationLevel::Serializable)
+///     .read_only(true)
+///     .deferrable(true);
+/// assert_eq!(
+///     PostgresDialect.begin_statements(&report),
+///     ["BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE"]
+/// );
+/// assert_eq!(
+///     MySqlDialect.begin_statements(&report),
+///     ["SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "START TRANSACTION READ ONLY"]
+/// );
+/// // SQLite: serializable always; read only is enforced by `query_only` until the end.
+/// assert_eq!(
+///     SqliteDialect.begin_statements(&report),
+///     ["PRAGMA query_only = ON", "BEGIN DEFERRED"]
+/// );
+/// assert_eq!(SqliteDialect.begin_statements(&TxOptions::new()), ["BEGIN IMMEDIATE"]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level; `None` keeps the server's (or session's) default.
+    pub isolation: Option<IsolationLevel>,
+    /// No writes: the server refuses them.
+    pub read_only: bool,
+    /// PostgreSQL's `DEFERRABLE` (with serializable and read only: waits for a snapshot
+    /// that cannot fail with a serialization error). Ignored by the other servers.
+    pub deferrable: bool,
+}
+
+impl TxOptions {
+    /// The server's default level, read-write.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the isolation level.
+    pub fn isolation(mut self, level: IsolationLevel) -> Self {
+        self.isolation = Some(level);
+        self
+    }
+
+    /// Makes the transaction read only (`true`) or read-write.
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.read_only = on;
+        self
+    }
+
+    /// PostgreSQL's `DEFERRABLE`.
+    pub fn deferrable(mut self, on: bool) -> Self {
+        self.deferrable = on;
+        self
+    }
+}

@@ -1,0 +1,87 @@
+//! The MySQL / MariaDB driver: one mysql_async connection, one statement at a time.
+
+use std::sync::Arc;
+
+use orm_core::{Dialect, Error, ExecResult, FromRow, MySqlDialect, Result, RowStream, Statement};
+use orm_runtime::{batch, Call, Driver, Role};
+
+use crate::config::MySqlConfig;
+use crate::conn::{retryable, MyConn, BACKEND};
+
+/// MySQL / MariaDB for the runtime: statements take turns on a connection; a connection
+/// left half-way through a statement is discarded; reads (and statements that never
+/// reached the server) are sent again on a new connection when the old one was lost;
+/// rows stream from a reading task in batches.
+#[derive(Debug, Clone, Copy)]
+pub struct MySqlDriver;
+
+impl Driver for MySqlDriver {
+    const BACKEND: &'static str = BACKEND;
+    const NAMES: (&'static str, &'static str) = ("MySQLDatabase", "PooledMySQLDatabase");
+    const RETRIES: bool = true;
+
+    type Config = MySqlConfig;
+    type Conn = MyConn;
+    type Shared = ();
+
+    fn dialect() -> &'static dyn Dialect {
+        &MySqlDialect
+    }
+
+    fn shared(_: &MySqlConfig) -> Result<()> {
+        Ok(())
+    }
+
+    async fn connect(config: &MySqlConfig, _: &Arc<()>, _: Role) -> Result<MyConn> {
+        MyConn::connect(config).await
+    }
+
+    fn is_usable(conn: &MyConn) -> bool {
+        conn.is_usable()
+    }
+
+    async fn recycle(conn: &MyConn, config: &MySqlConfig) -> Result<()> {
+        conn.reset_if_needed(config).await
+    }
+
+    async fn ping(conn: &Arc<MyConn>) -> Result<()> {
+        conn.ping().await
+    }
+
+    async fn execute(conn: &Arc<MyConn>, stmt: Statement, call: Call) -> Result<ExecResult> {
+        conn.execute(&stmt, call).await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(
+        conn: &Arc<MyConn>,
+        stmt: Statement,
+        call: Call,
+    ) -> Result<Vec<T>> {
+        conn.fetch_all(&stmt, call).await
+    }
+
+    /// A task reads the result and sends decoded rows in batches; dropped half-way, the
+    /// stream stops it decoding, and it reads the rest of the result so the connection
+    /// stays clean.
+    fn stream<T: FromRow + Send + 'static, K: Send + Sync + 'static>(
+        conn: Arc<MyConn>,
+        stmt: Statement,
+        call: Call,
+        keep: K,
+    ) -> RowStream<'static, T> {
+        batch::spawn(move |mut rows| async move {
+            let _keep = keep;
+            let outcome = conn.for_each_row(&stmt, call, |row| rows.push(row)).await;
+            rows.finish(outcome.map(drop)).await;
+            Ok(())
+        })
+    }
+
+    async fn simple(conn: &Arc<MyConn>, sql: &str, call: Call) -> Result<()> {
+        conn.simple(sql, call).await
+    }
+
+    fn retry_on_new_connection(_: &MyConn, err: &Error, stmt: &Statement) -> bool {
+        retryable(err, &stmt.sql)
+    }
+}

@@ -1,0 +1,31 @@
+//! The connection runtime of the async ORM, written once for every backend.
+//!
+//! A backend implements a [`Driver`]: open a connection, run a statement on it, tell
+//! whether it can be used again. This crate does the rest: [`SingleDatabase`] (one
+//! connection shared by every task), [`PooledDatabase`] (a deadpool pool built from
+//! [`PoolOptions`]), [`HeldConnection`] (a connection held for a transaction, the one
+//! owner of its transaction state and its `Drop` policy), the blocking side for sync
+//! code, and the batched row streams of drivers that cannot stream in place.
+//!
+//! Users meet these types under the backends' names: `PostgresqlDatabase` is
+//! `SingleDatabase<PgDriver>`, `PooledMySQLDatabase` is `PooledDatabase<MySqlDriver>`.
+
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
+
+pub mod batch;
+mod blocking;
+mod driver;
+mod held;
+mod link;
+mod pool;
+mod pooled;
+mod retry;
+mod single;
+pub mod trace;
+
+pub use driver::{Call, Driver, DriverConfig, Role};
+pub use held::HeldConnection;
+pub use pool::{autonomous_lock_timeout, PoolOptions, PoolSettings, AUTONOMOUS_CONNECTIONS};
+pub use pooled::PooledDatabase;
+pub use single::SingleDatabase;

@@ -1,0 +1,42 @@
+//! A driver's connection as the runtime keeps it: with its transaction state, which only
+//! the runtime's transaction code ([`crate::tx`]) changes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::driver::{Call, Driver};
+
+/// One connection of a database.
+pub(crate) struct Link<D: Driver> {
+    pub(crate) conn: Arc<D::Conn>,
+    in_transaction: AtomicBool,
+}
+
+impl<D: Driver> Link<D> {
+    pub(crate) fn new(conn: D::Conn) -> Self {
+        Link {
+            conn: Arc::new(conn),
+            in_transaction: AtomicBool::new(false),
+        }
+    }
+
+    /// Fit for a new statement or transaction: usable, and no transaction left open.
+    pub(crate) fn is_usable(&self) -> bool {
+        !self.in_transaction() && D::is_usable(&self.conn)
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_in_transaction(&self, open: bool) {
+        self.in_transaction.store(open, Ordering::Release);
+    }
+
+    pub(crate) fn call(&self, log_values: bool) -> Call {
+        Call {
+            log_values,
+            in_transaction: self.in_transaction(),
+        }
+    }
+}

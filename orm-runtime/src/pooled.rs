@@ -1,0 +1,318 @@
+//! The pooled database: async connections from a deadpool pool built from the
+//! configuration's [`PoolOptions`](crate::PoolOptions), and one blocking connection.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
+use futures_util::TryStreamExt;
+use orm_core::{
+    Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, Statement,
+    SyncExecutor, SyncGate,
+};
+
+use crate::blocking::BlockingSide;
+use crate::driver::{self, Driver, DriverConfig, Role};
+use crate::held::HeldConnection;
+use crate::link::Link;
+use crate::pool::{self, PoolOptions, PoolSettings};
+use crate::retry::{self, Checkout};
+
+/// Opens connections and decides, when one comes back, whether it can be handed out
+/// again.
+pub(crate) struct PoolManager<D: Driver> {
+    config: D::Config,
+    shared: Arc<D::Shared>,
+}
+
+pub(crate) type Pooled<D> = Object<PoolManager<D>>;
+
+impl<D: Driver> managed::Manager for PoolManager<D> {
+    type Type = Link<D>;
+    type Error = Error;
+
+    async fn create(&self) -> Result<Link<D>> {
+        let conn = driver::connect::<D>(&self.config, &self.shared, Role::Pooled).await?;
+        Ok(Link::new(conn))
+    }
+
+    async fn recycle(&self, link: &mut Link<D>, metrics: &Metrics) -> RecycleResult<Error> {
+        if !link.is_usable() {
+            return Err(RecycleError::message(
+                "connection closed, left mid-statement or in a transaction",
+            ));
+        }
+        let options = self.config.pool_options();
+        if expired(options, metrics) {
+            return Err(RecycleError::message(
+                "connection past its lifetime or idle",
+            ));
+        }
+        D::recycle(&link.conn, &self.config)
+            .await
+            .map_err(RecycleError::Backend)?;
+        if options.check_on_checkout {
+            D::ping(&link.conn).await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// Past its max lifetime, or idle longer than the idle timeout.
+fn expired(options: &PoolOptions, metrics: &Metrics) -> bool {
+    options.max_lifetime.is_some_and(|max| metrics.age() > max)
+        || options
+            .idle_timeout
+            .is_some_and(|max| metrics.last_used() > max)
+}
+
+/// A database with a pool of async connections and one blocking connection. The
+/// user-facing names are the backends' (`PooledPostgresqlDatabase`, ...).
+///
+/// Waiting for a connection is bounded by the acquire timeout; when it runs out the call
+/// fails with [`Error::PoolTimeout`], never hangs. Connections the server closed, or left
+/// inside a transaction or mid-statement, are never handed out again.
+pub struct PooledDatabase<D: Driver> {
+    inner: Arc<Inner<D>>,
+}
+
+struct Inner<D: Driver> {
+    config: D::Config,
+    pool: Pool<PoolManager<D>>,
+    sync: BlockingSide<D>,
+    autonomous: OnceLock<Option<PooledDatabase<D>>>,
+    /// The task that keeps `min_idle` connections and closes idle ones is running.
+    maintained: AtomicBool,
+}
+
+impl<D: Driver> Clone for PooledDatabase<D> {
+    fn clone(&self) -> Self {
+        PooledDatabase {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<D: Driver> PooledDatabase<D> {
+    /// A pooled database for `config`; connections open on demand.
+    pub fn new(config: D::Config) -> Result<Self> {
+        let shared = Arc::new(D::shared(&config)?);
+        let manager = PoolManager {
+            config: config.clone(),
+            shared: shared.clone(),
+        };
+        let pool = pool::build(manager, config.pool_options())?;
+        Ok(PooledDatabase {
+            inner: Arc::new(Inner {
+                sync: BlockingSide::new(shared),
+                config,
+                pool,
+                autonomous: OnceLock::new(),
+                maintained: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// A pooled database for a URL (`postgres://...`, `mysql://...`, `sqlite:...`).
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        Self::new(D::Config::from_url(url)?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &D::Config {
+        &self.inner.config
+    }
+
+    /// Opens the blocking connection now (subject to the sync policy).
+    pub fn connect_sync(&self) -> Result<()> {
+        self.inner.sync.connect(&self.inner.config)
+    }
+
+    /// True while the blocking connection is open.
+    pub fn is_sync_open(&self) -> bool {
+        self.inner.sync.is_open()
+    }
+
+    /// Pool size, connections open, and connections idle.
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        let s = self.inner.pool.status();
+        (s.max_size, s.size, s.available)
+    }
+
+    async fn get(&self) -> Result<Pooled<D>> {
+        self.maintain();
+        pool::checkout(&self.inner.pool).await
+    }
+
+    async fn checkout(&self) -> Result<Checkout<D, Pooled<D>>> {
+        let obj = self.get().await?;
+        Ok(Checkout {
+            conn: obj.conn.clone(),
+            call: obj.call(self.inner.config.log_values()),
+            _holder: obj,
+        })
+    }
+
+    /// Starts, once, the task that keeps `min_idle` connections open and closes the ones
+    /// past their lifetime or idle timeout; it ends with the database.
+    fn maintain(&self) {
+        let options = self.inner.config.pool_options();
+        let needed = options.min_idle > 0
+            || options.idle_timeout.is_some()
+            || options.max_lifetime.is_some();
+        if !needed
+            || self.inner.maintained.load(Ordering::Relaxed)
+            || self.inner.maintained.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let period = [options.idle_timeout, options.max_lifetime]
+            .into_iter()
+            .flatten()
+            .map(|d| d / 2)
+            .min()
+            .unwrap_or(Duration::from_secs(1))
+            .clamp(Duration::from_millis(50), Duration::from_secs(30));
+        let (options, weak) = (options.clone(), self.inner.pool.weak());
+        tokio::spawn(async move {
+            while let Some(pool) = weak.upgrade() {
+                tend(&pool, &options).await;
+                drop(pool);
+                tokio::time::sleep(period).await;
+            }
+        });
+    }
+}
+
+/// Closes the idle connections past their lifetime or idle timeout (keeping `min_idle`
+/// of the idle ones), then opens connections until `min_idle` are idle.
+async fn tend<D: Driver>(pool: &Pool<PoolManager<D>>, options: &PoolOptions) {
+    let mut idle = pool.status().available;
+    pool.retain(|_, metrics| {
+        let old = options.max_lifetime.is_some_and(|max| metrics.age() > max);
+        let unused = options
+            .idle_timeout
+            .is_some_and(|max| metrics.last_used() > max);
+        let close = old || (unused && idle > options.min_idle);
+        idle -= usize::from(close);
+        !close
+    });
+    let s = pool.status();
+    let in_use = s.size.saturating_sub(s.available);
+    let wanted = options.min_idle.min(s.max_size.saturating_sub(in_use));
+    if s.available >= wanted {
+        return;
+    }
+    // Checked out together, the idle ones and new ones; all go back idle.
+    let mut opened = Vec::with_capacity(wanted);
+    for _ in 0..wanted {
+        match pool.get().await {
+            Ok(obj) => opened.push(obj),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not open a connection to keep idle");
+                break;
+            }
+        }
+    }
+}
+
+impl<D: Driver> Executor for PooledDatabase<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        D::dialect()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        retry::run(
+            stmt,
+            || self.checkout(),
+            |conn, stmt, call| async move { D::execute(&conn, stmt, call).await },
+        )
+        .await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        retry::run(
+            stmt,
+            || self.checkout(),
+            |conn, stmt, call| async move { D::fetch_all(&conn, stmt, call).await },
+        )
+        .await
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        let rows = async move {
+            let checkout = self.checkout().await?;
+            let (conn, call) = (checkout.conn.clone(), checkout.call);
+            // The pooled connection stays checked out until the stream is dropped.
+            Ok(D::stream(conn, stmt, call, checkout._holder))
+        };
+        Box::pin(futures_util::stream::once(rows).try_flatten())
+    }
+}
+
+impl<D: Driver> SyncExecutor for PooledDatabase<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        D::dialect()
+    }
+
+    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        self.inner.sync.execute(&self.inner.config, stmt)
+    }
+
+    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        self.inner.sync.fetch_all(&self.inner.config, stmt)
+    }
+}
+
+impl<D: Driver> Database for PooledDatabase<D> {
+    type Connection = HeldConnection<D>;
+
+    async fn acquire(&self) -> Result<HeldConnection<D>> {
+        let obj = self.get().await?;
+        Ok(HeldConnection::pooled(obj, self.inner.config.log_values()))
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.get().await.map(drop)
+    }
+
+    async fn close(&self) {
+        self.inner.pool.retain(|_, _| false);
+    }
+
+    fn close_sync(&self) {
+        self.inner.sync.close();
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        &self.inner.sync.gate
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as *const () as usize
+    }
+
+    fn autonomous(&self) -> Option<Self> {
+        self.inner
+            .autonomous
+            .get_or_init(|| {
+                let config = self.inner.config.autonomous()?;
+                PooledDatabase::new(config).ok()
+            })
+            .clone()
+    }
+}
+
+impl<D: Driver> std::fmt::Debug for PooledDatabase<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database's name only: a configuration may hold a password.
+        f.debug_struct(D::NAMES.1)
+            .field("database", &self.inner.config.describe())
+            .field("pool", &self.pool_status())
+            .finish_non_exhaustive()
+    }
+}

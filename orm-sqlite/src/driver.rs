@@ -1,0 +1,123 @@
+//! The SQLite driver: rusqlite connections, run on blocking threads.
+
+use std::sync::{Arc, Mutex};
+
+use orm_core::{Dialect, ExecResult, FromRow, Result, RowStream, SqliteDialect, Statement};
+use orm_runtime::{batch, Call, Driver, Role};
+
+use crate::config::SqliteConfig;
+use crate::conn::{self, blocking, offload, SqliteConn, BACKEND};
+use crate::gate::Gate;
+
+/// SQLite for the runtime: SQLite calls block, so statements run on tokio's blocking
+/// threads (or on the calling task with [`SqliteConfig::run_inline`]), one at a time per
+/// connection, in the order they were sent; rows stream from a blocking thread in
+/// batches.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteDriver;
+
+/// What the connections of one SQLite database share.
+#[derive(Debug)]
+pub struct SqliteShared {
+    /// Keeps an in-memory database alive while the database value exists.
+    _keeper: Option<Mutex<rusqlite::Connection>>,
+    /// Orders the pooled connections' statements after abandoned ones.
+    gate: Arc<Gate>,
+}
+
+impl Driver for SqliteDriver {
+    const BACKEND: &'static str = BACKEND;
+    const NAMES: (&'static str, &'static str) = ("SqliteDatabase", "PooledSqliteDatabase");
+    // SQLite runs in the calling thread: there is no I/O task to give a turn to.
+    const POLL_BEFORE_USE: bool = false;
+
+    type Config = SqliteConfig;
+    type Conn = SqliteConn;
+    type Shared = SqliteShared;
+
+    fn dialect() -> &'static dyn Dialect {
+        &SqliteDialect
+    }
+
+    fn shared(config: &SqliteConfig) -> Result<SqliteShared> {
+        let keeper = if config.is_memory() {
+            Some(Mutex::new(conn::open(config)?))
+        } else {
+            None
+        };
+        Ok(SqliteShared {
+            _keeper: keeper,
+            gate: Arc::default(),
+        })
+    }
+
+    async fn connect(
+        config: &SqliteConfig,
+        shared: &Arc<SqliteShared>,
+        role: Role,
+    ) -> Result<SqliteConn> {
+        let config = config.clone();
+        match role {
+            Role::Blocking => conn::open(&config).map(|c| SqliteConn::new(c, true, None)),
+            // Pooled connections always work on the blocking pool: inline, a statement
+            // waiting for another connection's write lock would stall the async worker.
+            Role::Pooled => {
+                let gate = shared.gate.clone();
+                blocking(move || conn::open(&config))
+                    .await
+                    .map(|c| SqliteConn::new(c, false, Some(gate)))
+            }
+            Role::Single => {
+                let inline = config.inline;
+                offload(inline, move || conn::open(&config))
+                    .await
+                    .map(|c| SqliteConn::new(c, inline, None))
+            }
+        }
+    }
+
+    fn is_usable(_: &SqliteConn) -> bool {
+        true
+    }
+
+    async fn ping(_: &Arc<SqliteConn>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn execute(conn: &Arc<SqliteConn>, stmt: Statement, call: Call) -> Result<ExecResult> {
+        conn.run(call, move |c| conn::execute(c, &stmt, call.log_values))
+            .await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(
+        conn: &Arc<SqliteConn>,
+        stmt: Statement,
+        call: Call,
+    ) -> Result<Vec<T>> {
+        conn.run(call, move |c| conn::fetch_all(c, &stmt, call.log_values))
+            .await
+    }
+
+    fn stream<T: FromRow + Send + 'static, K: Send + Sync + 'static>(
+        conn: Arc<SqliteConn>,
+        stmt: Statement,
+        call: Call,
+        keep: K,
+    ) -> RowStream<'static, T> {
+        batch::spawn(move |mut rows| async move {
+            conn.run_blocking(move |c| {
+                let _keep = keep;
+                let outcome =
+                    conn::for_each_row(c, &stmt, call.log_values, |row| rows.send_blocking(row));
+                rows.finish_blocking(outcome.map(drop));
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    async fn simple(conn: &Arc<SqliteConn>, sql: &str, call: Call) -> Result<()> {
+        let sql = sql.to_owned();
+        conn.run(call, move |c| conn::simple(c, &sql)).await
+    }
+}
