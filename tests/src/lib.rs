@@ -6,6 +6,7 @@ pub mod cut;
 pub mod harness;
 pub mod manager_suite;
 pub mod models;
+pub mod pool_suite;
 pub mod probe;
 pub mod suite;
 

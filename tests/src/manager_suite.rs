@@ -1754,6 +1754,93 @@ pub async fn raw_writes<D: Db>(db: &D) {
 }
 
 /// Declares one `#[tokio::test]` per Manager check, on the database `$make(name)` returns.
+/// A transaction opened read only refuses writes and leaves the table as it was; the
+/// session is itself again afterwards (SQLite switches `query_only` off); every isolation
+/// level opens and commits, in the closure and the guard form.
+pub async fn transaction_options<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    objects
+        .create(PageBlock::new("before", ""))
+        .await
+        .expect("seed");
+    let read_only = TxOptions::new().read_only(true);
+    let refused = objects
+        .transaction_with(read_only, |tx| async move {
+            let seen = tx.count(PageBlock::select(), true).await?;
+            assert_eq!(seen, 1, "a read-only transaction reads");
+            tx.create(PageBlock::new("refused", "")).await
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Database { .. })),
+        "a write in a read-only transaction is refused by the server: {refused:?}"
+    );
+    assert_eq!(keys(&objects).await, ["before"]);
+    eprintln!("DEBUG after read only: {}", db.busy_sessions().await);
+    objects
+        .create(PageBlock::new("after", ""))
+        .await
+        .expect("writes work again after the read-only transaction");
+    for level in [
+        IsolationLevel::ReadUncommitted,
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::RepeatableRead,
+        IsolationLevel::Serializable,
+    ] {
+        let key = format!("{level:?}");
+        let guard = objects
+            .begin_transaction_with(TxOptions::new().isolation(level))
+            .await
+            .expect("begin with a level");
+        guard
+            .create(PageBlock::new(&key, ""))
+            .await
+            .expect("write at the level");
+        guard.commit().await.expect("commit at the level");
+        eprintln!("DEBUG after {key}: {}", db.busy_sessions().await);
+    }
+    assert_eq!(keys(&objects).await.len(), 6);
+    let busy = db.busy_sessions().await;
+    if busy != 0 && Executor::dialect(db).name() == "mysql" {
+        let rows: Vec<RowMap> = raw_query("SELECT p.ID, p.COMMAND, p.INFO, p.STATE, t.trx_state, t.trx_query, t.trx_isolation_level, t.trx_started FROM information_schema.PROCESSLIST p LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID WHERE p.DB = DATABASE()", vec![]).fetch_all(db).await.unwrap();
+        eprintln!("DEBUG {rows:#?}");
+    }
+    assert_eq!(busy, 0, "nothing left open");
+}
+
+/// When the body fails and the ROLLBACK after it fails too (the session was ended under
+/// it), the caller learns it: [`Error::RollbackFailed`], not the body's error alone. The
+/// work is rolled back all the same, and the next call answers.
+pub async fn failed_rollback_is_reported<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    // Ends the transaction's session (or, on SQLite, its transaction) behind its back.
+    let sabotage = match Executor::dialect(db).name() {
+        "postgres" => "SELECT pg_terminate_backend(pg_backend_pid())",
+        "mysql" => "KILL CONNECTION_ID()",
+        _ => "COMMIT",
+    };
+    let result: Result<()> = objects
+        .atomic(|tx| async move {
+            tx.create(PageBlock::new("lost", "")).await?;
+            let _ = tx.execute_raw(sabotage, vec![]).await;
+            Err(Error::Query("the body failed".into()))
+        })
+        .await;
+    match result {
+        Err(Error::RollbackFailed { .. }) => {}
+        other => panic!("expected RollbackFailed, got {other:?}"),
+    }
+    if Executor::dialect(db).name() != "sqlite" {
+        // SQLite's COMMIT stood in for the cut session: there the row was committed.
+        assert_eq!(keys(&objects).await, Vec::<String>::new(), "rolled back");
+    }
+    objects
+        .create(PageBlock::new("next", ""))
+        .await
+        .expect("the next call answers");
+    assert_eq!(db.busy_sessions().await, 0, "nothing left open");
+}
+
 #[macro_export]
 macro_rules! manager_suite {
     ($make:path) => {
@@ -1764,7 +1851,7 @@ macro_rules! manager_suite {
             dropped_guard_leaves_nothing_open get_respects_the_users_limit
             tagging_in_concurrent_transactions get_or_create_inside_transactions
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
-            guard_transactions_join_the_task);
+            guard_transactions_join_the_task transaction_options failed_rollback_is_reported);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -673,3 +673,40 @@ async fn a_write_cut_by_a_lost_connection_is_not_sent_again() {
         .expect("count on a new connection");
     assert_eq!(rows, 0, "the killed INSERT was not run again");
 }
+
+/// With `check_on_checkout`, a pooled connection the server killed while it sat idle is
+/// replaced before a write is sent on it; without, the write fails (a write is never sent
+/// twice, and a connection used under a second ago is not pinged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_on_checkout_replaces_a_killed_connection() {
+    for check in [false, true] {
+        let config = mysql_config(&format!("checkout_{check}"))
+            .max_connections(1)
+            .check_on_checkout(check);
+        let db = PooledMySQLDatabase::new(config).expect("pool");
+        raw_query::<()>("CREATE TABLE t (id INT)", vec![])
+            .execute(&db)
+            .await
+            .expect("create");
+        let id: i64 = raw_query("SELECT CAST(CONNECTION_ID() AS SIGNED)", vec![])
+            .fetch_one(&db)
+            .await
+            .expect("session id");
+        let admin = MySQLDatabase::connect_lazy(&mysql_url()).expect("admin");
+        raw_query::<()>(format!("KILL {id}"), vec![])
+            .execute(&admin)
+            .await
+            .expect("kill");
+        let write = raw_query::<()>("INSERT INTO t VALUES (1)", vec![])
+            .execute(&db)
+            .await;
+        if check {
+            write.expect("the killed connection was replaced before the write");
+        } else {
+            assert!(
+                matches!(write, Err(Error::ConnectionLost { .. })),
+                "unchecked, the write meets the killed connection: {write:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The pool options every driver gets from the runtime, checked on each backend's pooled
+//! database: `min_idle`, `idle_timeout`, `max_lifetime`. `tests/pool_options.rs` runs it
+//! for PostgreSQL, MariaDB and SQLite.
+
+use std::time::{Duration, Instant};
+
+use orm_core::{raw_query, Database, FetchQuery, Query};
+use orm_runtime::{Driver, PoolSettings, PooledDatabase};
+
+/// Waits up to five seconds for `done` to hold of the pool's (max, open, idle).
+async fn until<D: Driver>(
+    db: &PooledDatabase<D>,
+    what: &str,
+    done: impl Fn((usize, usize, usize)) -> bool,
+) {
+    let started = Instant::now();
+    while !done(db.pool_status()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what}: pool status {:?}",
+            db.pool_status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `min_idle` connections open after the first use and stay open.
+pub async fn min_idle_connections_open<D: Driver>(config: D::Config) {
+    let db = PooledDatabase::<D>::new(config.max_connections(4).min_idle(2)).expect("pool");
+    db.connect().await.expect("first use");
+    until(&db, "two idle connections", |(_, open, idle)| {
+        open >= 2 && idle >= 2
+    })
+    .await;
+    db.close().await;
+    until(
+        &db,
+        "idle connections open again after close",
+        |(_, _, idle)| idle >= 2,
+    )
+    .await;
+}
+
+/// Connections idle longer than `idle_timeout` close.
+pub async fn idle_connections_close<D: Driver>(config: D::Config) {
+    let config = config
+        .max_connections(3)
+        .idle_timeout(Some(Duration::from_millis(200)));
+    let db = PooledDatabase::<D>::new(config).expect("pool");
+    let conns = futures_util::future::join_all((0..3).map(|_| db.acquire())).await;
+    drop(conns);
+    assert_eq!(db.pool_status().1, 3, "three connections were opened");
+    until(&db, "idle connections closed", |(_, open, _)| open == 0).await;
+    raw_query::<i64>("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("a new connection after the idle ones closed");
+}
+
+/// A connection older than `max_lifetime` is replaced: the server sees a new session.
+/// `session_sql` returns the session's id (`None` where there is none to see: SQLite).
+pub async fn old_connections_are_replaced<D: Driver>(config: D::Config, session_sql: Option<&str>) {
+    let config = config
+        .max_connections(1)
+        .max_lifetime(Some(Duration::from_millis(300)));
+    let db = PooledDatabase::<D>::new(config).expect("pool");
+    let sql = session_sql.unwrap_or("SELECT 1");
+    let first: i64 = raw_query(sql, vec![]).fetch_one(&db).await.expect("first");
+    let again: i64 = raw_query(sql, vec![]).fetch_one(&db).await.expect("again");
+    if session_sql.is_some() {
+        assert_eq!(first, again, "a young connection is reused");
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later: i64 = raw_query(sql, vec![]).fetch_one(&db).await.expect("later");
+    if session_sql.is_some() {
+        assert_ne!(first, later, "an old connection is replaced");
+    } else {
+        assert_eq!(db.pool_status().1, 1);
+    }
+}
+
+/// An isolation level asked for is the one the server runs: read committed sees a row
+/// another connection commits mid-transaction, repeatable read does not (servers with
+/// levels: PostgreSQL, MySQL).
+pub async fn isolation_levels_apply<D: Driver>(config: D::Config) {
+    use orm_core::{Error, IsolationLevel, TxOptions};
+    let db = PooledDatabase::<D>::new(config.max_connections(2)).expect("pool");
+    let objects = orm_manager::Manager::new(db.clone());
+    objects
+        .execute_raw("CREATE TABLE seen (id INT)", vec![])
+        .await
+        .expect("create");
+    for (level, sees_the_commit) in [
+        (IsolationLevel::ReadCommitted, true),
+        (IsolationLevel::RepeatableRead, false),
+    ] {
+        let db = db.clone();
+        let count = "SELECT CAST(COUNT(*) AS SIGNED) FROM seen";
+        let count = if D::BACKEND == "postgres" {
+            "SELECT COUNT(*) FROM seen"
+        } else {
+            count
+        };
+        let (before, after) = objects
+            .transaction_with(TxOptions::new().isolation(level), |tx| async move {
+                let before: i64 = raw_query(count, vec![]).fetch_one(&tx).await?;
+                // Committed on the pool's other connection while the transaction runs.
+                raw_query::<()>("INSERT INTO seen VALUES (1)", vec![])
+                    .execute(&db)
+                    .await?;
+                let after: i64 = raw_query(count, vec![]).fetch_one(&tx).await?;
+                Ok::<_, Error>((before, after))
+            })
+            .await
+            .expect("transaction");
+        assert_eq!(
+            after - before,
+            i64::from(sees_the_commit),
+            "{level:?}: sees the other connection's commit = {sees_the_commit}"
+        );
+    }
+}
+
+/// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
+/// a test name; `$session` is the SQL returning the session id.
+#[macro_export]
+macro_rules! pool_suite {
+    ($driver:ty, $config:path, $session:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn min_idle_connections_open() {
+            $crate::pool_suite::min_idle_connections_open::<$driver>($config("min_idle")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn idle_connections_close() {
+            $crate::pool_suite::idle_connections_close::<$driver>($config("idle_timeout")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn old_connections_are_replaced() {
+            $crate::pool_suite::old_connections_are_replaced::<$driver>(
+                $config("max_lifetime"),
+                $session,
+            )
+            .await;
+        }
+    };
+    ($driver:ty, $config:path, $session:expr, with isolation levels) => {
+        $crate::pool_suite!($driver, $config, $session);
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn isolation_levels_apply() {
+            $crate::pool_suite::isolation_levels_apply::<$driver>($config("levels")).await;
+        }
+    };
+}
