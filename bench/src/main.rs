@@ -142,6 +142,50 @@ async fn profile(workload: &str, which: &str) {
         let _ = std::fs::remove_file(&path);
         return;
     }
+    if workload == "sqlite-lookup" {
+        // 20,000 point lookups by id on SQLite through this ORM: `which` is sync, async
+        // (blocking pool) or inline.
+        let path = std::env::temp_dir().join(format!("orm-lookup-{}.db", std::process::id()));
+        let db = SqliteDatabase::new(SqliteConfig::file(&path).run_inline(which == "inline"))
+            .expect("db");
+        models::User::create_table(&db, false).expect("table");
+        raw_query::<()>(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+             INSERT INTO bench_users (name, hair_color) SELECT 'u' || i, NULL FROM n",
+            vec![],
+        )
+        .execute_sync(&db)
+        .expect("fill");
+        for _ in 0..20 {
+            for id in 1..=1000i64 {
+                let query = models::User::select().where_(models::User::ID.eq(id));
+                let user = if which == "sync" {
+                    query.fetch_one_sync(&db)
+                } else {
+                    query.fetch_one(&db).await
+                };
+                assert_eq!(user.expect("lookup").id, id);
+            }
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        return;
+    }
+    if workload == "mysql-lookup" {
+        // 2,000 point lookups on MariaDB, one at a time: `which` is single or pooled.
+        async fn lookups<L: contender::Lookups>(db: L) {
+            for id in 1..=2000 {
+                assert_eq!(db.lookup(id).await, id);
+            }
+        }
+        let config = MySQLConfig::from_url(&mysql_url()).expect("url").max_connections(8);
+        return if which == "pooled" {
+            lookups(orm::Orm::new(PooledMySQLDatabase::new(config).expect("pool"))).await
+        } else {
+            lookups(orm::Orm::new(MySQLDatabase::connect_lazy(&mysql_url()).expect("db"))).await
+        };
+    }
     if workload == "chunks" {
         // Which multi-row VALUES size loads 100,000 rows fastest into MariaDB.
         use mysql_async::prelude::Queryable;
@@ -187,7 +231,7 @@ async fn profile(workload: &str, which: &str) {
                 assert_eq!(pool.lookup(id).await, id);
             }
         }
-        let config = PgConfig::from_url(&pg_url())
+        let config = PostgresqlConfig::from_url(&pg_url())
             .expect("url")
             .max_connections(8);
         return match which {
@@ -243,6 +287,21 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("profile") {
         // For callgrind: one workload, one implementation, nothing else.
         let (workload, which) = (args[2].as_str(), args[3].as_str());
+        if workload == "sqlite-lookup" && which == "sync" {
+            // Sync code runs outside any runtime, as in a script.
+            let handle = std::thread::spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+                let future = profile("sqlite-lookup", "sync");
+                let mut future = std::pin::pin!(future);
+                // Polled without entering the runtime: the sync calls see no runtime.
+                let waker = std::task::Waker::noop();
+                let mut cx = std::task::Context::from_waker(waker);
+                assert!(std::future::Future::poll(future.as_mut(), &mut cx).is_ready(), "sync work completes");
+                drop(rt);
+            });
+            handle.join().expect("profile");
+            return;
+        }
         runtime().block_on(profile(workload, which));
         return;
     }

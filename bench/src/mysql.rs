@@ -67,7 +67,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
     sequential.extend(peers.sequential());
     runner.sequential(&sequential).await;
 
-    let config = MySqlConfig::from_url(url).expect("url").max_connections(8);
+    let config = MySQLConfig::from_url(url).expect("url").max_connections(8);
     let orm_pool = PooledMySQLDatabase::new(config).expect("pool");
     #[allow(unused_mut)] // the peers join it when built with them
     let mut pools: Vec<Arc<dyn Concurrent>> =

@@ -84,7 +84,7 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         insert_after(runner.rows, Row::new(B, workload, "this ORM (sync)", t));
     }
 
-    let config = PgConfig::from_url(url).expect("url").max_connections(8);
+    let config = PostgresqlConfig::from_url(url).expect("url").max_connections(8);
     let pool = PooledPostgresqlDatabase::new(config).expect("pool");
     #[allow(unused_mut)] // the peers join it when built with them
     let mut pools: Vec<Arc<dyn Concurrent>> =

@@ -245,9 +245,9 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 
 /// PostgreSQL: `$n` placeholders, `"` quotes, RETURNING, ON CONFLICT, ILIKE.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PostgresDialect;
+pub struct PostgresqlDialect;
 
-impl Dialect for PostgresDialect {
+impl Dialect for PostgresqlDialect {
     fn name(&self) -> &'static str {
         "postgres"
     }
@@ -348,9 +348,9 @@ impl Dialect for PostgresDialect {
 /// MySQL and MariaDB: `?` placeholders, backtick quotes, AUTO_INCREMENT,
 /// ON DUPLICATE KEY UPDATE, no RETURNING, InnoDB with utf8mb4.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MySqlDialect;
+pub struct MySQLDialect;
 
-impl Dialect for MySqlDialect {
+impl Dialect for MySQLDialect {
     fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
         // `SET TRANSACTION` (no SESSION) sets the level of the next transaction only.
         let mut statements = Vec::new();
@@ -613,9 +613,9 @@ mod tests {
     fn placeholders_number_their_parameters() {
         let mut out = String::new();
         for n in [1, 9, 10, 123, 65535] {
-            PostgresDialect.write_placeholder(&mut out, n);
+            PostgresqlDialect.write_placeholder(&mut out, n);
             SqliteDialect.write_placeholder(&mut out, n);
-            MySqlDialect.write_placeholder(&mut out, n);
+            MySQLDialect.write_placeholder(&mut out, n);
         }
         assert_eq!(out, "$1?1?$9?9?$10?10?$123?123?$65535?65535?");
     }

@@ -40,7 +40,7 @@ pub enum DbCode {
     /// PostgreSQL's five-character SQLSTATE, e.g. `23505`.
     SqlState(String),
     /// MySQL / MariaDB error number, e.g. `1062`.
-    MySql(u16),
+    MySQL(u16),
     /// SQLite extended result code.
     Sqlite(i32),
 }
@@ -49,7 +49,7 @@ impl fmt::Display for DbCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DbCode::SqlState(s) => write!(f, "SQLSTATE {s}"),
-            DbCode::MySql(n) => write!(f, "MySQL error {n}"),
+            DbCode::MySQL(n) => write!(f, "MySQL error {n}"),
             DbCode::Sqlite(n) => write!(f, "SQLite error {n}"),
         }
     }

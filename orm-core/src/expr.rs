@@ -880,7 +880,7 @@ pub fn column_equals(table: &'static str, column: &'static str, value: Value) ->
 /// # #[derive(orm_derive::Model)]
 /// # struct Event { #[orm(primary_key, auto)] id: i64, data: serde_json::Value }
 /// let q = Event::select().where_(Event::DATA.json_get_text("kind").eq("click"));
-/// assert_eq!(q.render(&MySqlDialect).unwrap().sql,
+/// assert_eq!(q.render(&MySQLDialect).unwrap().sql,
 ///     "SELECT `event`.`id`, `event`.`data` FROM `event` WHERE (JSON_UNQUOTE(JSON_EXTRACT(`event`.`data`, ?)) = ?)");
 /// ```
 #[cfg(feature = "json")]
@@ -960,7 +960,7 @@ fn elements<T: crate::types::ArrayElement>(values: &[T]) -> Option<Value> {
 /// # #[derive(orm_derive::Model)]
 /// # struct Article { #[orm(primary_key, auto)] id: i64, tags: Vec<String> }
 /// let q = Article::select().where_(Article::TAGS.array_overlaps(&["rust".to_string()]));
-/// assert!(q.render(&PostgresDialect).unwrap().sql.ends_with(r#"WHERE ("article"."tags" && $1)"#));
+/// assert!(q.render(&PostgresqlDialect).unwrap().sql.ends_with(r#"WHERE ("article"."tags" && $1)"#));
 /// assert!(q.render(&SqliteDialect).is_err());
 /// ```
 pub trait ArrayExt: Expression

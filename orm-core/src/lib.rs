@@ -22,7 +22,7 @@
 //!     .where_(PageBlock::TEXT.contains("Shakespeare"))
 //!     .order_by(PageBlock::ID.desc())
 //!     .limit(10);
-//! let stmt = query.render(&PostgresDialect).unwrap();
+//! let stmt = query.render(&PostgresqlDialect).unwrap();
 //! assert_eq!(
 //!     stmt.sql,
 //!     r#"SELECT "page_block"."id", "page_block"."key", "page_block"."text" FROM "page_block" WHERE ("page_block"."text" ILIKE $1 ESCAPE '!') ORDER BY "page_block"."id" DESC LIMIT $2"#
@@ -52,7 +52,7 @@ pub mod types;
 pub mod value;
 
 pub use dialect::{
-    Dialect, JsonArgStyle, JsonSyntax, MySqlDialect, PostgresDialect, SqliteDialect, UpsertStyle,
+    Dialect, JsonArgStyle, JsonSyntax, MySQLDialect, PostgresqlDialect, SqliteDialect, UpsertStyle,
 };
 pub use error::{BoxError, DbCode, Error, IntegrityKind, Result};
 pub use executor::{

@@ -35,18 +35,18 @@ impl IsolationLevel {
 /// How a transaction opens; the default is the server's default level, read-write.
 ///
 /// ```
-/// use orm_core::{Dialect, IsolationLevel, MySqlDialect, PostgresDialect, SqliteDialect, TxOptions};
+/// use orm_core::{Dialect, IsolationLevel, MySQLDialect, PostgresqlDialect, SqliteDialect, TxOptions};
 ///
 /// let report = TxOptions::new()
 ///     .isolation(IsolationLevel::Serializable)
 ///     .read_only(true)
 ///     .deferrable(true);
 /// assert_eq!(
-///     PostgresDialect.begin_statements(&report),
+///     PostgresqlDialect.begin_statements(&report),
 ///     ["BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE"]
 /// );
 /// assert_eq!(
-///     MySqlDialect.begin_statements(&report),
+///     MySQLDialect.begin_statements(&report),
 ///     ["SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "START TRANSACTION READ ONLY"]
 /// );
 /// // SQLite: serializable always; read only is enforced by `query_only` until the end.

@@ -33,14 +33,14 @@ fn t(s: &str) -> Value {
 fn get_and_get_text() {
     let cond = Event::DATA.json_get_text("kind").eq("click");
     assert_eq!(
-        sql(cond.clone(), &PostgresDialect),
+        sql(cond.clone(), &PostgresqlDialect),
         (
             r#"(("event"."data" ->> $1) = $2)"#.into(),
             vec![t("kind"), t("click")]
         )
     );
     assert_eq!(
-        sql(cond.clone(), &MySqlDialect),
+        sql(cond.clone(), &MySQLDialect),
         (
             "(JSON_UNQUOTE(JSON_EXTRACT(`event`.`data`, ?)) = ?)".into(),
             vec![t("$.\"kind\""), t("click")]
@@ -52,11 +52,11 @@ fn get_and_get_text() {
     );
     let q = Event::select().columns(Event::DATA.json_get("n"));
     assert_eq!(
-        q.render(&PostgresDialect).unwrap().sql,
+        q.render(&PostgresqlDialect).unwrap().sql,
         r#"SELECT ("event"."data" -> $1) FROM "event""#
     );
     assert_eq!(
-        q.render(&MySqlDialect).unwrap().sql,
+        q.render(&MySQLDialect).unwrap().sql,
         "SELECT JSON_EXTRACT(`event`.`data`, ?) FROM `event`"
     );
 }
@@ -65,39 +65,39 @@ fn get_and_get_text() {
 fn paths_quote_their_keys() {
     let cond = Event::DATA.json_path_text(&["a", "b\"c"]).eq("1");
     assert_eq!(
-        sql(cond.clone(), &PostgresDialect),
+        sql(cond.clone(), &PostgresqlDialect),
         (
             r#"(("event"."data" #>> CAST(CAST($1 AS TEXT) AS TEXT[])) = $2)"#.into(),
             vec![t(r#"{"a","b\"c"}"#), t("1")]
         )
     );
-    assert_eq!(sql(cond, &MySqlDialect).1[0], t(r#"$."a"."b\"c""#));
+    assert_eq!(sql(cond, &MySQLDialect).1[0], t(r#"$."a"."b\"c""#));
 }
 
 #[test]
 fn containment_and_keys() {
     let doc = json!({"kind": "view"});
     assert_eq!(
-        sql(Event::DATA.json_contains(&doc), &PostgresDialect),
+        sql(Event::DATA.json_contains(&doc), &PostgresqlDialect),
         (
             r#"("event"."data" @> CAST($1 AS JSONB))"#.into(),
             vec![t(r#"{"kind":"view"}"#)]
         )
     );
     assert_eq!(
-        sql(Event::DATA.json_contains(&doc), &MySqlDialect).0,
+        sql(Event::DATA.json_contains(&doc), &MySQLDialect).0,
         "JSON_CONTAINS(`event`.`data`, ?)"
     );
     assert_eq!(
-        sql(Event::DATA.json_contained_by(&doc), &MySqlDialect).0,
+        sql(Event::DATA.json_contained_by(&doc), &MySQLDialect).0,
         "JSON_CONTAINS(?, `event`.`data`)"
     );
     assert_eq!(
-        sql(Event::DATA.json_has_key("k"), &PostgresDialect).0,
+        sql(Event::DATA.json_has_key("k"), &PostgresqlDialect).0,
         r#"("event"."data" ? $1)"#
     );
     assert_eq!(
-        sql(Event::DATA.json_has_key("k"), &MySqlDialect).0,
+        sql(Event::DATA.json_has_key("k"), &MySQLDialect).0,
         "JSON_CONTAINS_PATH(`event`.`data`, 'one', ?)"
     );
     assert_eq!(

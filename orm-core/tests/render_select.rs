@@ -260,7 +260,7 @@ fn raw_fragment_binds_its_values() {
         vec![Value::I32(3)],
     );
     let bad: Condition = raw("a = ? AND b = ?", vec![Value::I32(3)]);
-    let err = users_where(bad).render(&PostgresDialect).unwrap_err();
+    let err = users_where(bad).render(&PostgresqlDialect).unwrap_err();
     assert!(
         err.to_string().contains("more `?` than the 1 parameters"),
         "{err}"
@@ -357,7 +357,7 @@ fn inner_and_left_join_by_foreign_key() {
 #[test]
 fn join_without_foreign_key_is_an_error_not_wrong_sql() {
     let q = Comment::select().join::<UserTag>();
-    let err = q.render(&PostgresDialect).unwrap_err();
+    let err = q.render(&PostgresqlDialect).unwrap_err();
     assert!(matches!(err, Error::Query(_)));
     assert!(
         err.to_string().contains("no foreign key links UserTag"),
@@ -585,7 +585,9 @@ fn deep_conditions_render_and_drop_without_recursion() {
         let chain = |n: i64| (1..n).fold(User::ID.eq(0), |c, i| c | User::ID.eq(i));
         let mixed = |n: i64| (1..n).fold(User::ID.eq(0), |c, i| !(c | User::ID.eq(i)));
         for cond in [chain(60_000), mixed(60_000)] {
-            let stmt = users_where(cond).render(&PostgresDialect).expect("renders");
+            let stmt = users_where(cond)
+                .render(&PostgresqlDialect)
+                .expect("renders");
             assert_eq!(stmt.params.len(), 60_000);
             assert!(
                 stmt.sql.ends_with(" = $60000))"),

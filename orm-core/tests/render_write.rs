@@ -43,7 +43,7 @@ fn insert_many_in_one_statement() {
     );
     let none: [User; 0] = [];
     assert!(matches!(
-        User::insert_many(&none).render(&PostgresDialect),
+        User::insert_many(&none).render(&PostgresqlDialect),
         Err(Error::Query(_))
     ));
 }
@@ -134,7 +134,7 @@ fn update_with_values_and_expressions() {
     assert_eq!(pg(&q), (expected.into(), params.clone()));
     assert_eq!(my(&q), (to_mysql(expected), params));
     assert!(matches!(
-        User::update().render(&PostgresDialect),
+        User::update().render(&PostgresqlDialect),
         Err(Error::Query(_))
     ));
 }
@@ -168,7 +168,7 @@ fn returning_where_the_dialect_has_it() {
         r#"UPDATE "users" SET "age" = ?1 WHERE ("users"."id" = ?2) RETURNING "users"."id", "users"."age""#
     );
     assert_eq!(
-        q.render(&MySqlDialect).unwrap_err().to_string(),
+        q.render(&MySQLDialect).unwrap_err().to_string(),
         "invalid query: mysql has no RETURNING"
     );
 
@@ -226,8 +226,8 @@ fn an_explicit_auto_key_is_inserted_as_given() {
 fn an_owned_insert_renders_the_same_statement_without_copying() {
     let users = [ann(), User::new("bob", 40, None)];
     for dialect in [
-        &PostgresDialect as &dyn Dialect,
-        &MySqlDialect,
+        &PostgresqlDialect as &dyn Dialect,
+        &MySQLDialect,
         &SqliteDialect,
     ] {
         let borrowed = User::insert_many(&users)
@@ -251,7 +251,7 @@ fn statements_over_the_parameter_limit_are_refused_before_sending() {
     let at_limit = User::insert_many(&users[..21_845]);
     assert_eq!(pg(&at_limit).1.len(), 65_535);
     assert_eq!(my(&at_limit).1.len(), 65_535);
-    for dialect in [&PostgresDialect as &dyn Dialect, &MySqlDialect] {
+    for dialect in [&PostgresqlDialect as &dyn Dialect, &MySQLDialect] {
         match User::insert_many(&users).render(dialect) {
             Err(Error::Query(message)) => {
                 assert!(message.contains("65538 parameters"), "{message}");
@@ -276,7 +276,7 @@ fn unnest_sends_one_array_per_column() {
     let stmt = User::insert_many(&users)
         .on_conflict(User::NAME)
         .ignore()
-        .into_unnest_statement_for(&PostgresDialect)
+        .into_unnest_statement_for(&PostgresqlDialect)
         .expect("render");
     assert_eq!(
         stmt.sql,
@@ -290,7 +290,7 @@ fn unnest_sends_one_array_per_column() {
             Value::Array(ElementType::Text, vec![t("hi"), Value::Null]),
         ]
     );
-    for dialect in [&MySqlDialect as &dyn Dialect, &SqliteDialect] {
+    for dialect in [&MySQLDialect as &dyn Dialect, &SqliteDialect] {
         match User::insert_many(&users).into_unnest_statement_for(dialect) {
             Err(Error::Query(message)) => assert!(message.contains("array"), "{message}"),
             other => panic!("{}: {other:?}", dialect.name()),
@@ -305,8 +305,8 @@ fn text_over_max_length_is_refused_before_sending() {
     let long = "x".repeat(41);
     let users = [User::new("ok", 1, None), User::new(long.clone(), 2, None)];
     for dialect in [
-        &PostgresDialect as &dyn Dialect,
-        &MySqlDialect,
+        &PostgresqlDialect as &dyn Dialect,
+        &MySQLDialect,
         &SqliteDialect,
     ] {
         let err = User::insert_many(&users).render(dialect).unwrap_err();
@@ -324,7 +324,7 @@ fn text_over_max_length_is_refused_before_sending() {
         );
     }
     let err = User::insert_many(&users)
-        .into_unnest_statement_for(&PostgresDialect)
+        .into_unnest_statement_for(&PostgresqlDialect)
         .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidValue { index: 1, message } if message.starts_with("row 2")),

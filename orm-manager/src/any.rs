@@ -12,9 +12,9 @@ use orm_core::{
 };
 
 #[cfg(feature = "mysql")]
-use orm_mysql::{MyConnection, MySQLDatabase, PooledMySQLDatabase};
+use orm_mysql::{MySQLConnection, MySQLDatabase, PooledMySQLDatabase};
 #[cfg(feature = "postgres")]
-use orm_postgres::{PgConnection, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConnection, PostgresqlDatabase};
 #[cfg(feature = "sqlite")]
 use orm_sqlite::{PooledSqliteDatabase, SqliteConnection, SqliteDatabase};
 
@@ -42,16 +42,16 @@ use orm_sqlite::{PooledSqliteDatabase, SqliteConnection, SqliteDatabase};
 pub enum AnyDatabase {
     /// One PostgreSQL connection.
     #[cfg(feature = "postgres")]
-    Postgres(PostgresqlDatabase),
+    Postgresql(PostgresqlDatabase),
     /// A pool of PostgreSQL connections.
     #[cfg(feature = "postgres")]
-    PooledPostgres(PooledPostgresqlDatabase),
+    PooledPostgresql(PooledPostgresqlDatabase),
     /// One MySQL / MariaDB connection.
     #[cfg(feature = "mysql")]
-    MySql(MySQLDatabase),
+    MySQL(MySQLDatabase),
     /// A pool of MySQL / MariaDB connections.
     #[cfg(feature = "mysql")]
-    PooledMySql(PooledMySQLDatabase),
+    PooledMySQL(PooledMySQLDatabase),
     /// One SQLite connection.
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteDatabase),
@@ -65,13 +65,13 @@ macro_rules! each {
     ($any:expr, $db:ident => $body:expr) => {
         match $any {
             #[cfg(feature = "postgres")]
-            AnyDatabase::Postgres($db) => $body,
+            AnyDatabase::Postgresql($db) => $body,
             #[cfg(feature = "postgres")]
-            AnyDatabase::PooledPostgres($db) => $body,
+            AnyDatabase::PooledPostgresql($db) => $body,
             #[cfg(feature = "mysql")]
-            AnyDatabase::MySql($db) => $body,
+            AnyDatabase::MySQL($db) => $body,
             #[cfg(feature = "mysql")]
-            AnyDatabase::PooledMySql($db) => $body,
+            AnyDatabase::PooledMySQL($db) => $body,
             #[cfg(feature = "sqlite")]
             AnyDatabase::Sqlite($db) => $body,
             #[cfg(feature = "sqlite")]
@@ -82,16 +82,16 @@ macro_rules! each {
 
 /// The backend a URL names, by its scheme.
 enum Scheme {
-    Postgres,
-    MySql,
+    Postgresql,
+    MySQL,
     Sqlite,
 }
 
 fn scheme(url: &str) -> Result<Scheme> {
     let name = url.split(':').next().unwrap_or("").to_ascii_lowercase();
     match name.as_str() {
-        "postgres" | "postgresql" => Ok(Scheme::Postgres),
-        "mysql" | "mariadb" => Ok(Scheme::MySql),
+        "postgres" | "postgresql" => Ok(Scheme::Postgresql),
+        "mysql" | "mariadb" => Ok(Scheme::MySQL),
         "sqlite" | "file" => Ok(Scheme::Sqlite),
         _ => Err(Error::Config(format!(
             "cannot tell the database from the URL scheme `{name}:` \
@@ -111,9 +111,9 @@ impl AnyDatabase {
     pub fn connect_lazy(url: &str) -> Result<Self> {
         match scheme(url)? {
             #[cfg(feature = "postgres")]
-            Scheme::Postgres => PostgresqlDatabase::connect_lazy(url).map(Self::Postgres),
+            Scheme::Postgresql => PostgresqlDatabase::connect_lazy(url).map(Self::Postgresql),
             #[cfg(feature = "mysql")]
-            Scheme::MySql => MySQLDatabase::connect_lazy(url).map(Self::MySql),
+            Scheme::MySQL => MySQLDatabase::connect_lazy(url).map(Self::MySQL),
             #[cfg(feature = "sqlite")]
             Scheme::Sqlite => SqliteDatabase::connect_lazy(url).map(Self::Sqlite),
             #[allow(unreachable_patterns)]
@@ -126,11 +126,11 @@ impl AnyDatabase {
     pub fn pooled(url: &str) -> Result<Self> {
         match scheme(url)? {
             #[cfg(feature = "postgres")]
-            Scheme::Postgres => {
-                PooledPostgresqlDatabase::connect_lazy(url).map(Self::PooledPostgres)
+            Scheme::Postgresql => {
+                PooledPostgresqlDatabase::connect_lazy(url).map(Self::PooledPostgresql)
             }
             #[cfg(feature = "mysql")]
-            Scheme::MySql => PooledMySQLDatabase::connect_lazy(url).map(Self::PooledMySql),
+            Scheme::MySQL => PooledMySQLDatabase::connect_lazy(url).map(Self::PooledMySQL),
             #[cfg(feature = "sqlite")]
             Scheme::Sqlite => PooledSqliteDatabase::connect_lazy(url).map(Self::PooledSqlite),
             #[allow(unreachable_patterns)]
@@ -141,8 +141,8 @@ impl AnyDatabase {
 
 fn name(scheme: &Scheme) -> &'static str {
     match scheme {
-        Scheme::Postgres => "PostgreSQL",
-        Scheme::MySql => "MySQL",
+        Scheme::Postgresql => "PostgreSQL",
+        Scheme::MySQL => "MySQL",
         Scheme::Sqlite => "SQLite",
     }
 }
@@ -163,10 +163,10 @@ macro_rules! from {
         }
     };
 }
-from!("postgres", PostgresqlDatabase, Postgres);
-from!("postgres", PooledPostgresqlDatabase, PooledPostgres);
-from!("mysql", MySQLDatabase, MySql);
-from!("mysql", PooledMySQLDatabase, PooledMySql);
+from!("postgres", PostgresqlDatabase, Postgresql);
+from!("postgres", PooledPostgresqlDatabase, PooledPostgresql);
+from!("mysql", MySQLDatabase, MySQL);
+from!("mysql", PooledMySQLDatabase, PooledMySQL);
 from!("sqlite", SqliteDatabase, Sqlite);
 from!("sqlite", PooledSqliteDatabase, PooledSqlite);
 
@@ -211,15 +211,15 @@ impl Database for AnyDatabase {
     async fn acquire(&self) -> Result<AnyConnection> {
         Ok(match self {
             #[cfg(feature = "postgres")]
-            AnyDatabase::Postgres(db) => AnyConnection::Postgres(Arc::new(db.acquire().await?)),
+            AnyDatabase::Postgresql(db) => AnyConnection::Postgresql(Arc::new(db.acquire().await?)),
             #[cfg(feature = "postgres")]
-            AnyDatabase::PooledPostgres(db) => {
-                AnyConnection::Postgres(Arc::new(db.acquire().await?))
+            AnyDatabase::PooledPostgresql(db) => {
+                AnyConnection::Postgresql(Arc::new(db.acquire().await?))
             }
             #[cfg(feature = "mysql")]
-            AnyDatabase::MySql(db) => AnyConnection::MySql(Arc::new(db.acquire().await?)),
+            AnyDatabase::MySQL(db) => AnyConnection::MySQL(Arc::new(db.acquire().await?)),
             #[cfg(feature = "mysql")]
-            AnyDatabase::PooledMySql(db) => AnyConnection::MySql(Arc::new(db.acquire().await?)),
+            AnyDatabase::PooledMySQL(db) => AnyConnection::MySQL(Arc::new(db.acquire().await?)),
             #[cfg(feature = "sqlite")]
             AnyDatabase::Sqlite(db) => AnyConnection::Sqlite(Arc::new(db.acquire().await?)),
             #[cfg(feature = "sqlite")]
@@ -257,10 +257,10 @@ impl Database for AnyDatabase {
 pub enum AnyConnection {
     /// A PostgreSQL connection.
     #[cfg(feature = "postgres")]
-    Postgres(Arc<PgConnection>),
+    Postgresql(Arc<PostgresqlConnection>),
     /// A MySQL / MariaDB connection.
     #[cfg(feature = "mysql")]
-    MySql(Arc<MyConnection>),
+    MySQL(Arc<MySQLConnection>),
     /// An SQLite connection.
     #[cfg(feature = "sqlite")]
     Sqlite(Arc<SqliteConnection>),
@@ -271,9 +271,9 @@ macro_rules! each_conn {
     ($any:expr, $conn:ident => $body:expr) => {
         match $any {
             #[cfg(feature = "postgres")]
-            AnyConnection::Postgres($conn) => $body,
+            AnyConnection::Postgresql($conn) => $body,
             #[cfg(feature = "mysql")]
-            AnyConnection::MySql($conn) => $body,
+            AnyConnection::MySQL($conn) => $body,
             #[cfg(feature = "sqlite")]
             AnyConnection::Sqlite($conn) => $body,
         }

@@ -38,7 +38,7 @@
 //! ```
 //!
 //! The [`Manager`] is the high-level API. The free functions ([`execute`], [`get_object`],
-//! [`create_object`], [`update_object`], [`delete_object`], [`count`], [`scalar`],
+//! [`create_object`], [`update_object`], [`delete_object`], [`count_rows`], [`scalar`],
 //! [`atomic`], [`transaction`], [`savepoint`]) are the lower layer it is built on.
 
 #![warn(missing_docs, missing_debug_implementations)]
@@ -56,7 +56,7 @@ mod tx;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use any::{AnyConnection, AnyDatabase};
 pub use lowlevel::{
-    bulk_insert, count, create_object, create_or_get, delete_object, delete_object_recursive,
+    bulk_insert, count_rows, create_object, create_or_get, delete_object, delete_object_recursive,
     execute, execute_raw, get_object, get_object_or_none, get_or_create, scalar, update_object,
     ExecuteQuery, IntoSelect,
 };
@@ -74,9 +74,11 @@ pub use orm_runtime;
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 #[cfg(feature = "mysql")]
-pub use orm_mysql::{MyConnection, MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+pub use orm_mysql::{MySQLConfig, MySQLConnection, MySQLDatabase, PooledMySQLDatabase};
 #[cfg(feature = "postgres")]
-pub use orm_postgres::{PgConfig, PgConnection, PooledPostgresqlDatabase, PostgresqlDatabase};
+pub use orm_postgres::{
+    PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlConnection, PostgresqlDatabase,
+};
 #[cfg(feature = "sqlite")]
 pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, SqliteDatabase};
 
@@ -93,9 +95,9 @@ pub mod prelude {
     pub use orm_runtime::PoolSettings;
 
     #[cfg(feature = "mysql")]
-    pub use crate::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+    pub use crate::{MySQLConfig, MySQLDatabase, PooledMySQLDatabase};
     #[cfg(feature = "postgres")]
-    pub use crate::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+    pub use crate::{PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlDatabase};
     #[cfg(feature = "sqlite")]
     pub use crate::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 }

@@ -371,7 +371,7 @@ fn delete_rows<'a, E: Executor + ?Sized>(
 }
 
 /// `SELECT COUNT(*)` of `query`; with `clear_limit`, its LIMIT and OFFSET are ignored.
-pub async fn count<E: Executor + ?Sized, M: Model, Out>(
+pub async fn count_rows<E: Executor + ?Sized, M: Model, Out>(
     exec: &E,
     query: Select<M, Out>,
     clear_limit: bool,

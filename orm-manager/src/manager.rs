@@ -353,7 +353,7 @@ impl<D: Database> Manager<D> {
         query: Select<M, Out>,
         clear_limit: bool,
     ) -> Result<i64> {
-        lowlevel::count(&self.target(), query, clear_limit).await
+        lowlevel::count_rows(&self.target(), query, clear_limit).await
     }
 
     /// The first row of a query (a value or a tuple), for aggregates.

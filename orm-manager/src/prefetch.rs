@@ -343,7 +343,7 @@ impl std::fmt::Debug for Store {
 mod tests {
     use super::key_filter;
     use orm_core::{
-        Condition, ExprNode, Model, MySqlDialect, PostgresDialect, Query, SqliteDialect, Value,
+        Condition, ExprNode, Model, MySQLDialect, PostgresqlDialect, Query, SqliteDialect, Value,
     };
 
     #[derive(orm_derive::Model)]
@@ -370,7 +370,7 @@ mod tests {
     #[test]
     fn postgres_binds_the_keys_as_one_array() {
         let keys = [Value::I64(1), Value::I64(2), Value::I64(3)];
-        let (sql, params) = render(&PostgresDialect, &keys);
+        let (sql, params) = render(&PostgresqlDialect, &keys);
         assert!(
             sql.ends_with(r#"WHERE ("posts"."user_id" = ANY($1))"#),
             "{sql}"
@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn other_dialects_and_other_key_types_use_an_in_list() {
         let keys = [Value::I64(1), Value::I64(2)];
-        let (sql, params) = render(&MySqlDialect, &keys);
+        let (sql, params) = render(&MySQLDialect, &keys);
         assert!(
             sql.ends_with("WHERE (`posts`.`user_id` IN (?, ?))"),
             "{sql}"
@@ -396,7 +396,7 @@ mod tests {
             "{sql}"
         );
         let bytes = [Value::Bytes(vec![1]), Value::Bytes(vec![2])];
-        let (sql, params) = render(&PostgresDialect, &bytes);
+        let (sql, params) = render(&PostgresqlDialect, &bytes);
         assert!(sql.ends_with(r#"IN ($1, $2))"#), "{sql}");
         assert_eq!(params, bytes.to_vec());
     }

@@ -16,13 +16,13 @@ const SESSION_SETUP: &[&str] = &[
 /// How to reach a MySQL or MariaDB server, and the ORM's options for it.
 ///
 /// ```
-/// use orm_mysql::MySqlConfig;
-/// let from_url = MySqlConfig::from_url("mysql://root@127.0.0.1:3306/test").unwrap();
-/// let from_parts = MySqlConfig::new("test").host("127.0.0.1").port(3306).user("root");
+/// use orm_mysql::MySQLConfig;
+/// let from_url = MySQLConfig::from_url("mysql://root@127.0.0.1:3306/test").unwrap();
+/// let from_parts = MySQLConfig::new("test").host("127.0.0.1").port(3306).user("root");
 /// assert_eq!(from_url.database(), from_parts.database());
 /// ```
 #[derive(Clone, Debug)]
-pub struct MySqlConfig {
+pub struct MySQLConfig {
     opts: OptsBuilder,
     charset: String,
     pub(crate) pool: PoolOptions,
@@ -31,7 +31,7 @@ pub struct MySqlConfig {
     lock_timeout: Option<Duration>,
 }
 
-impl MySqlConfig {
+impl MySQLConfig {
     /// Database `database` on `127.0.0.1:3306` as `root`; change any of them with the
     /// builder methods.
     pub fn new(database: &str) -> Self {
@@ -51,7 +51,7 @@ impl MySqlConfig {
     }
 
     fn with(opts: OptsBuilder) -> Self {
-        MySqlConfig {
+        MySQLConfig {
             opts,
             charset: "utf8mb4".into(),
             pool: PoolOptions::default(),
@@ -109,7 +109,7 @@ impl MySqlConfig {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let config = orm_mysql::MySqlConfig::new("test")
+    /// let config = orm_mysql::MySQLConfig::new("test")
     ///     .statement_timeout(Some(Duration::from_secs(5)))
     ///     .lock_timeout(Some(Duration::from_secs(1)));
     /// # let _ = config;
@@ -161,7 +161,7 @@ impl MySqlConfig {
     }
 }
 
-impl PoolSettings for MySqlConfig {
+impl PoolSettings for MySQLConfig {
     fn pool_options(&self) -> &PoolOptions {
         &self.pool
     }
@@ -170,9 +170,9 @@ impl PoolSettings for MySqlConfig {
     }
 }
 
-impl DriverConfig for MySqlConfig {
+impl DriverConfig for MySQLConfig {
     fn from_url(url: &str) -> Result<Self> {
-        MySqlConfig::from_url(url)
+        MySQLConfig::from_url(url)
     }
 
     fn log_values(&self) -> bool {

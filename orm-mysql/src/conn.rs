@@ -15,7 +15,7 @@ use orm_runtime::trace::QuerySpan;
 use orm_runtime::Call;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::config::MySqlConfig;
+use crate::config::MySQLConfig;
 use crate::error::map;
 use crate::row::MyRow;
 use crate::value::params;
@@ -26,8 +26,8 @@ pub(crate) const BACKEND: &str = "mysql";
 /// it (`wait_timeout`, `KILL`) and MySQL sends nothing to say so.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-/// One MySQL / MariaDB connection ([`MySqlDriver`](crate::MySqlDriver)'s connection).
-pub struct MyConn {
+/// One MySQL / MariaDB connection ([`MySQLDriver`](crate::MySQLDriver)'s connection).
+pub struct MySQLConn {
     session: Mutex<Session>,
     /// The connection failed, or a statement on it was cut half-way: it must not be used
     /// again.
@@ -77,13 +77,13 @@ fn changes_session(sql: &str) -> bool {
     })
 }
 
-impl MyConn {
-    pub(crate) async fn connect(config: &MySqlConfig) -> Result<Self> {
+impl MySQLConn {
+    pub(crate) async fn connect(config: &MySQLConfig) -> Result<Self> {
         let mut conn = Conn::new(config.opts()).await.map_err(map)?;
         if let Some(sql) = config.statement_timeout_sql(conn.server_version().0) {
             conn.query_drop(sql).await.map_err(map)?;
         }
-        Ok(MyConn {
+        Ok(MySQLConn {
             session: Mutex::new(Session {
                 conn,
                 last_used: Instant::now(),
@@ -100,7 +100,7 @@ impl MyConn {
 
     /// Resets session state a statement may have changed (COM_RESET_CONNECTION; the
     /// session set-up runs again).
-    pub(crate) async fn reset_if_needed(&self, config: &MySqlConfig) -> Result<()> {
+    pub(crate) async fn reset_if_needed(&self, config: &MySQLConfig) -> Result<()> {
         if !self.needs_reset.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -275,7 +275,7 @@ impl MyConn {
 /// was cut), it marks the connection broken.
 struct Turn<'a> {
     session: MutexGuard<'a, Session>,
-    conn: &'a MyConn,
+    conn: &'a MySQLConn,
     finished: bool,
 }
 
@@ -311,9 +311,9 @@ pub(crate) fn retryable(err: &Error, sql: &str) -> bool {
     }
 }
 
-impl std::fmt::Debug for MyConn {
+impl std::fmt::Debug for MySQLConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MyConn")
+        f.debug_struct("MySQLConn")
             .field("usable", &self.is_usable())
             .finish_non_exhaustive()
     }

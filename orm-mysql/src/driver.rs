@@ -1,60 +1,65 @@
 //! The MySQL / MariaDB driver: one mysql_async connection, one statement at a time.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use orm_core::{Dialect, Error, ExecResult, FromRow, MySqlDialect, Result, RowStream, Statement};
+use orm_core::{Dialect, Error, ExecResult, FromRow, MySQLDialect, Result, RowStream, Statement};
 use orm_runtime::{batch, Call, Driver, Role};
 
-use crate::config::MySqlConfig;
-use crate::conn::{retryable, MyConn, BACKEND};
+use crate::config::MySQLConfig;
+use crate::conn::{retryable, MySQLConn, BACKEND};
 
 /// MySQL / MariaDB for the runtime: statements take turns on a connection; a connection
 /// left half-way through a statement is discarded; reads (and statements that never
 /// reached the server) are sent again on a new connection when the old one was lost;
 /// rows stream from a reading task in batches.
 #[derive(Debug, Clone, Copy)]
-pub struct MySqlDriver;
+pub struct MySQLDriver;
 
-impl Driver for MySqlDriver {
+impl Driver for MySQLDriver {
     const BACKEND: &'static str = BACKEND;
     const NAMES: (&'static str, &'static str) = ("MySQLDatabase", "PooledMySQLDatabase");
     const RETRIES: bool = true;
 
-    type Config = MySqlConfig;
-    type Conn = MyConn;
+    type Config = MySQLConfig;
+    type Conn = MySQLConn;
     type Shared = ();
 
     fn dialect() -> &'static dyn Dialect {
-        &MySqlDialect
+        &MySQLDialect
     }
 
-    fn shared(_: &MySqlConfig) -> Result<()> {
+    fn shared(_: &MySQLConfig) -> Result<()> {
         Ok(())
     }
 
-    async fn connect(config: &MySqlConfig, _: &Arc<()>, _: Role) -> Result<MyConn> {
-        MyConn::connect(config).await
+    async fn connect(config: &MySQLConfig, _: &Arc<()>, _: Role) -> Result<MySQLConn> {
+        MySQLConn::connect(config).await
     }
 
-    fn is_usable(conn: &MyConn) -> bool {
+    fn is_usable(conn: &MySQLConn) -> bool {
         conn.is_usable()
     }
 
-    async fn recycle(conn: &MyConn, config: &MySqlConfig) -> Result<()> {
+    async fn recycle(conn: &MySQLConn, config: &MySQLConfig) -> Result<()> {
         conn.reset_if_needed(config).await
     }
 
-    async fn ping(conn: &Arc<MyConn>) -> Result<()> {
+    async fn ping(conn: &Arc<MySQLConn>) -> Result<()> {
         conn.ping().await
     }
 
-    async fn execute(conn: &Arc<MyConn>, stmt: Statement, call: Call) -> Result<ExecResult> {
+    async fn execute(
+        conn: &Arc<MySQLConn>,
+        stmt: Cow<'_, Statement>,
+        call: Call,
+    ) -> Result<ExecResult> {
         conn.execute(&stmt, call).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(
-        conn: &Arc<MyConn>,
-        stmt: Statement,
+        conn: &Arc<MySQLConn>,
+        stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<Vec<T>> {
         conn.fetch_all(&stmt, call).await
@@ -64,7 +69,7 @@ impl Driver for MySqlDriver {
     /// stream stops it decoding, and it reads the rest of the result so the connection
     /// stays clean.
     fn stream<T: FromRow + Send + 'static, K: Send + Sync + 'static>(
-        conn: Arc<MyConn>,
+        conn: Arc<MySQLConn>,
         stmt: Statement,
         call: Call,
         keep: K,
@@ -77,11 +82,11 @@ impl Driver for MySqlDriver {
         })
     }
 
-    async fn simple(conn: &Arc<MyConn>, sql: &str, call: Call) -> Result<()> {
+    async fn simple(conn: &Arc<MySQLConn>, sql: &str, call: Call) -> Result<()> {
         conn.simple(sql, call).await
     }
 
-    fn retry_on_new_connection(_: &MyConn, err: &Error, stmt: &Statement) -> bool {
+    fn retry_on_new_connection(_: &MySQLConn, err: &Error, stmt: &Statement) -> bool {
         retryable(err, &stmt.sql)
     }
 }

@@ -49,7 +49,7 @@ pub(crate) fn map(err: MyError) -> Error {
         )),
         _ => None,
     };
-    let code = DbCode::MySql(server.code);
+    let code = DbCode::MySQL(server.code);
     if let Some((kind, constraint)) = integrity {
         return Error::Integrity {
             kind,

@@ -1,4 +1,4 @@
-//! MySQL / MariaDB backend of the async ORM, on mysql_async: its [`MySqlDriver`] for the
+//! MySQL / MariaDB backend of the async ORM, on mysql_async: its [`MySQLDriver`] for the
 //! ORM's connection runtime (orm-runtime), its configuration, rows, values and errors.
 //!
 //! - [`MySQLDatabase`]: one lazily opened async connection, and one sync connection.
@@ -26,8 +26,8 @@ mod error;
 mod row;
 mod value;
 
-pub use config::MySqlConfig;
-pub use driver::MySqlDriver;
+pub use config::MySQLConfig;
+pub use driver::MySQLDriver;
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// A MySQL / MariaDB database with a single drop-in sync connection and a single async
@@ -35,13 +35,13 @@ pub use orm_runtime::{PoolOptions, PoolSettings};
 /// connection. A connection the server closed (restart, `KILL`, `wait_timeout`) is
 /// replaced: reads are sent again on the new connection, and a connection idle for more
 /// than a second is pinged before a write.
-pub type MySQLDatabase = orm_runtime::SingleDatabase<MySqlDriver>;
+pub type MySQLDatabase = orm_runtime::SingleDatabase<MySQLDriver>;
 
 /// A MySQL / MariaDB database with a single drop-in sync connection and a deadpool pool
 /// of async connections. A connection that comes back broken or in the middle of a
 /// statement is discarded; one whose session state may have changed (raw `SET`, `USE`,
 /// `LOCK`) is reset first.
-pub type PooledMySQLDatabase = orm_runtime::PooledDatabase<MySqlDriver>;
+pub type PooledMySQLDatabase = orm_runtime::PooledDatabase<MySQLDriver>;
 
 /// A MySQL connection taken for exclusive use, for a transaction.
-pub type MyConnection = orm_runtime::HeldConnection<MySqlDriver>;
+pub type MySQLConnection = orm_runtime::HeldConnection<MySQLDriver>;

@@ -8,13 +8,13 @@ use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 /// How to reach a PostgreSQL server, and the ORM's options for it.
 ///
 /// ```
-/// use orm_postgres::PgConfig;
-/// let from_url = PgConfig::from_url("postgres://postgres@127.0.0.1:5432/test").unwrap();
-/// let from_parts = PgConfig::new("test").host("127.0.0.1").port(5432).user("postgres");
+/// use orm_postgres::PostgresqlConfig;
+/// let from_url = PostgresqlConfig::from_url("postgres://postgres@127.0.0.1:5432/test").unwrap();
+/// let from_parts = PostgresqlConfig::new("test").host("127.0.0.1").port(5432).user("postgres");
 /// assert_eq!(from_url.database(), from_parts.database());
 /// ```
 #[derive(Clone, Debug)]
-pub struct PgConfig {
+pub struct PostgresqlConfig {
     pub(crate) pg: tokio_postgres::Config,
     pub(crate) pool: PoolOptions,
     pub(crate) log_values: bool,
@@ -26,7 +26,7 @@ pub struct PgConfig {
     pub(crate) lock_timeout: Option<Duration>,
 }
 
-impl PgConfig {
+impl PostgresqlConfig {
     /// Database `database` on `127.0.0.1:5432` as user `postgres`; change any of them with
     /// the builder methods.
     pub fn new(database: &str) -> Self {
@@ -48,7 +48,7 @@ impl PgConfig {
     }
 
     fn with(pg: tokio_postgres::Config) -> Self {
-        PgConfig {
+        PostgresqlConfig {
             pg,
             pool: PoolOptions::default(),
             log_values: false,
@@ -100,7 +100,7 @@ impl PgConfig {
     /// The `application_name` set with [`application_name`](Self::application_name).
     ///
     /// ```
-    /// let config = orm_postgres::PgConfig::new("test").application_name("billing");
+    /// let config = orm_postgres::PostgresqlConfig::new("test").application_name("billing");
     /// assert_eq!(config.get_application_name(), Some("billing"));
     /// ```
     pub fn get_application_name(&self) -> Option<&str> {
@@ -127,7 +127,7 @@ impl PgConfig {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let config = orm_postgres::PgConfig::new("test")
+    /// let config = orm_postgres::PostgresqlConfig::new("test")
     ///     .statement_timeout(Some(Duration::from_secs(5)))
     ///     .lock_timeout(Some(Duration::from_millis(500)));
     /// # let _ = config;
@@ -194,8 +194,8 @@ impl PgConfig {
     /// (`IN` lists, multi-row inserts of different lengths) each take a slot.
     ///
     /// ```
-    /// # use orm_postgres::PgConfig;
-    /// let config = PgConfig::new("app").statement_cache_capacity(1024);
+    /// # use orm_postgres::PostgresqlConfig;
+    /// let config = PostgresqlConfig::new("app").statement_cache_capacity(1024);
     /// ```
     pub fn statement_cache_capacity(mut self, statements: usize) -> Self {
         self.statement_cache_capacity = statements;
@@ -208,7 +208,7 @@ impl PgConfig {
     }
 }
 
-impl PoolSettings for PgConfig {
+impl PoolSettings for PostgresqlConfig {
     fn pool_options(&self) -> &PoolOptions {
         &self.pool
     }
@@ -217,9 +217,9 @@ impl PoolSettings for PgConfig {
     }
 }
 
-impl DriverConfig for PgConfig {
+impl DriverConfig for PostgresqlConfig {
     fn from_url(url: &str) -> Result<Self> {
-        PgConfig::from_url(url)
+        PostgresqlConfig::from_url(url)
     }
 
     fn log_values(&self) -> bool {

@@ -12,17 +12,17 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
 use crate::cache::StatementCache;
-use crate::config::PgConfig;
+use crate::config::PostgresqlConfig;
 use crate::error::map;
 use crate::row::PgRow;
 use crate::value::{check_params, params, PgParam};
 
 pub(crate) const BACKEND: &str = "postgres";
 
-/// One PostgreSQL connection with its own statement cache ([`PgDriver`]'s connection).
+/// One PostgreSQL connection with its own statement cache ([`PostgresqlDriver`]'s connection).
 ///
-/// [`PgDriver`]: crate::PgDriver
-pub struct PgConn {
+/// [`PostgresqlDriver`]: crate::PostgresqlDriver
+pub struct PostgresqlConn {
     client: Client,
     cache: Mutex<StatementCache<tokio_postgres::Statement>>,
     /// A statement was abandoned outside a transaction (its future dropped before its
@@ -95,16 +95,16 @@ async fn rows(
     }
 }
 
-impl PgConn {
+impl PostgresqlConn {
     /// Opens a connection; its I/O task runs on the current tokio runtime.
-    pub(crate) async fn connect(config: &PgConfig) -> Result<Self> {
+    pub(crate) async fn connect(config: &PostgresqlConfig) -> Result<Self> {
         let (client, connection) = config.session().connect(NoTls).await.map_err(map)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL connection ended");
             }
         });
-        Ok(PgConn {
+        Ok(PostgresqlConn {
             client,
             cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
             abandoned: AtomicBool::new(false),
@@ -260,7 +260,7 @@ impl PgConn {
 /// a transaction the connection belongs to the transaction, whose next statements and end
 /// queue behind the cut one in order; nothing is done.
 struct InFlight<'a> {
-    conn: &'a PgConn,
+    conn: &'a PostgresqlConn,
     in_transaction: bool,
     done: bool,
 }
@@ -383,9 +383,9 @@ fn validate(stmt: &Statement, hstore: bool) -> Result<()> {
     check_params(&stmt.params, hstore)
 }
 
-impl std::fmt::Debug for PgConn {
+impl std::fmt::Debug for PostgresqlConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgConn")
+        f.debug_struct("PostgresqlConn")
             .field("closed", &self.client.is_closed())
             .finish_non_exhaustive()
     }

@@ -1,62 +1,67 @@
 //! The PostgreSQL driver: one tokio-postgres connection, shared and pipelined.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
-use orm_core::{Dialect, ExecResult, FromRow, PostgresDialect, Result, RowStream, Statement};
+use orm_core::{Dialect, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement};
 use orm_runtime::{Call, Driver, Role};
 
-use crate::config::PgConfig;
-use crate::conn::{PgConn, BACKEND};
+use crate::config::PostgresqlConfig;
+use crate::conn::{PostgresqlConn, BACKEND};
 
 /// PostgreSQL for the runtime: statements from many tasks share one connection
 /// (tokio-postgres pipelines them), prepared once per connection and cached by SQL text;
 /// rows stream as they arrive.
 #[derive(Debug, Clone, Copy)]
-pub struct PgDriver;
+pub struct PostgresqlDriver;
 
-impl Driver for PgDriver {
+impl Driver for PostgresqlDriver {
     const BACKEND: &'static str = BACKEND;
     const NAMES: (&'static str, &'static str) = ("PostgresqlDatabase", "PooledPostgresqlDatabase");
 
-    type Config = PgConfig;
-    type Conn = PgConn;
+    type Config = PostgresqlConfig;
+    type Conn = PostgresqlConn;
     type Shared = ();
 
     fn dialect() -> &'static dyn Dialect {
-        &PostgresDialect
+        &PostgresqlDialect
     }
 
-    fn shared(_: &PgConfig) -> Result<()> {
+    fn shared(_: &PostgresqlConfig) -> Result<()> {
         Ok(())
     }
 
-    async fn connect(config: &PgConfig, _: &Arc<()>, _: Role) -> Result<PgConn> {
-        PgConn::connect(config).await
+    async fn connect(config: &PostgresqlConfig, _: &Arc<()>, _: Role) -> Result<PostgresqlConn> {
+        PostgresqlConn::connect(config).await
     }
 
-    fn is_usable(conn: &PgConn) -> bool {
+    fn is_usable(conn: &PostgresqlConn) -> bool {
         conn.is_usable()
     }
 
-    async fn ping(conn: &Arc<PgConn>) -> Result<()> {
+    async fn ping(conn: &Arc<PostgresqlConn>) -> Result<()> {
         conn.ping().await
     }
 
-    async fn execute(conn: &Arc<PgConn>, stmt: Statement, call: Call) -> Result<ExecResult> {
+    async fn execute(
+        conn: &Arc<PostgresqlConn>,
+        stmt: Cow<'_, Statement>,
+        call: Call,
+    ) -> Result<ExecResult> {
         conn.run_execute(&stmt, call).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(
-        conn: &Arc<PgConn>,
-        stmt: Statement,
+        conn: &Arc<PostgresqlConn>,
+        stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<Vec<T>> {
         conn.run_fetch_all(&stmt, call).await
     }
 
     fn stream<T: FromRow + Send + 'static, K: Send + Sync + 'static>(
-        conn: Arc<PgConn>,
+        conn: Arc<PostgresqlConn>,
         stmt: Statement,
         call: Call,
         keep: K,
@@ -68,7 +73,7 @@ impl Driver for PgDriver {
         Box::pin(futures_util::stream::once(rows).try_flatten())
     }
 
-    async fn simple(conn: &Arc<PgConn>, sql: &str, call: Call) -> Result<()> {
+    async fn simple(conn: &Arc<PostgresqlConn>, sql: &str, call: Call) -> Result<()> {
         conn.simple(sql, call).await
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn map(err: tokio_postgres::Error) -> Error {
         message.push_str(
             ": the hstore extension is not installed in this database; install it with \
              `CREATE EXTENSION hstore` (as a user allowed to create extensions), or turn \
-             hstore off with PgConfig::register_hstore(false)",
+             hstore off with PostgresqlConfig::register_hstore(false)",
         );
     }
     let retryable = code == SqlState::T_R_SERIALIZATION_FAILURE

@@ -1,4 +1,4 @@
-//! PostgreSQL backend of the async ORM, on tokio-postgres: its [`PgDriver`] for the
+//! PostgreSQL backend of the async ORM, on tokio-postgres: its [`PostgresqlDriver`] for the
 //! ORM's connection runtime (orm-runtime), its configuration, rows, values and errors.
 //!
 //! - [`PostgresqlDatabase`]: one lazily opened async connection shared by all tasks, and
@@ -27,23 +27,23 @@ mod error;
 mod row;
 mod value;
 
-pub use config::PgConfig;
-pub use driver::PgDriver;
+pub use config::PostgresqlConfig;
+pub use driver::PostgresqlDriver;
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// A PostgreSQL database with a single drop-in sync connection and a single async
 /// connection, both opened on first use and replaced when the server closes them.
 /// Concurrent tasks share the async connection (tokio-postgres pipelines their queries); a
 /// transaction holds it alone until it ends.
-pub type PostgresqlDatabase = orm_runtime::SingleDatabase<PgDriver>;
+pub type PostgresqlDatabase = orm_runtime::SingleDatabase<PostgresqlDriver>;
 
 /// A PostgreSQL database with a single drop-in sync connection and a pool of async
 /// connections (deadpool), sized and bounded by the configuration's
 /// [`PoolSettings`].
-pub type PooledPostgresqlDatabase = orm_runtime::PooledDatabase<PgDriver>;
+pub type PooledPostgresqlDatabase = orm_runtime::PooledDatabase<PostgresqlDriver>;
 
 /// A PostgreSQL connection taken for exclusive use, for a transaction.
-pub type PgConnection = orm_runtime::HeldConnection<PgDriver>;
+pub type PostgresqlConnection = orm_runtime::HeldConnection<PostgresqlDriver>;
 
 /// peewee-async's `PostgresqlExtDatabase`: JSON / JSONB, hstore and arrays are always
 /// available on every PostgreSQL database of this crate, so this is the same type.

@@ -2,6 +2,7 @@
 //! the runtime does everything else (single, pooled and held connections, transactions,
 //! the blocking side) once for every driver.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,13 +58,14 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// A blocking connection has an I/O task that only runs inside `block_on` and must be
     /// given a turn before each use to notice what the server sent while it was idle.
     const POLL_BEFORE_USE: bool = true;
-    /// The driver may ask for a statement to be sent again
-    /// ([`retry_on_new_connection`](Driver::retry_on_new_connection)); the runtime then
-    /// keeps a copy of each statement until it has run.
-    const RETRIES: bool = false;
 
     /// Its configuration.
     type Config: DriverConfig;
+    /// The driver may ask for a statement to be sent again
+    /// ([`retry_on_new_connection`](Driver::retry_on_new_connection)); the runtime then
+    /// lends the statement to the first attempt instead of giving it away.
+    const RETRIES: bool = false;
+
     /// One connection.
     type Conn: Send + Sync + 'static;
     /// State shared by every connection of one database (and its blocking side).
@@ -98,17 +100,18 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// Asks the server whether the connection is alive.
     fn ping(conn: &Arc<Self::Conn>) -> impl Future<Output = Result<()>> + Send;
 
-    /// Runs a statement that returns no rows.
+    /// Runs a statement that returns no rows. The statement comes owned unless the runtime
+    /// may send it again.
     fn execute(
         conn: &Arc<Self::Conn>,
-        stmt: Statement,
+        stmt: Cow<'_, Statement>,
         call: Call,
     ) -> impl Future<Output = Result<ExecResult>> + Send;
 
     /// Runs a query and decodes every row.
     fn fetch_all<T: FromRow + Send + 'static>(
         conn: &Arc<Self::Conn>,
-        stmt: Statement,
+        stmt: Cow<'_, Statement>,
         call: Call,
     ) -> impl Future<Output = Result<Vec<T>>> + Send;
 

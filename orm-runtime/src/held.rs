@@ -3,6 +3,7 @@
 //! a COMMIT or ROLLBACK the server answered marks it out of one. Dropped inside a
 //! transaction, the connection is closed (the server rolls back) and never reused.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orm_core::{
@@ -12,9 +13,8 @@ use orm_core::{
 use tokio::sync::OwnedRwLockWriteGuard;
 
 use crate::driver::Driver;
-use crate::link::Link;
-use crate::pooled::Pooled;
-use crate::single::Slot;
+use crate::link::{Link, Slot};
+use crate::recycle::Pooled;
 
 // One per transaction, never in a collection: the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -29,8 +29,8 @@ enum Held<D: Driver> {
 }
 
 /// A connection taken for exclusive use ([`Database::acquire`](orm_core::Database::acquire)).
-/// Nothing else runs on it until it is dropped. The backends name it `PgConnection`,
-/// `MyConnection`, `SqliteConnection`.
+/// Nothing else runs on it until it is dropped. The backends name it `PostgresqlConnection`,
+/// `MySQLConnection`, `SqliteConnection`.
 pub struct HeldConnection<D: Driver> {
     held: Held<D>,
     conn: Arc<D::Conn>,
@@ -212,12 +212,12 @@ impl<D: Driver> Executor for HeldConnection<D> {
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         self.released()?;
-        D::execute(&self.conn, stmt, self.call()).await
+        D::execute(&self.conn, Cow::Owned(stmt), self.call()).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         self.released()?;
-        D::fetch_all(&self.conn, stmt, self.call()).await
+        D::fetch_all(&self.conn, Cow::Owned(stmt), self.call()).await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(

@@ -8,7 +8,7 @@
 //! code, and the batched row streams of drivers that cannot stream in place.
 //!
 //! Users meet these types under the backends' names: `PostgresqlDatabase` is
-//! `SingleDatabase<PgDriver>`, `PooledMySQLDatabase` is `PooledDatabase<MySqlDriver>`.
+//! `SingleDatabase<PostgresqlDriver>`, `PooledMySQLDatabase` is `PooledDatabase<MySQLDriver>`.
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
@@ -20,6 +20,7 @@ mod held;
 mod link;
 mod pool;
 mod pooled;
+mod recycle;
 mod retry;
 mod single;
 pub mod trace;

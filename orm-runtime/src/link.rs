@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use crate::driver::{Call, Driver};
 
+/// Where a single database keeps its connection.
+pub(crate) type Slot<D> = Option<Arc<Link<D>>>;
+
 /// One connection of a database.
 pub(crate) struct Link<D: Driver> {
     pub(crate) conn: Arc<D::Conn>,

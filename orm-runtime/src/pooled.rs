@@ -5,67 +5,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use deadpool::managed::{self, Metrics, Object, Pool, RecycleError, RecycleResult};
+use deadpool::managed::Pool;
 use futures_util::TryStreamExt;
 use orm_core::{
-    Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, Statement,
-    SyncExecutor, SyncGate,
+    Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, Statement, SyncExecutor,
+    SyncGate,
 };
 
 use crate::blocking::BlockingSide;
-use crate::driver::{self, Driver, DriverConfig, Role};
+use crate::driver::{Driver, DriverConfig};
 use crate::held::HeldConnection;
-use crate::link::Link;
 use crate::pool::{self, PoolOptions, PoolSettings};
-use crate::retry::{self, Checkout};
-
-/// Opens connections and decides, when one comes back, whether it can be handed out
-/// again.
-pub(crate) struct PoolManager<D: Driver> {
-    config: D::Config,
-    shared: Arc<D::Shared>,
-}
-
-pub(crate) type Pooled<D> = Object<PoolManager<D>>;
-
-impl<D: Driver> managed::Manager for PoolManager<D> {
-    type Type = Link<D>;
-    type Error = Error;
-
-    async fn create(&self) -> Result<Link<D>> {
-        let conn = driver::connect::<D>(&self.config, &self.shared, Role::Pooled).await?;
-        Ok(Link::new(conn))
-    }
-
-    async fn recycle(&self, link: &mut Link<D>, metrics: &Metrics) -> RecycleResult<Error> {
-        if !link.is_usable() {
-            return Err(RecycleError::message(
-                "connection closed, left mid-statement or in a transaction",
-            ));
-        }
-        let options = self.config.pool_options();
-        if expired(options, metrics) {
-            return Err(RecycleError::message(
-                "connection past its lifetime or idle",
-            ));
-        }
-        D::recycle(&link.conn, &self.config)
-            .await
-            .map_err(RecycleError::Backend)?;
-        if options.check_on_checkout {
-            D::ping(&link.conn).await.map_err(RecycleError::Backend)?;
-        }
-        Ok(())
-    }
-}
-
-/// Past its max lifetime, or idle longer than the idle timeout.
-fn expired(options: &PoolOptions, metrics: &Metrics) -> bool {
-    options.max_lifetime.is_some_and(|max| metrics.age() > max)
-        || options
-            .idle_timeout
-            .is_some_and(|max| metrics.last_used() > max)
-}
+use crate::recycle::{PoolManager, Pooled};
+use crate::retry::{self, Checkout, Execute, FetchAll};
 
 /// A database with a pool of async connections and one blocking connection. The
 /// user-facing names are the backends' (`PooledPostgresqlDatabase`, ...).
@@ -98,10 +50,7 @@ impl<D: Driver> PooledDatabase<D> {
     /// A pooled database for `config`; connections open on demand.
     pub fn new(config: D::Config) -> Result<Self> {
         let shared = Arc::new(D::shared(&config)?);
-        let manager = PoolManager {
-            config: config.clone(),
-            shared: shared.clone(),
-        };
+        let manager = PoolManager::new(config.clone(), shared.clone());
         let pool = pool::build(manager, config.pool_options())?;
         Ok(PooledDatabase {
             inner: Arc::new(Inner {
@@ -223,21 +172,11 @@ impl<D: Driver> Executor for PooledDatabase<D> {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        retry::run(
-            stmt,
-            || self.checkout(),
-            |conn, stmt, call| async move { D::execute(&conn, stmt, call).await },
-        )
-        .await
+        retry::run(stmt, || self.checkout(), Execute).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        retry::run(
-            stmt,
-            || self.checkout(),
-            |conn, stmt, call| async move { D::fetch_all(&conn, stmt, call).await },
-        )
-        .await
+        retry::run(stmt, || self.checkout(), FetchAll::new()).await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(

@@ -1,10 +1,16 @@
 //! Running one statement outside a transaction, once more on a new connection when the
 //! driver says nothing reached the server or the statement only reads.
+//!
+//! The statement is handed to the driver owned where it cannot be needed again (a driver
+//! that moves it to another thread then copies nothing), and borrowed on a first attempt
+//! that may be retried.
 
+use std::borrow::Cow;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use orm_core::{Result, Statement};
+use orm_core::{ExecResult, FromRow, Result, Statement};
 
 use crate::driver::{Call, Driver};
 
@@ -17,30 +23,73 @@ pub(crate) struct Checkout<D: Driver, H> {
     pub(crate) call: Call,
 }
 
-/// Runs `op` on a connection from `get`; when the driver allows it, runs it once more on
-/// a new one.
-pub(crate) async fn run<D, H, R, Get, GetFut, Op, OpFut>(
-    stmt: Statement,
-    get: Get,
-    op: Op,
-) -> Result<R>
+/// What to do with the statement: execute it, or fetch its rows.
+pub(crate) trait Op<D: Driver>: Send + Sync {
+    type Out: Send;
+    fn run<'a>(
+        &self,
+        conn: &'a Arc<D::Conn>,
+        stmt: Cow<'a, Statement>,
+        call: Call,
+    ) -> impl Future<Output = Result<Self::Out>> + Send + 'a;
+}
+
+/// [`Driver::execute`].
+pub(crate) struct Execute;
+
+impl<D: Driver> Op<D> for Execute {
+    type Out = ExecResult;
+    fn run<'a>(
+        &self,
+        conn: &'a Arc<D::Conn>,
+        stmt: Cow<'a, Statement>,
+        call: Call,
+    ) -> impl Future<Output = Result<ExecResult>> + Send + 'a {
+        D::execute(conn, stmt, call)
+    }
+}
+
+/// [`Driver::fetch_all`].
+pub(crate) struct FetchAll<T>(PhantomData<fn() -> T>);
+
+impl<T> FetchAll<T> {
+    pub(crate) fn new() -> Self {
+        FetchAll(PhantomData)
+    }
+}
+
+impl<D: Driver, T: FromRow + Send + 'static> Op<D> for FetchAll<T> {
+    type Out = Vec<T>;
+    fn run<'a>(
+        &self,
+        conn: &'a Arc<D::Conn>,
+        stmt: Cow<'a, Statement>,
+        call: Call,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'a {
+        D::fetch_all(conn, stmt, call)
+    }
+}
+
+/// Runs `op` on `stmt` on a connection from `get`; when the driver allows it, once more
+/// on a new one.
+pub(crate) async fn run<D, H, Get, GetFut, O>(stmt: Statement, get: Get, op: O) -> Result<O::Out>
 where
     D: Driver,
     Get: Fn() -> GetFut,
     GetFut: Future<Output = Result<Checkout<D, H>>>,
-    Op: Fn(Arc<D::Conn>, Statement, Call) -> OpFut,
-    OpFut: Future<Output = Result<R>>,
+    O: Op<D>,
 {
-    let copy = D::RETRIES.then(|| stmt.clone());
     let first = get().await?;
-    let result = op(first.conn.clone(), stmt, first.call).await;
-    match (result, copy) {
-        (Err(e), Some(stmt)) if D::retry_on_new_connection(&first.conn, &e, &stmt) => {
+    if !D::RETRIES {
+        return op.run(&first.conn, Cow::Owned(stmt), first.call).await;
+    }
+    match op.run(&first.conn, Cow::Borrowed(&stmt), first.call).await {
+        Err(e) if D::retry_on_new_connection(&first.conn, &e, &stmt) => {
             // The failed connection goes first: its slot is then free to be refilled.
             drop(first);
             let second = get().await?;
-            op(second.conn.clone(), stmt, second.call).await
+            op.run(&second.conn, Cow::Owned(stmt), second.call).await
         }
-        (result, _) => result,
+        result => result,
     }
 }

@@ -14,10 +14,8 @@ use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 use crate::blocking::BlockingSide;
 use crate::driver::{self, Driver, DriverConfig, Role};
 use crate::held::HeldConnection;
-use crate::link::Link;
-use crate::retry::{self, Checkout};
-
-pub(crate) type Slot<D> = Option<Arc<Link<D>>>;
+use crate::link::{Link, Slot};
+use crate::retry::{self, Checkout, Execute, FetchAll};
 
 /// A database with one async connection and one blocking connection, both opened on
 /// first use. The user-facing names are the backends' (`PostgresqlDatabase`,
@@ -133,21 +131,11 @@ impl<D: Driver> Executor for SingleDatabase<D> {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        retry::run(
-            stmt,
-            || self.shared(),
-            |conn, stmt, call| async move { D::execute(&conn, stmt, call).await },
-        )
-        .await
+        retry::run(stmt, || self.shared(), Execute).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        retry::run(
-            stmt,
-            || self.shared(),
-            |conn, stmt, call| async move { D::fetch_all(&conn, stmt, call).await },
-        )
-        .await
+        retry::run(stmt, || self.shared(), FetchAll::new()).await
     }
 
     fn fetch_stream<'a, T: FromRow + Send + 'static>(

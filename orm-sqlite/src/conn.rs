@@ -1,14 +1,16 @@
 //! Opening connections and running statements on them. SQLite calls block, so the async
 //! side runs them on tokio's blocking threads, never on the async workers.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use orm_core::{Error, ExecResult, FromRow, Result, Statement};
+use orm_core::{ExecResult, FromRow, Result, Statement};
 use orm_runtime::trace::QuerySpan;
 use orm_runtime::Call;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::gate::Gate;
+use crate::offload::blocking;
 
 use crate::config::{Location, SqliteConfig};
 use crate::error::map;
@@ -94,23 +96,27 @@ impl SqliteConn {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `work` on the connection in its turn: on the calling task when inline,
-    /// otherwise on the blocking pool (behind the database's abandoned statements, outside
-    /// a transaction).
+    /// Runs `work` on `stmt` on the connection in its turn: on the calling task when
+    /// inline, otherwise on the blocking pool, which takes the statement along (a copy
+    /// only when it was lent), behind the database's abandoned statements outside a
+    /// transaction.
     pub(crate) async fn run<R: Send + 'static>(
         self: &Arc<Self>,
         call: Call,
-        work: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+        stmt: Cow<'_, Statement>,
+        work: impl FnOnce(&Connection, &Statement) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let turn = self.order.clone().lock_owned().await;
-        let conn = self.clone();
+        if self.inline {
+            let result = work(&self.lock(), &stmt);
+            drop(turn);
+            return result;
+        }
+        let (conn, stmt) = (self.clone(), stmt.into_owned());
         let work = move || {
             let _turn = turn;
-            work(&conn.lock())
+            work(&conn.lock(), &stmt)
         };
-        if self.inline {
-            return work();
-        }
         match (&self.gate, call.in_transaction) {
             (Some(gate), false) => {
                 gate.clear().await;
@@ -141,35 +147,6 @@ impl std::fmt::Debug for SqliteConn {
         f.debug_struct("SqliteConn")
             .field("inline", &self.inline)
             .finish_non_exhaustive()
-    }
-}
-
-/// Runs SQLite work right here when `inline` ([`SqliteConfig::run_inline`]), otherwise on
-/// tokio's blocking pool.
-///
-/// [`SqliteConfig::run_inline`]: crate::SqliteConfig::run_inline
-pub(crate) async fn offload<R: Send + 'static>(
-    inline: bool,
-    work: impl FnOnce() -> Result<R> + Send + 'static,
-) -> Result<R> {
-    if inline {
-        work()
-    } else {
-        blocking(work).await
-    }
-}
-
-/// Runs blocking SQLite work on tokio's blocking pool, under the caller's tracing
-/// subscriber so that its query spans land where the caller's do.
-pub(crate) async fn blocking<R: Send + 'static>(
-    work: impl FnOnce() -> Result<R> + Send + 'static,
-) -> Result<R> {
-    let dispatch = tracing::dispatcher::get_default(Clone::clone);
-    let work = move || tracing::dispatcher::with_default(&dispatch, work);
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(Error::Driver(Box::new(e))),
     }
 }
 

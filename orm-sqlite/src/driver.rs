@@ -1,13 +1,15 @@
 //! The SQLite driver: rusqlite connections, run on blocking threads.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use orm_core::{Dialect, ExecResult, FromRow, Result, RowStream, SqliteDialect, Statement};
 use orm_runtime::{batch, Call, Driver, Role};
 
 use crate::config::SqliteConfig;
-use crate::conn::{self, blocking, offload, SqliteConn, BACKEND};
+use crate::conn::{self, SqliteConn, BACKEND};
 use crate::gate::Gate;
+use crate::offload::{blocking, offload};
 
 /// SQLite for the runtime: SQLite calls block, so statements run on tokio's blocking
 /// threads (or on the calling task with [`SqliteConfig::run_inline`]), one at a time per
@@ -84,17 +86,23 @@ impl Driver for SqliteDriver {
         Ok(())
     }
 
-    async fn execute(conn: &Arc<SqliteConn>, stmt: Statement, call: Call) -> Result<ExecResult> {
-        conn.run(call, move |c| conn::execute(c, &stmt, call.log_values))
+    async fn execute(
+        conn: &Arc<SqliteConn>,
+        stmt: Cow<'_, Statement>,
+        call: Call,
+    ) -> Result<ExecResult> {
+        let log = call.log_values;
+        conn.run(call, stmt, move |c, stmt| conn::execute(c, stmt, log))
             .await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(
         conn: &Arc<SqliteConn>,
-        stmt: Statement,
+        stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<Vec<T>> {
-        conn.run(call, move |c| conn::fetch_all(c, &stmt, call.log_values))
+        let log = call.log_values;
+        conn.run(call, stmt, move |c, stmt| conn::fetch_all(c, stmt, log))
             .await
     }
 
@@ -117,7 +125,8 @@ impl Driver for SqliteDriver {
     }
 
     async fn simple(conn: &Arc<SqliteConn>, sql: &str, call: Call) -> Result<()> {
-        let sql = sql.to_owned();
-        conn.run(call, move |c| conn::simple(c, &sql)).await
+        let stmt = Cow::Owned(Statement::new(sql));
+        conn.run(call, stmt, |c, stmt| conn::simple(c, &stmt.sql))
+            .await
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use orm_core::Result;
 use tokio::sync::Notify;
 
-use crate::conn::blocking;
+use crate::offload::blocking;
 
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;

@@ -26,6 +26,7 @@ mod conn;
 mod driver;
 mod error;
 mod gate;
+mod offload;
 mod row;
 mod value;
 

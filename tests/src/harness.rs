@@ -3,8 +3,8 @@
 //! touching each other.
 
 use orm_core::{Database, Query, SyncExecutor};
-use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
-use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_mysql::{MySQLConfig, MySQLDatabase, PooledMySQLDatabase};
+use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlDatabase};
 use orm_runtime::PoolSettings;
 use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 
@@ -18,7 +18,8 @@ const PG_HELP: &str =
 start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
 
 fn admin() -> PostgresqlDatabase {
-    let config = PgConfig::from_url(&pg_url()).expect("PG_URL is not a valid PostgreSQL URL");
+    let config =
+        PostgresqlConfig::from_url(&pg_url()).expect("PG_URL is not a valid PostgreSQL URL");
     PostgresqlDatabase::new(config).expect("database")
 }
 
@@ -46,7 +47,7 @@ fn pg_extensions(db: &PostgresqlDatabase) {
 }
 
 /// Creates an empty schema `t_<name>` and returns a config whose connections use it.
-pub fn pg_config(name: &str) -> PgConfig {
+pub fn pg_config(name: &str) -> PostgresqlConfig {
     let schema = format!("t_{name}");
     let db = admin();
     let run = |sql: String| {
@@ -58,7 +59,7 @@ pub fn pg_config(name: &str) -> PgConfig {
     run(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
     run(format!("CREATE SCHEMA \"{schema}\""));
     db.close_sync();
-    PgConfig::from_url(&pg_url())
+    PostgresqlConfig::from_url(&pg_url())
         .expect("valid URL")
         // `public` last: extension types such as hstore live there.
         .options(&format!("-c search_path={schema},public"))
@@ -99,10 +100,10 @@ const MYSQL_HELP: &str =
 start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd";
 
 /// Creates an empty database `t_<name>` and returns a config that uses it.
-pub fn mysql_config(name: &str) -> MySqlConfig {
+pub fn mysql_config(name: &str) -> MySQLConfig {
     let database = format!("t_{name}");
     let admin = MySQLDatabase::new(
-        MySqlConfig::from_url(&mysql_url()).expect("MYSQL_URL is not a valid MySQL URL"),
+        MySQLConfig::from_url(&mysql_url()).expect("MYSQL_URL is not a valid MySQL URL"),
     )
     .expect("database");
     let run = |sql: String| {
@@ -117,7 +118,7 @@ pub fn mysql_config(name: &str) -> MySqlConfig {
     admin.close_sync();
     let url = mysql_url();
     let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&url);
-    MySqlConfig::from_url(&format!("{base}/{database}")).expect("valid URL")
+    MySQLConfig::from_url(&format!("{base}/{database}")).expect("valid URL")
 }
 
 /// A single-connection MySQL database in a fresh database.

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use orm_core::{raw_query, Database, FetchQuery, Query};
-use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
-use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_mysql::{MySQLConfig, MySQLDatabase, PooledMySQLDatabase};
+use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlDatabase};
 use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteDatabase};
 
 use crate::harness::{mysql_url, pg_url};
@@ -39,7 +39,7 @@ where
     count().await
 }
 
-async fn pg_open(config: &PgConfig) -> i64 {
+async fn pg_open(config: &PostgresqlConfig) -> i64 {
     let app = config
         .get_application_name()
         .expect("the harness names every test's sessions")
@@ -64,7 +64,7 @@ async fn pg_open(config: &PgConfig) -> i64 {
     open
 }
 
-async fn mysql_open(config: &MySqlConfig) -> i64 {
+async fn mysql_open(config: &MySQLConfig) -> i64 {
     let database = config.database().expect("the harness names a database");
     let admin = MySQLDatabase::connect_lazy(&mysql_url()).expect("MYSQL_URL");
     let open = settle(|| {
@@ -85,6 +85,19 @@ async fn mysql_open(config: &MySqlConfig) -> i64 {
         }
     })
     .await;
+    if open != 0 {
+        // What the sessions are, for the failure message.
+        let sessions: Vec<orm_core::RowMap> = raw_query(
+            "SELECT p.ID, p.COMMAND, p.TIME, p.STATE, p.INFO, t.trx_state, t.trx_started, \
+             t.trx_query FROM information_schema.PROCESSLIST p LEFT JOIN \
+             information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID WHERE p.DB = ?",
+            vec![database.into()],
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap_or_default();
+        eprintln!("busy MySQL sessions: {sessions:?}");
+    }
     admin.close().await;
     open
 }
@@ -154,10 +167,10 @@ impl Inspect for orm_manager::AnyDatabase {
     async fn busy_sessions(&self) -> i64 {
         use orm_manager::AnyDatabase as Any;
         match self {
-            Any::Postgres(db) => db.busy_sessions().await,
-            Any::PooledPostgres(db) => db.busy_sessions().await,
-            Any::MySql(db) => db.busy_sessions().await,
-            Any::PooledMySql(db) => db.busy_sessions().await,
+            Any::Postgresql(db) => db.busy_sessions().await,
+            Any::PooledPostgresql(db) => db.busy_sessions().await,
+            Any::MySQL(db) => db.busy_sessions().await,
+            Any::PooledMySQL(db) => db.busy_sessions().await,
             Any::Sqlite(db) => db.busy_sessions().await,
             Any::PooledSqlite(db) => db.busy_sessions().await,
             _ => unreachable!("every backend is enabled in the tests"),

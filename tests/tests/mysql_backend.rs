@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orm_core::*;
-use orm_mysql::{MySQLDatabase, MySqlConfig, PooledMySQLDatabase};
+use orm_mysql::{MySQLConfig, MySQLDatabase, PooledMySQLDatabase};
 use orm_tests::harness::{mysql_config, mysql_url};
 use orm_tests::models::{AllTypes, User};
 
@@ -98,7 +98,7 @@ async fn values_mysql_would_mangle_are_refused() {
         matches!(
             err,
             Error::Database {
-                code: DbCode::MySql(1406),
+                code: DbCode::MySQL(1406),
                 ..
             }
         ),
@@ -119,7 +119,7 @@ async fn values_mysql_would_mangle_are_refused() {
 }
 
 fn admin() -> MySQLDatabase {
-    MySQLDatabase::new(MySqlConfig::from_url(&mysql_url()).expect("url")).expect("database")
+    MySQLDatabase::new(MySQLConfig::from_url(&mysql_url()).expect("url")).expect("database")
 }
 
 async fn connections_to(admin: &MySQLDatabase, database: &str) -> i64 {
@@ -384,7 +384,7 @@ async fn integrity_errors_name_the_key_and_the_connection_keeps_working() {
         Error::Integrity {
             kind: IntegrityKind::Unique,
             constraint: Some(key),
-            code: DbCode::MySql(1062),
+            code: DbCode::MySQL(1062),
             ..
         } => {
             assert!(key.contains("name"), "{key}")
@@ -598,7 +598,7 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(err.db_code(), Some(&DbCode::MySql(1969)), "{err:?}");
+    assert_eq!(err.db_code(), Some(&DbCode::MySQL(1969)), "{err:?}");
 
     // Lock waits alone bounded here: the statement timeout would cut them first.
     let bounded = PooledMySQLDatabase::new(
@@ -632,7 +632,7 @@ async fn statement_and_lock_timeouts_bound_the_wait() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(err.db_code(), Some(&DbCode::MySql(1205)), "{err:?}");
+    assert_eq!(err.db_code(), Some(&DbCode::MySQL(1205)), "{err:?}");
     assert!(err.is_retryable());
     tx.rollback().await.expect("rollback");
 }

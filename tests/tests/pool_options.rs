@@ -2,7 +2,7 @@
 
 mod postgres {
     orm_tests::pool_suite!(
-        orm_postgres::PgDriver,
+        orm_postgres::PostgresqlDriver,
         orm_tests::harness::pg_config,
         Some("SELECT pg_backend_pid()::int8"),
         with isolation levels
@@ -11,7 +11,7 @@ mod postgres {
 
 mod mysql {
     orm_tests::pool_suite!(
-        orm_mysql::MySqlDriver,
+        orm_mysql::MySQLDriver,
         orm_tests::harness::mysql_config,
         Some("SELECT CAST(CONNECTION_ID() AS SIGNED)"),
         with isolation levels

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orm_core::*;
-use orm_postgres::{PgConfig, PooledPostgresqlDatabase, PostgresqlDatabase};
+use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlDatabase};
 use orm_tests::harness::{pg_config, pg_url};
 use orm_tests::models::{AllTypes, User};
 
@@ -146,7 +146,7 @@ async fn text_with_a_nul_byte_is_refused_and_changes_nothing() {
 }
 
 fn admin() -> PostgresqlDatabase {
-    PostgresqlDatabase::new(PgConfig::from_url(&pg_url()).expect("url")).expect("database")
+    PostgresqlDatabase::new(PostgresqlConfig::from_url(&pg_url()).expect("url")).expect("database")
 }
 
 async fn connections_named(admin: &PostgresqlDatabase, app: &str) -> i64 {
@@ -445,7 +445,7 @@ async fn bad_url_is_a_configuration_error() {
         Err(Error::Config(_))
     ));
     let db = PostgresqlDatabase::new(
-        PgConfig::new("test")
+        PostgresqlConfig::new("test")
             .port(1)
             .connect_timeout(Duration::from_secs(2)),
     )

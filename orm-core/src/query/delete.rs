@@ -42,7 +42,7 @@ impl crate::Query for DeleteStatement {
 /// # use orm_core::*;
 /// # #[derive(orm_derive::Model)]
 /// # struct Session { #[orm(primary_key)] token: String, user_id: i64 }
-/// let stmt = Session::delete().where_(Session::USER_ID.eq(7)).render(&PostgresDialect).unwrap();
+/// let stmt = Session::delete().where_(Session::USER_ID.eq(7)).render(&PostgresqlDialect).unwrap();
 /// assert_eq!(stmt.sql, r#"DELETE FROM "session" WHERE ("session"."user_id" = $1)"#);
 /// assert_eq!(stmt.params, vec![Value::I64(7)]);
 /// ```

@@ -62,7 +62,7 @@ pub struct InsertStatement {
 /// # struct Tag { #[orm(primary_key, auto)] id: i64, #[orm(unique)] name: String, uses: i32 }
 /// let tag = Tag::new("rust", 1);
 /// let stmt = tag.insert().on_conflict(Tag::NAME).update(Tag::USES)
-///     .render(&PostgresDialect).unwrap();
+///     .render(&PostgresqlDialect).unwrap();
 /// assert_eq!(stmt.sql, r#"INSERT INTO "tag" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = EXCLUDED."uses""#);
 /// ```
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]

@@ -237,13 +237,13 @@ impl<M: Model> Insert<M> {
     /// # #[derive(orm_derive::Model)]
     /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String, uses: i32 }
     /// let tags = [Tag::new("rust", 1), Tag::new("sql", 2)];
-    /// let stmt = Tag::insert_many(&tags).into_unnest_statement_for(&PostgresDialect)?;
+    /// let stmt = Tag::insert_many(&tags).into_unnest_statement_for(&PostgresqlDialect)?;
     /// assert_eq!(
     ///     stmt.sql,
     ///     r#"INSERT INTO "tag" ("name", "uses") SELECT * FROM UNNEST($1::TEXT[], $2::INTEGER[])"#
     /// );
     /// assert_eq!(stmt.params.len(), 2);
-    /// assert!(Tag::insert_many(&tags).into_unnest_statement_for(&MySqlDialect).is_err());
+    /// assert!(Tag::insert_many(&tags).into_unnest_statement_for(&MySQLDialect).is_err());
     /// # Ok::<(), Error>(())
     /// ```
     pub fn into_unnest_statement_for(self, dialect: &dyn Dialect) -> Result<Statement> {
@@ -320,10 +320,10 @@ impl<M: Model> Insert<M> {
     /// # #[derive(orm_derive::Model)]
     /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
     /// let tags = [Tag::new("a"), Tag::new("b")];
-    /// assert!(Tag::insert_many(&tags).sends_one_statement_per_row(&MySqlDialect));
-    /// assert!(!Tag::insert_many(&tags).sends_one_statement_per_row(&PostgresDialect));
+    /// assert!(Tag::insert_many(&tags).sends_one_statement_per_row(&MySQLDialect));
+    /// assert!(!Tag::insert_many(&tags).sends_one_statement_per_row(&PostgresqlDialect));
     /// let given = [Tag { id: 7, name: "a".into() }, Tag { id: 8, name: "b".into() }];
-    /// assert!(!Tag::insert_many(&given).sends_one_statement_per_row(&MySqlDialect));
+    /// assert!(!Tag::insert_many(&given).sends_one_statement_per_row(&MySQLDialect));
     /// ```
     pub fn sends_one_statement_per_row(&self, dialect: &dyn Dialect) -> bool {
         !dialect.supports_returning()
@@ -437,9 +437,9 @@ impl FetchQuery for Count {
 /// literal `?`.
 ///
 /// ```
-/// use orm_core::{raw_query, FetchQuery, PostgresDialect, Query, Value};
+/// use orm_core::{raw_query, FetchQuery, PostgresqlDialect, Query, Value};
 /// let q = raw_query::<(i64, String)>("SELECT id, name FROM users WHERE id > ?", vec![Value::I64(5)]);
-/// assert_eq!(q.render(&PostgresDialect).unwrap().sql, "SELECT id, name FROM users WHERE id > $1");
+/// assert_eq!(q.render(&PostgresqlDialect).unwrap().sql, "SELECT id, name FROM users WHERE id > $1");
 /// ```
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct RawQuery<T> {

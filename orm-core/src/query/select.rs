@@ -171,7 +171,7 @@ impl<A, B, C, D, E> Append<E> for (A, B, C, D) {
 /// let query = Employee::select()
 ///     .join_alias(&boss, Employee::BOSS_ID.eq(boss.col(Employee::ID)))
 ///     .where_(boss.col(Employee::NAME).eq("Ada"));
-/// let stmt = query.render(&PostgresDialect).unwrap();
+/// let stmt = query.render(&PostgresqlDialect).unwrap();
 /// assert!(stmt.sql.contains(r#"INNER JOIN "employee" AS "boss""#));
 /// ```
 pub struct Alias<M> {
@@ -373,8 +373,8 @@ impl<M: Model, Out> Select<M, Out> {
     /// # #[derive(orm_derive::Model)]
     /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
     /// let sql = |d: &dyn Dialect| Tag::select().for_share().render(d).map(|s| s.sql);
-    /// assert!(sql(&PostgresDialect)?.ends_with(" FOR SHARE"));
-    /// assert!(sql(&MySqlDialect)?.ends_with(" LOCK IN SHARE MODE"));
+    /// assert!(sql(&PostgresqlDialect)?.ends_with(" FOR SHARE"));
+    /// assert!(sql(&MySQLDialect)?.ends_with(" LOCK IN SHARE MODE"));
     /// assert!(sql(&SqliteDialect).is_err());
     /// # Ok::<(), Error>(())
     /// ```

@@ -50,7 +50,7 @@ impl crate::Query for UpdateStatement {
 /// let stmt = Counter::update()
 ///     .set(Counter::HITS, Counter::HITS + 1)
 ///     .where_(Counter::NAME.eq("home"))
-///     .render(&MySqlDialect)
+///     .render(&MySQLDialect)
 ///     .unwrap();
 /// assert_eq!(stmt.sql, "UPDATE `counter` SET `hits` = (`counter`.`hits` + ?) WHERE (`counter`.`name` = ?)");
 /// ```

@@ -56,11 +56,11 @@ pub fn render<Q: Query>(q: &Q, d: &dyn Dialect) -> (String, Vec<Value>) {
 }
 
 pub fn pg<Q: Query>(q: &Q) -> (String, Vec<Value>) {
-    render(q, &PostgresDialect)
+    render(q, &PostgresqlDialect)
 }
 
 pub fn my<Q: Query>(q: &Q) -> (String, Vec<Value>) {
-    render(q, &MySqlDialect)
+    render(q, &MySQLDialect)
 }
 
 pub fn lite<Q: Query>(q: &Q) -> (String, Vec<Value>) {
