@@ -23,7 +23,7 @@ use crate::retry::{self, Checkout, Execute, FetchAll};
 /// user-facing names are the backends' (`PooledPostgresqlDatabase`, ...).
 ///
 /// Waiting for a connection is bounded by the acquire timeout; when it runs out the call
-/// fails with [`Error::PoolTimeout`], never hangs. Connections the server closed, or left
+/// fails with [`Error::PoolTimeout`](orm_core::Error::PoolTimeout), never hangs. Connections the server closed, or left
 /// inside a transaction or mid-statement, are never handed out again.
 pub struct PooledDatabase<D: Driver> {
     inner: Arc<Inner<D>>,
