@@ -2,10 +2,10 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::executor::Statement;
-use crate::model::{ColumnMeta, IndexMeta, TableMeta};
-use crate::query::TableRef;
+use crate::meta::{ColumnMeta, IndexMeta, TableMeta};
 use crate::render::Writer;
+use crate::statement::Statement;
+use crate::tree::TableRef;
 
 /// The statements that create `table` and its indexes: CREATE TABLE first, then one
 /// CREATE INDEX per index (MySQL declares them inside CREATE TABLE instead).

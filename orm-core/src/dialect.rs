@@ -198,13 +198,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 
     /// How this dialect writes a JSON operator; `None` when it has no equivalent (the
     /// query is then refused before anything is sent).
-    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
+    fn json_syntax(&self, op: crate::tree::JsonOp) -> Option<JsonSyntax> {
         let _ = op;
         None
     }
 
     /// How this dialect writes an array or hstore operator; `None` where it has none.
-    fn ext_syntax(&self, op: crate::expr::ExtOp) -> Option<JsonSyntax> {
+    fn ext_syntax(&self, op: crate::tree::ExtOp) -> Option<JsonSyntax> {
         let _ = op;
         None
     }
@@ -311,8 +311,8 @@ impl Dialect for PostgresqlDialect {
     fn now(&self) -> &'static str {
         "now()"
     }
-    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
-        use crate::expr::JsonOp::*;
+    fn json_syntax(&self, op: crate::tree::JsonOp) -> Option<JsonSyntax> {
+        use crate::tree::JsonOp::*;
         use JsonArgStyle::*;
         Some(match op {
             Get => json_syntax("(", " -> ", ")", Key),
@@ -324,8 +324,8 @@ impl Dialect for PostgresqlDialect {
             HasKey => json_syntax("(", " ? ", ")", Key),
         })
     }
-    fn ext_syntax(&self, op: crate::expr::ExtOp) -> Option<JsonSyntax> {
-        use crate::expr::ExtOp::*;
+    fn ext_syntax(&self, op: crate::tree::ExtOp) -> Option<JsonSyntax> {
+        use crate::tree::ExtOp::*;
         use JsonArgStyle::{None as NoArg, Value};
         Some(match op {
             ArrayContains | HStoreContains => json_syntax("(", " @> ", ")", Value),
@@ -456,8 +456,8 @@ impl Dialect for MySQLDialect {
     fn now(&self) -> &'static str {
         "UTC_TIMESTAMP(6)"
     }
-    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
-        use crate::expr::JsonOp::*;
+    fn json_syntax(&self, op: crate::tree::JsonOp) -> Option<JsonSyntax> {
+        use crate::tree::JsonOp::*;
         use JsonArgStyle::*;
         Some(match op {
             Get | Path => json_syntax("JSON_EXTRACT(", ", ", ")", JsonPath),
@@ -578,8 +578,8 @@ impl Dialect for SqliteDialect {
     fn now(&self) -> &'static str {
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     }
-    fn json_syntax(&self, op: crate::expr::JsonOp) -> Option<JsonSyntax> {
-        use crate::expr::JsonOp::*;
+    fn json_syntax(&self, op: crate::tree::JsonOp) -> Option<JsonSyntax> {
+        use crate::tree::JsonOp::*;
         use JsonArgStyle::*;
         match op {
             Get | Path => Some(json_syntax("(", " -> ", ")", JsonPath)),

@@ -9,254 +9,21 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::ops;
 
-use crate::query::SelectStatement;
+use crate::tree::{BinOp, ExprNode, ExtOp, Func, OrderItem, SelectStatement};
+#[cfg(feature = "json")]
+use crate::tree::{JsonArg, JsonOp};
 use crate::types::{ColumnType, Field};
 use crate::value::{SqlType, Value};
 
-/// Binary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinOp {
-    /// `=`
-    Eq,
-    /// `<>`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `AND`
-    And,
-    /// `OR`
-    Or,
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/`
-    Div,
-}
-
-/// SQL functions the dialects know how to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Func {
-    /// `LOWER(x)`
-    Lower,
-    /// `UPPER(x)`
-    Upper,
-    /// `COUNT(x)`
-    Count,
-    /// `COUNT(DISTINCT x)`
-    CountDistinct,
-    /// `SUM(x)`
-    Sum,
-    /// `AVG(x)`
-    Avg,
-    /// `MIN(x)`
-    Min,
-    /// `MAX(x)`
-    Max,
-    /// `COALESCE(a, b, ...)`
-    Coalesce,
-    /// The current timestamp, in UTC.
-    Now,
-}
-
-/// JSON operators, rendered by each dialect in its own syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonOp {
-    /// The value at a key, as JSON (`->`).
-    Get,
-    /// The value at a key, as text (`->>`).
-    GetText,
-    /// The value at a path of keys, as JSON (`#>`).
-    Path,
-    /// The value at a path of keys, as text (`#>>`).
-    PathText,
-    /// The document contains the other (`@>`).
-    Contains,
-    /// The document is contained in the other (`<@`).
-    ContainedBy,
-    /// The document has the key at top level (`?`).
-    HasKey,
-}
-
-/// Array and hstore operators: PostgreSQL's; other dialects refuse them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExtOp {
-    /// The array holds every given element (`@>`).
-    ArrayContains,
-    /// Every element of the array is among the given ones (`<@`).
-    ArrayContainedBy,
-    /// The array shares an element with the given ones (`&&`).
-    ArrayOverlaps,
-    /// The value equals some element (`value = ANY(array)`).
-    AnyEquals,
-    /// The expression equals an element of the given array (`expr = ANY($1)`): one
-    /// parameter for a list of any length (prefetch uses it for its keys).
-    EqualsAny,
-    /// The value at a key (`->`).
-    HStoreGet,
-    /// The key is present (`?`).
-    HStoreHasKey,
-    /// Holds every given pair (`@>`).
-    HStoreContains,
-    /// The keys (`akeys`).
-    HStoreKeys,
-    /// The values (`avals`).
-    HStoreValues,
-    /// Only the given keys (`slice`).
-    HStoreSlice,
-}
-
-/// The right-hand side of a JSON operator.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JsonArg {
-    /// Keys: one for `Get`, `GetText`, `HasKey`; several for a path.
-    Keys(Vec<String>),
-    /// A JSON document, as text.
-    Document(String),
-}
-
-/// An untyped expression tree, as the renderer sees it.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum ExprNode {
-    /// A column, qualified by its table name or alias.
-    Column {
-        /// Table name or alias; `None` renders the bare column name.
-        qualifier: Option<Cow<'static, str>>,
-        /// Column name.
-        name: &'static str,
-    },
-    /// A bound parameter.
-    Param(Value),
-    /// `left op right`
-    Binary(Box<ExprNode>, BinOp, Box<ExprNode>),
-    /// `NOT (expr)`
-    Not(Box<ExprNode>),
-    /// `expr IS [NOT] NULL`
-    IsNull(Box<ExprNode>, bool),
-    /// `expr BETWEEN low AND high`
-    Between(Box<ExprNode>, Box<ExprNode>, Box<ExprNode>),
-    /// `expr [NOT] IN (a, b, ...)`
-    InList(Box<ExprNode>, Vec<ExprNode>, bool),
-    /// `expr [NOT] IN (SELECT ...)`
-    InSelect(Box<ExprNode>, Box<SelectStatement>, bool),
-    /// `[NOT] EXISTS (SELECT ...)`
-    Exists(Box<SelectStatement>, bool),
-    /// `expr [NOT] LIKE pattern`; with `case_insensitive`, ILIKE or its dialect equivalent.
-    /// `escaped` adds `ESCAPE '!'` (used by contains / startswith / endswith).
-    Like {
-        /// The matched expression.
-        expr: Box<ExprNode>,
-        /// The pattern.
-        pattern: Box<ExprNode>,
-        /// ILIKE semantics.
-        case_insensitive: bool,
-        /// NOT LIKE.
-        negated: bool,
-        /// The pattern escapes `%`, `_` and `!` with `!`.
-        escaped: bool,
-    },
-    /// A function call.
-    Func(Func, Vec<ExprNode>),
-    /// `CAST(expr AS type)`.
-    Cast(Box<ExprNode>, SqlType),
-    /// A raw SQL fragment; each `?` is a parameter from the list, `??` a literal `?`.
-    Raw(String, Vec<Value>),
-    /// A JSON operator applied to a document: a key, a path, or another document.
-    Json(JsonOp, Box<ExprNode>, JsonArg),
-    /// An array or hstore operator (PostgreSQL), with its bound argument if it takes one.
-    Ext(ExtOp, Box<ExprNode>, Option<Value>),
-    /// `*`
-    Star,
-}
-
-/// Frees a tree in a loop: a condition built from 100,000 nested `|` would otherwise be
-/// dropped by as many nested calls and overflow the stack.
-impl Drop for ExprNode {
-    fn drop(&mut self) {
-        let mut deep = Vec::new();
-        self.take_branches(&mut deep);
-        while let Some(mut node) = deep.pop() {
-            node.take_branches(&mut deep);
-            // `node` drops here with only leaves below it.
-        }
-    }
-}
-
-impl ExprNode {
-    /// The value of a parameter node, moved out; any other node comes back unchanged.
-    pub(crate) fn into_param(mut self) -> std::result::Result<Value, ExprNode> {
-        match &mut self {
-            ExprNode::Param(value) => Ok(std::mem::replace(value, Value::Null)),
-            _ => Err(self),
-        }
-    }
-
-    /// True for nodes with no expression below them.
-    fn is_leaf(&self) -> bool {
-        matches!(
-            self,
-            ExprNode::Column { .. }
-                | ExprNode::Param(_)
-                | ExprNode::Raw(..)
-                | ExprNode::Star
-                | ExprNode::Exists(..)
-        )
-    }
-
-    /// Moves the children that have children of their own into `out`, leaving leaves.
-    fn take_branches(&mut self, out: &mut Vec<ExprNode>) {
-        let mut take = |child: &mut ExprNode| {
-            if !child.is_leaf() {
-                out.push(std::mem::replace(child, ExprNode::Star));
-            }
-        };
-        match self {
-            ExprNode::Binary(left, _, right) => {
-                take(left);
-                take(right);
-            }
-            ExprNode::Not(e)
-            | ExprNode::IsNull(e, _)
-            | ExprNode::Cast(e, _)
-            | ExprNode::Json(_, e, _)
-            | ExprNode::Ext(_, e, _)
-            | ExprNode::InSelect(e, _, _) => take(e),
-            ExprNode::Between(e, low, high) => {
-                take(e);
-                take(low);
-                take(high);
-            }
-            ExprNode::InList(e, items, _) => {
-                take(e);
-                items.iter_mut().for_each(take);
-            }
-            ExprNode::Like { expr, pattern, .. } => {
-                take(expr);
-                take(pattern);
-            }
-            ExprNode::Func(_, args) => args.iter_mut().for_each(take),
-            ExprNode::Column { .. }
-            | ExprNode::Param(_)
-            | ExprNode::Raw(..)
-            | ExprNode::Star
-            | ExprNode::Exists(..) => {}
-        }
-    }
-}
-
-impl ExprNode {
-    pub(crate) fn binary(self, op: BinOp, right: ExprNode) -> ExprNode {
-        ExprNode::Binary(Box::new(self), op, Box::new(right))
-    }
+/// A SELECT usable as `IN (subquery)` for a column whose base type is `T`: it selects one
+/// column or expression of that type.
+#[diagnostic::on_unimplemented(
+    message = "this query cannot be used as a subquery of `{T}` values",
+    note = "select exactly one column of the same type with `.columns(..)`"
+)]
+pub trait Subquery<T> {
+    /// The untyped statement.
+    fn into_statement(self) -> SelectStatement;
 }
 
 /// A typed expression whose SQL result decodes as `T`.
@@ -583,7 +350,7 @@ pub trait ExprExt: Expression {
         Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, true))
     }
     /// `self IN (SELECT ...)`; the subquery selects one column of the same type.
-    fn in_query<Q: crate::query::Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+    fn in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
         Expr::from_node(ExprNode::InSelect(
             Box::new(self.into_node()),
             Box::new(query.into_statement()),
@@ -591,7 +358,7 @@ pub trait ExprExt: Expression {
         ))
     }
     /// `self NOT IN (SELECT ...)`
-    fn not_in_query<Q: crate::query::Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+    fn not_in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
         Expr::from_node(ExprNode::InSelect(
             Box::new(self.into_node()),
             Box::new(query.into_statement()),
@@ -669,43 +436,6 @@ fn like<E: Expression>(
         negated: false,
         escaped,
     })
-}
-
-/// Where NULLs sort.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nulls {
-    /// NULLs before other values.
-    First,
-    /// NULLs after other values.
-    Last,
-}
-
-/// One ORDER BY term.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderItem {
-    pub(crate) node: ExprNode,
-    pub(crate) desc: bool,
-    pub(crate) nulls: Option<Nulls>,
-}
-
-impl OrderItem {
-    fn new(node: ExprNode, desc: bool) -> Self {
-        OrderItem {
-            node,
-            desc,
-            nulls: None,
-        }
-    }
-    /// `NULLS FIRST` (emulated where the dialect lacks it).
-    pub fn nulls_first(mut self) -> Self {
-        self.nulls = Some(Nulls::First);
-        self
-    }
-    /// `NULLS LAST` (emulated where the dialect lacks it).
-    pub fn nulls_last(mut self) -> Self {
-        self.nulls = Some(Nulls::Last);
-        self
-    }
 }
 
 /// Things ORDER BY accepts: an [`OrderItem`], or a column or expression (ascending).
@@ -1046,16 +776,6 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> JsonDocument for crate::
 #[cfg(feature = "json")]
 fn json<E: Expression, T>(e: E, op: JsonOp, arg: JsonArg) -> Expr<T> {
     Expr::from_node(ExprNode::Json(op, Box::new(e.into_node()), arg))
-}
-
-/// `EXISTS (SELECT ...)`
-pub fn exists<M: crate::Model, O>(query: crate::query::Select<M, O>) -> Condition {
-    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))
-}
-
-/// `NOT EXISTS (SELECT ...)`
-pub fn not_exists<M: crate::Model, O>(query: crate::query::Select<M, O>) -> Condition {
-    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), true))
 }
 
 impl<T: Field> From<T> for Value {

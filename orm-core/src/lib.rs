@@ -41,13 +41,17 @@ pub mod dialect;
 pub mod error;
 pub mod executor;
 pub mod expr;
+pub mod meta;
 pub mod model;
 pub mod query;
 pub mod registry;
 mod render;
 pub mod row;
+pub mod statement;
 pub mod sync;
+pub mod table;
 pub mod transaction;
+pub mod tree;
 pub mod types;
 pub mod value;
 
@@ -55,27 +59,29 @@ pub use dialect::{
     Dialect, JsonArgStyle, JsonSyntax, MySQLDialect, PostgresqlDialect, SqliteDialect, UpsertStyle,
 };
 pub use error::{BoxError, DbCode, Error, IntegrityKind, Result};
-pub use executor::{
-    Connection, Database, ErrorStream, ExecResult, Executor, RowStream, Statement, SyncExecutor,
-};
+pub use executor::{Connection, Database, ErrorStream, Executor, RowStream, SyncExecutor};
 #[cfg(feature = "chrono")]
 pub use expr::now;
 pub use expr::{
-    avg, cast, coalesce, column_equals, count, count_all, count_distinct, exists, lower, max, min,
-    not, not_exists, raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, ExprNode,
-    Expression, IntoOrder, Nulls, Numeric, OrderItem, Text,
+    avg, cast, coalesce, column_equals, count, count_all, count_distinct, lower, max, min, not,
+    raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, Expression, IntoOrder, Numeric,
+    Subquery, Text,
 };
-pub use expr::{ArrayColumn, ArrayExt, ExtOp, HStore, HStoreExt, JsonArg, JsonOp};
+pub use expr::{ArrayColumn, ArrayExt, HStore, HStoreExt};
 #[cfg(feature = "json")]
 pub use expr::{JsonDocument, JsonExt};
-pub use model::{AutoKey, ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, Model, TableMeta};
+pub use meta::{ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
+pub use model::Model;
 pub use query::{
-    raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query, RawQuery, Returning,
-    RowLock, Select, Selection, Subquery, Update, Upsert,
+    exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query,
+    RawQuery, Returning, Select, Selection, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
+pub use statement::{ExecResult, Statement};
 pub use sync::{SyncGate, SyncPolicy};
+pub use table::{AutoKey, Table};
 pub use transaction::{IsolationLevel, TxOptions};
+pub use tree::{ExprNode, ExtOp, JsonArg, JsonOp, Nulls, OrderItem, RowLock};
 #[cfg(feature = "json")]
 pub use types::Json;
 pub use types::{ArrayElement, ColumnType, Field, RowReader};
@@ -85,11 +91,11 @@ pub use value::{ElementType, SqlType, Value, MAX_JSON_DEPTH};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::ModelEntry;
-    pub use crate::row::optional_model;
+    pub use crate::table::optional_model;
     pub use inventory;
 
     /// The table of a model named in `#[orm(references = ...)]`.
-    pub fn table_of<M: crate::Model>() -> &'static crate::TableMeta {
+    pub fn table_of<M: crate::Table>() -> &'static crate::TableMeta {
         M::TABLE
     }
 }

@@ -2,7 +2,7 @@
 //! find the models that depend on another through foreign keys (for recursive deletes)
 //! without the user listing them.
 
-use crate::model::{ColumnMeta, TableMeta};
+use crate::meta::{ColumnMeta, TableMeta};
 
 /// One registered model. Generated code submits one per `#[derive(Model)]`.
 #[doc(hidden)]

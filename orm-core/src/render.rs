@@ -5,12 +5,12 @@
 
 use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use crate::error::{Error, Result};
-use crate::executor::Statement;
-use crate::expr::{BinOp, ExprNode, ExtOp, Func, JsonArg, JsonOp, Nulls, OrderItem};
-use crate::model::TableMeta;
-use crate::query::{
-    ConflictAction, DeleteStatement, InsertSource, InsertStatement, JoinKind, RowLock,
-    SelectStatement, SetOp, TableRef, UpdateStatement,
+use crate::meta::TableMeta;
+use crate::statement::Statement;
+use crate::tree::{
+    BinOp, ConflictAction, DeleteStatement, ExprNode, ExtOp, Func, InsertSource, InsertStatement,
+    JoinKind, JsonArg, JsonOp, Nulls, OrderItem, RowLock, SelectStatement, SetOp, TableRef,
+    UpdateStatement,
 };
 use crate::value::{ElementType, SqlType, Value};
 

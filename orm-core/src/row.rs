@@ -1,7 +1,6 @@
 //! Decoding result rows into models, tuples, single values and maps.
 
 use crate::error::Result;
-use crate::model::Model;
 use crate::types::{ColumnType, Field, RowReader};
 use crate::value::Value;
 
@@ -58,23 +57,6 @@ impl<F: Field> OptionalFromRow for F {
         *cursor += 1;
         F::decode(row, idx)
     }
-}
-
-/// Reads a model on the nullable side of a LEFT JOIN: `None` when all of its columns are
-/// NULL. Called by the `OptionalFromRow` impl that `#[derive(Model)]` generates.
-pub fn optional_model<M: Model, R: RowReader + ?Sized>(
-    row: &R,
-    cursor: &mut usize,
-) -> Result<Option<M>> {
-    let start = *cursor;
-    let width = M::TABLE.columns.len();
-    for idx in start..start + width {
-        if !row.is_null(idx)? {
-            return M::from_row(row, cursor).map(Some);
-        }
-    }
-    *cursor += width;
-    Ok(None)
 }
 
 /// A row read into column names and dynamic values, for raw SQL whose shape is not known

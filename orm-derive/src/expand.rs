@@ -27,7 +27,7 @@ pub fn expand(model: &Model) -> TokenStream {
         #from_row
 
         #krate::__private::inventory::submit! {
-            #krate::__private::ModelEntry { table: <#ident as #krate::Model>::TABLE }
+            #krate::__private::ModelEntry { table: <#ident as #krate::Table>::TABLE }
         }
     }
 }
@@ -251,7 +251,7 @@ fn model_impl(model: &Model) -> TokenStream {
         },
     };
     quote! {
-        impl #krate::Model for #ident {
+        impl #krate::Table for #ident {
             const TABLE: &'static #krate::TableMeta = &#krate::TableMeta {
                 model: #model_name,
                 name: #table,

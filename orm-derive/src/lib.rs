@@ -22,7 +22,8 @@ mod expand;
 
 use proc_macro::TokenStream;
 
-/// Derives `orm_core::Model` (plus `FromRow` and typed column constants) for a struct.
+/// Derives `orm_core::Table` (so the struct is an `orm_core::Model`), `FromRow` and typed
+/// column constants for a struct.
 #[proc_macro_derive(Model, attributes(orm))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

@@ -15,10 +15,10 @@
 
 use std::future::Future;
 
-use orm_core::query::{DeleteStatement, SelectStatement, UpdateStatement};
+use orm_core::tree::{DeleteStatement, ExprNode, SelectStatement, UpdateStatement};
 use orm_core::{
-    column_equals, Condition, Dialect, Error, Executor, ExprNode, FetchQuery, Insert, Model, Query,
-    Result, Select, TableMeta, Update, Value,
+    column_equals, Condition, Dialect, Error, Executor, FetchQuery, Insert, Model, Query, Result,
+    Select, TableMeta, Update, Value,
 };
 
 /// What `get` accepts: a condition on the model, or a base query.
@@ -350,11 +350,7 @@ fn delete_rows<'a, E: Executor + ?Sized>(
                 continue;
             };
             let keys = SelectStatement::column_from_meta(table, fk.target_column(), filter.clone());
-            let referencing = ExprNode::Column {
-                qualifier: Some(dependent.name.into()),
-                name: column.name,
-            };
-            let rows = ExprNode::InSelect(Box::new(referencing), Box::new(keys), false);
+            let rows = ExprNode::column(Some(dependent.name), column.name).in_select(keys);
             if column.nullable && !delete_nullable {
                 let update = UpdateStatement::set_null_from_meta(dependent, column.name, rows);
                 exec.execute(update.render(exec.dialect())?).await?;

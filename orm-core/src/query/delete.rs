@@ -3,32 +3,12 @@
 use std::marker::PhantomData;
 
 use crate::expr::Condition;
-use crate::model::Model;
+use crate::table::Table;
+
+use crate::tree::{DeleteStatement, TableRef};
 
 use super::select::Selection;
 use super::update::Returning;
-use super::TableRef;
-use crate::expr::ExprNode;
-
-/// An untyped DELETE.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeleteStatement {
-    pub(crate) table: TableRef,
-    pub(crate) filter: Option<ExprNode>,
-    pub(crate) returning: Vec<ExprNode>,
-}
-
-impl DeleteStatement {
-    /// `DELETE FROM table WHERE filter`, for code that knows the table only at run time
-    /// (recursive deletes).
-    pub fn from_meta(table: &crate::TableMeta, filter: ExprNode) -> Self {
-        DeleteStatement {
-            table: TableRef::of(table),
-            filter: Some(filter),
-            returning: Vec::new(),
-        }
-    }
-}
 
 impl crate::Query for DeleteStatement {
     fn render(&self, dialect: &dyn crate::Dialect) -> crate::Result<crate::Statement> {
@@ -58,7 +38,7 @@ impl<M> std::fmt::Debug for Delete<M> {
     }
 }
 
-impl<M: Model> Delete<M> {
+impl<M: Table> Delete<M> {
     /// A DELETE of every row, until `where_` narrows it.
     pub fn new() -> Self {
         Delete {
@@ -73,7 +53,7 @@ impl<M: Model> Delete<M> {
 
     /// Adds a WHERE condition; several calls are joined with AND.
     pub fn where_(mut self, condition: Condition) -> Self {
-        self.stmt.filter = Some(super::and_nodes(
+        self.stmt.filter = Some(crate::tree::and_nodes(
             self.stmt.filter.take(),
             condition.into_node(),
         ));
@@ -92,7 +72,7 @@ impl<M: Model> Delete<M> {
     }
 }
 
-impl<M: Model> Default for Delete<M> {
+impl<M: Table> Default for Delete<M> {
     fn default() -> Self {
         Self::new()
     }

@@ -2,12 +2,12 @@
 
 use std::marker::PhantomData;
 
-use crate::expr::{Column, ExprNode};
-use crate::model::Model;
+use crate::expr::Column;
+use crate::table::Table;
+use crate::tree::{ConflictAction, ExprNode, InsertSource, InsertStatement, OnConflict, TableRef};
 use crate::types::ColumnType;
 
-use super::select::{Select, SelectStatement, Selection};
-use super::TableRef;
+use super::select::{Select, Selection};
 
 /// An auto-increment key not chosen yet: 0 (what `Model::new` puts there).
 fn is_unset_key(value: &crate::Value) -> bool {
@@ -15,43 +15,6 @@ fn is_unset_key(value: &crate::Value) -> bool {
         value,
         crate::Value::I16(0) | crate::Value::I32(0) | crate::Value::I64(0) | crate::Value::Null
     )
-}
-
-/// Where an INSERT's rows come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InsertSource {
-    /// `VALUES (...), (...)`
-    Values(Vec<Vec<ExprNode>>),
-    /// `SELECT ...`
-    Select(Box<SelectStatement>),
-}
-
-/// What to do when a row conflicts with a unique key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConflictAction {
-    /// Skip the row.
-    Ignore,
-    /// Overwrite these columns with the new row's values.
-    Update(Vec<&'static str>),
-}
-
-/// `ON CONFLICT` / `ON DUPLICATE KEY UPDATE`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OnConflict {
-    /// The unique columns that conflict (PostgreSQL and SQLite need them for updates;
-    /// MySQL uses whichever unique key fails).
-    pub(crate) target: Vec<&'static str>,
-    pub(crate) action: ConflictAction,
-}
-
-/// An untyped INSERT.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InsertStatement {
-    pub(crate) table: TableRef,
-    pub(crate) columns: Vec<&'static str>,
-    pub(crate) source: InsertSource,
-    pub(crate) on_conflict: Option<OnConflict>,
-    pub(crate) returning: Vec<ExprNode>,
 }
 
 /// A typed INSERT into model `M`'s table.
@@ -77,7 +40,7 @@ impl<M> std::fmt::Debug for Insert<M> {
     }
 }
 
-impl<M: Model> Insert<M> {
+impl<M: Table> Insert<M> {
     fn with(columns: Vec<&'static str>, source: InsertSource) -> Self {
         Insert {
             stmt: InsertStatement {
@@ -139,7 +102,7 @@ impl<M: Model> Insert<M> {
     pub fn from_select<S, Q>(columns: S, query: Select<Q, S::Output>) -> Self
     where
         S: Selection + ColumnList<M>,
-        Q: Model,
+        Q: Table,
     {
         let names = columns.names();
         Self::with(
@@ -269,7 +232,7 @@ pub struct Upsert<M> {
     target: Vec<&'static str>,
 }
 
-impl<M: Model> Upsert<M> {
+impl<M: Table> Upsert<M> {
     /// On conflict, overwrite `columns` with the values of the row being inserted.
     pub fn update<L: ColumnList<M>>(mut self, columns: L) -> Insert<M> {
         self.insert.stmt.on_conflict = Some(OnConflict {

@@ -1,16 +1,16 @@
 //! Query builders and the way any query runs on any executor, sync or async.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::executor::{ExecResult, Executor, RowStream, Statement, SyncExecutor};
-use crate::expr::{BinOp, ExprNode};
-use crate::model::{Model, TableMeta};
+use crate::executor::{Executor, RowStream, SyncExecutor};
 use crate::render;
 use crate::row::FromRow;
+use crate::statement::{ExecResult, Statement};
+use crate::table::Table;
+use crate::tree::SelectStatement;
 use crate::value::Value;
 
 mod delete;
@@ -18,44 +18,10 @@ mod insert;
 pub(crate) mod select;
 mod update;
 
-pub use delete::{Delete, DeleteStatement};
-pub use insert::{
-    ColumnList, ConflictAction, Insert, InsertSource, InsertStatement, OnConflict, Upsert,
-};
-pub use select::{
-    Alias, Append, Join, JoinKind, RowLock, Select, SelectStatement, Selection, SetOp, Subquery,
-};
-pub use update::{Returning, Update, UpdateStatement};
-
-/// A table in FROM, JOIN, INSERT INTO, UPDATE or DELETE FROM.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableRef {
-    pub(crate) name: &'static str,
-    pub(crate) schema: Option<&'static str>,
-    pub(crate) alias: Option<Cow<'static, str>>,
-}
-
-impl TableRef {
-    pub(crate) fn of(table: &TableMeta) -> Self {
-        TableRef {
-            name: table.name,
-            schema: table.schema,
-            alias: None,
-        }
-    }
-
-    pub(crate) fn aliased(mut self, alias: Cow<'static, str>) -> Self {
-        self.alias = Some(alias);
-        self
-    }
-}
-
-pub(crate) fn and_nodes(existing: Option<ExprNode>, node: ExprNode) -> ExprNode {
-    match existing {
-        Some(prev) => prev.binary(BinOp::And, node),
-        None => node,
-    }
-}
+pub use delete::Delete;
+pub use insert::{ColumnList, Insert, Upsert};
+pub use select::{exists, not_exists, Alias, Append, Select, Selection};
+pub use update::{Returning, Update};
 
 /// A statement that renders to SQL text and parameters for a dialect.
 pub trait Query {
@@ -162,64 +128,71 @@ fn exactly_one<T>(rows: Vec<T>, model: &'static str) -> Result<T> {
     }
 }
 
-impl<M: Model, Out> Query for Select<M, Out> {
+impl<M: Table, Out> Query for Select<M, Out> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::select(self.statement(), dialect)
     }
 }
 
-impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Select<M, Out> {
+/// An untyped SELECT (see [`crate::tree`]) renders as a typed one does.
+impl Query for SelectStatement {
+    fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::select(self, dialect)
+    }
+}
+
+impl<M: Table, Out: FromRow + Send + 'static> FetchQuery for Select<M, Out> {
     type Row = Out;
     fn model_name(&self) -> &'static str {
         M::TABLE.model
     }
 }
 
-impl<M: Model> Query for Update<M> {
+impl<M: Table> Query for Update<M> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::update(self.statement(), dialect)
     }
 }
 
-impl<M: Model> Query for Delete<M> {
+impl<M: Table> Query for Delete<M> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::delete(self.statement(), dialect)
     }
 }
 
-impl<M: Model> Query for Insert<M> {
+impl<M: Table> Query for Insert<M> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::insert(self.statement(), dialect)
     }
 }
 
-impl<M: Model, Out> Query for Returning<Update<M>, Out> {
+impl<M: Table, Out> Query for Returning<Update<M>, Out> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::update(self.query.statement(), dialect)
     }
 }
 
-impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Returning<Update<M>, Out> {
+impl<M: Table, Out: FromRow + Send + 'static> FetchQuery for Returning<Update<M>, Out> {
     type Row = Out;
     fn model_name(&self) -> &'static str {
         M::TABLE.model
     }
 }
 
-impl<M: Model, Out> Query for Returning<Delete<M>, Out> {
+impl<M: Table, Out> Query for Returning<Delete<M>, Out> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::delete(self.query.statement(), dialect)
     }
 }
 
-impl<M: Model, Out: FromRow + Send + 'static> FetchQuery for Returning<Delete<M>, Out> {
+impl<M: Table, Out: FromRow + Send + 'static> FetchQuery for Returning<Delete<M>, Out> {
     type Row = Out;
     fn model_name(&self) -> &'static str {
         M::TABLE.model
     }
 }
 
-impl<M: Model> Insert<M> {
+impl<M: Table> Insert<M> {
     /// Renders the statement, moving the row values into the parameters (no copy).
     pub fn into_statement_for(self, dialect: &dyn Dialect) -> Result<Statement> {
         render::insert_owned(self.into_statement(), dialect)
@@ -393,13 +366,13 @@ fn reported_keys(result: ExecResult, given: Option<Vec<i64>>) -> Result<Vec<i64>
     Ok(vec![key])
 }
 
-impl<M: Model> Query for Returning<Insert<M>, M> {
+impl<M: Table> Query for Returning<Insert<M>, M> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::insert(self.query.statement(), dialect)
     }
 }
 
-impl<M: Model> FetchQuery for Returning<Insert<M>, M> {
+impl<M: Table> FetchQuery for Returning<Insert<M>, M> {
     type Row = M;
     fn model_name(&self) -> &'static str {
         M::TABLE.model

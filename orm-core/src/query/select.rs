@@ -3,100 +3,12 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use crate::expr::{Column, Condition, Expr, ExprNode, Expression, IntoOrder, OrderItem};
-use crate::model::{Model, TableMeta};
+use crate::expr::{Column, Condition, Expr, Expression, IntoOrder, Subquery};
+use crate::meta::TableMeta;
 use crate::row::FromRow;
+use crate::table::Table;
+use crate::tree::{BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef};
 use crate::types::ColumnType;
-
-use super::TableRef;
-
-/// JOIN kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinKind {
-    /// `INNER JOIN`
-    Inner,
-    /// `LEFT OUTER JOIN`
-    Left,
-}
-
-/// One JOIN clause.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Join {
-    pub(crate) kind: JoinKind,
-    pub(crate) table: TableRef,
-    pub(crate) on: ExprNode,
-}
-
-/// Set operations between SELECTs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetOp {
-    /// `UNION`
-    Union,
-    /// `UNION ALL`
-    UnionAll,
-    /// `INTERSECT`
-    Intersect,
-    /// `EXCEPT`
-    Except,
-}
-
-/// How a SELECT locks the rows it reads, until the transaction ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowLock {
-    /// `FOR UPDATE`: exclusive.
-    Update,
-    /// `FOR SHARE` / `LOCK IN SHARE MODE`: shared with readers and foreign-key checks.
-    Share,
-}
-
-/// An untyped SELECT, as the renderer sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SelectStatement {
-    pub(crate) distinct: bool,
-    pub(crate) items: Vec<ExprNode>,
-    pub(crate) from: TableRef,
-    pub(crate) joins: Vec<Join>,
-    pub(crate) filter: Option<ExprNode>,
-    pub(crate) group_by: Vec<ExprNode>,
-    pub(crate) having: Option<ExprNode>,
-    pub(crate) order_by: Vec<OrderItem>,
-    pub(crate) limit: Option<u64>,
-    pub(crate) offset: Option<u64>,
-    pub(crate) lock: Option<RowLock>,
-    pub(crate) compound: Vec<(SetOp, SelectStatement)>,
-    /// A mistake found while building (e.g. a join with no foreign key); reported when the
-    /// query is rendered, before anything is sent.
-    pub(crate) error: Option<String>,
-}
-
-impl SelectStatement {
-    /// `SELECT table.column FROM table WHERE filter`, for code that knows the table only at
-    /// run time (subqueries of recursive deletes).
-    pub fn column_from_meta(table: &TableMeta, column: &'static str, filter: ExprNode) -> Self {
-        SelectStatement {
-            distinct: false,
-            items: vec![ExprNode::Column {
-                qualifier: Some(Cow::Borrowed(table.name)),
-                name: column,
-            }],
-            from: TableRef::of(table),
-            joins: Vec::new(),
-            filter: Some(filter),
-            group_by: Vec::new(),
-            having: None,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-            lock: None,
-            compound: Vec::new(),
-            error: None,
-        }
-    }
-
-    pub(crate) fn has_tail(&self) -> bool {
-        !self.order_by.is_empty() || self.limit.is_some() || self.offset.is_some()
-    }
-}
 
 /// Columns and expressions a SELECT can return: a column, an expression, or a tuple of
 /// them. `Output` is what each row decodes as.
@@ -148,7 +60,7 @@ pub trait Append<B> {
     /// The joined row type.
     type Output;
 }
-impl<A: Model, B> Append<B> for A {
+impl<A: Table, B> Append<B> for A {
     type Output = (A, B);
 }
 impl<A, B, C> Append<C> for (A, B) {
@@ -179,7 +91,7 @@ pub struct Alias<M> {
     _model: PhantomData<fn() -> M>,
 }
 
-impl<M: Model> Alias<M> {
+impl<M: Table> Alias<M> {
     /// An alias called `name`.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
         Alias {
@@ -243,7 +155,7 @@ impl<M, Out> std::fmt::Debug for Select<M, Out> {
     }
 }
 
-impl<M: Model> Select<M, M> {
+impl<M: Table> Select<M, M> {
     /// `SELECT <every column of M> FROM M`.
     pub fn new() -> Self {
         Select {
@@ -268,13 +180,13 @@ impl<M: Model> Select<M, M> {
     }
 }
 
-impl<M: Model> Default for Select<M, M> {
+impl<M: Table> Default for Select<M, M> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<M: Model, Out> Select<M, Out> {
+impl<M: Table, Out> Select<M, Out> {
     fn retype<O2>(self) -> Select<M, O2> {
         Select {
             stmt: self.stmt,
@@ -392,7 +304,7 @@ impl<M: Model, Out> Select<M, Out> {
 
     /// `INNER JOIN B` on the foreign key between `B` and a model already in the query;
     /// rows gain a `B`.
-    pub fn join<B: Model>(self) -> Select<M, Out::Output>
+    pub fn join<B: Table>(self) -> Select<M, Out::Output>
     where
         Out: Append<B>,
     {
@@ -401,7 +313,7 @@ impl<M: Model, Out> Select<M, Out> {
     }
 
     /// `LEFT OUTER JOIN B` on the foreign key; rows gain an `Option<B>`.
-    pub fn left_join<B: Model>(self) -> Select<M, <Out as Append<Option<B>>>::Output>
+    pub fn left_join<B: Table>(self) -> Select<M, <Out as Append<Option<B>>>::Output>
     where
         Out: Append<Option<B>>,
     {
@@ -409,7 +321,7 @@ impl<M: Model, Out> Select<M, Out> {
     }
 
     /// `INNER JOIN B ON condition`; rows gain a `B`.
-    pub fn join_on<B: Model>(self, on: Condition) -> Select<M, Out::Output>
+    pub fn join_on<B: Table>(self, on: Condition) -> Select<M, Out::Output>
     where
         Out: Append<B>,
     {
@@ -424,7 +336,7 @@ impl<M: Model, Out> Select<M, Out> {
     }
 
     /// `LEFT OUTER JOIN B ON condition`; rows gain an `Option<B>`.
-    pub fn left_join_on<B: Model>(
+    pub fn left_join_on<B: Table>(
         self,
         on: Condition,
     ) -> Select<M, <Out as Append<Option<B>>>::Output>
@@ -442,7 +354,7 @@ impl<M: Model, Out> Select<M, Out> {
     }
 
     /// `INNER JOIN B AS alias ON condition`, for self-joins; rows gain a `B`.
-    pub fn join_alias<B: Model>(self, alias: &Alias<B>, on: Condition) -> Select<M, Out::Output>
+    pub fn join_alias<B: Table>(self, alias: &Alias<B>, on: Condition) -> Select<M, Out::Output>
     where
         Out: Append<B>,
     {
@@ -458,7 +370,7 @@ impl<M: Model, Out> Select<M, Out> {
     }
 
     /// `LEFT OUTER JOIN B AS alias ON condition`; rows gain an `Option<B>`.
-    pub fn left_join_alias<B: Model>(
+    pub fn left_join_alias<B: Table>(
         self,
         alias: &Alias<B>,
         on: Condition,
@@ -492,7 +404,7 @@ impl<M: Model, Out> Select<M, Out> {
         self
     }
 
-    fn join_by_key<B: Model>(self, kind: JoinKind) -> Self {
+    fn join_by_key<B: Table>(self, kind: JoinKind) -> Self {
         match foreign_key_condition(&self.joined, B::TABLE) {
             Some(on) => self.push_join(kind, TableRef::of(B::TABLE), on, B::TABLE, None),
             None => {
@@ -545,26 +457,25 @@ impl<M: Model, Out> Select<M, Out> {
     }
 }
 
-/// A SELECT usable as `IN (subquery)` for a column whose base type is `T`: it selects one
-/// column or expression of that type.
-#[diagnostic::on_unimplemented(
-    message = "this query cannot be used as a subquery of `{T}` values",
-    note = "select exactly one column of the same type with `.columns(..)`"
-)]
-pub trait Subquery<T> {
-    /// The untyped statement.
-    fn into_statement(self) -> SelectStatement;
-}
-
-impl<M: Model, C: ColumnType> Subquery<C::Base> for Select<M, C> {
+impl<M: Table, C: ColumnType> Subquery<C::Base> for Select<M, C> {
     fn into_statement(self) -> SelectStatement {
         self.stmt
     }
 }
 
+/// `EXISTS (SELECT ...)`
+pub fn exists<M: Table, O>(query: Select<M, O>) -> Condition {
+    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))
+}
+
+/// `NOT EXISTS (SELECT ...)`
+pub fn not_exists<M: Table, O>(query: Select<M, O>) -> Condition {
+    Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), true))
+}
+
 fn and_with(existing: Option<ExprNode>, condition: Condition) -> ExprNode {
     match existing {
-        Some(prev) => prev.binary(crate::expr::BinOp::And, condition.into_node()),
+        Some(prev) => prev.binary(BinOp::And, condition.into_node()),
         None => condition.into_node(),
     }
 }
@@ -585,7 +496,7 @@ fn foreign_key_condition(
                 if (fk.table)().same_table(source) {
                     let left = col(target.name, c.name);
                     let right = col(source.name, fk.target_column());
-                    return Some(left.binary(crate::expr::BinOp::Eq, right));
+                    return Some(left.binary(BinOp::Eq, right));
                 }
             }
         }
@@ -594,7 +505,7 @@ fn foreign_key_condition(
                 if (fk.table)().same_table(target) {
                     let left = col(source.name, c.name);
                     let right = col(target.name, fk.target_column());
-                    return Some(left.binary(crate::expr::BinOp::Eq, right));
+                    return Some(left.binary(BinOp::Eq, right));
                 }
             }
         }

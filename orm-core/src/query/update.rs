@@ -2,38 +2,12 @@
 
 use std::marker::PhantomData;
 
-use crate::expr::{AsExpr, Column, Condition, ExprNode};
-use crate::model::Model;
+use crate::expr::{AsExpr, Column, Condition};
+use crate::table::Table;
+use crate::tree::{ExprNode, TableRef, UpdateStatement};
 use crate::types::ColumnType;
 
 use super::select::Selection;
-use super::TableRef;
-
-/// An untyped UPDATE.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpdateStatement {
-    pub(crate) table: TableRef,
-    pub(crate) sets: Vec<(&'static str, ExprNode)>,
-    pub(crate) filter: Option<ExprNode>,
-    pub(crate) returning: Vec<ExprNode>,
-}
-
-impl UpdateStatement {
-    /// `UPDATE table SET column = NULL WHERE filter`, for code that knows the table only
-    /// at run time (recursive deletes that keep nullable references).
-    pub fn set_null_from_meta(
-        table: &crate::TableMeta,
-        column: &'static str,
-        filter: ExprNode,
-    ) -> Self {
-        UpdateStatement {
-            table: TableRef::of(table),
-            sets: vec![(column, ExprNode::Param(crate::Value::Null))],
-            filter: Some(filter),
-            returning: Vec::new(),
-        }
-    }
-}
 
 impl crate::Query for UpdateStatement {
     fn render(&self, dialect: &dyn crate::Dialect) -> crate::Result<crate::Statement> {
@@ -66,7 +40,7 @@ impl<M> std::fmt::Debug for Update<M> {
     }
 }
 
-impl<M: Model> Update<M> {
+impl<M: Table> Update<M> {
     /// An UPDATE with nothing set yet.
     pub fn new() -> Self {
         Update {
@@ -110,7 +84,7 @@ impl<M: Model> Update<M> {
     /// Adds a WHERE condition; several calls are joined with AND. Without one, every row
     /// is updated.
     pub fn where_(mut self, condition: Condition) -> Self {
-        self.stmt.filter = Some(super::and_nodes(
+        self.stmt.filter = Some(crate::tree::and_nodes(
             self.stmt.filter.take(),
             condition.into_node(),
         ));
@@ -129,7 +103,7 @@ impl<M: Model> Update<M> {
     }
 }
 
-impl<M: Model> Default for Update<M> {
+impl<M: Table> Default for Update<M> {
     fn default() -> Self {
         Self::new()
     }
