@@ -412,15 +412,20 @@ impl SelectStatement {
     /// `SELECT table.column FROM table WHERE filter`, for code that knows the table only at
     /// run time (subqueries of recursive deletes).
     pub fn column_from_meta(table: &TableMeta, column: &'static str, filter: ExprNode) -> Self {
+        let column = ExprNode::column(Some(table.name), column);
+        let mut select = SelectStatement::from(TableRef::of(table), vec![column]);
+        select.filter = Some(filter);
+        select
+    }
+
+    /// `SELECT items FROM table`, nothing else yet.
+    pub(crate) fn from(table: TableRef, items: Vec<ExprNode>) -> Self {
         SelectStatement {
             distinct: false,
-            items: vec![ExprNode::Column {
-                qualifier: Some(Cow::Borrowed(table.name)),
-                name: column,
-            }],
-            from: TableRef::of(table),
+            items,
+            from: table,
             joins: Vec::new(),
-            filter: Some(filter),
+            filter: None,
             group_by: Vec::new(),
             having: None,
             order_by: Vec::new(),

@@ -6,7 +6,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool::managed::Pool;
-use futures_util::TryStreamExt;
 use orm_core::{
     Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, Statement, SyncExecutor,
     SyncGate,
@@ -183,13 +182,8 @@ impl<D: Driver> Executor for PooledDatabase<D> {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        let rows = async move {
-            let checkout = self.checkout().await?;
-            let (conn, call) = (checkout.conn.clone(), checkout.call);
-            // The pooled connection stays checked out until the stream is dropped.
-            Ok(D::stream(conn, stmt, call, checkout._holder))
-        };
-        Box::pin(futures_util::stream::once(rows).try_flatten())
+        // The pooled connection stays checked out until the stream is dropped.
+        retry::stream(self.checkout(), stmt)
     }
 }
 

@@ -10,7 +10,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use orm_core::{ExecResult, FromRow, Result, Statement};
+use futures_util::TryStreamExt;
+use orm_core::{ExecResult, FromRow, Result, RowStream, Statement};
 
 use crate::driver::{Call, Driver};
 
@@ -68,6 +69,23 @@ impl<D: Driver, T: FromRow + Send + 'static> Op<D> for FetchAll<T> {
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'a {
         D::fetch_all(conn, stmt, call)
     }
+}
+
+/// Streams `stmt`'s rows on the connection `checkout` brings; the checkout's holder (a
+/// read guard, a pooled object) lives as long as the stream.
+pub(crate) fn stream<'a, D, H, T, C>(checkout: C, stmt: Statement) -> RowStream<'a, T>
+where
+    D: Driver,
+    H: Send + Sync + 'static,
+    T: FromRow + Send + 'static,
+    C: Future<Output = Result<Checkout<D, H>>> + Send + 'a,
+{
+    let rows = async move {
+        let checkout = checkout.await?;
+        let (conn, call) = (checkout.conn.clone(), checkout.call);
+        Ok(D::stream(conn, stmt, call, checkout._holder))
+    };
+    Box::pin(futures_util::stream::once(rows).try_flatten())
 }
 
 /// Runs `op` on `stmt` on a connection from `get`; when the driver allows it, once more

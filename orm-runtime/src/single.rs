@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use futures_util::TryStreamExt;
 use orm_core::{
     Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, Statement, SyncExecutor,
     SyncGate,
@@ -142,12 +141,7 @@ impl<D: Driver> Executor for SingleDatabase<D> {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        let rows = async move {
-            let checkout = self.shared().await?;
-            let (conn, call) = (checkout.conn.clone(), checkout.call);
-            Ok(D::stream(conn, stmt, call, checkout._holder))
-        };
-        Box::pin(futures_util::stream::once(rows).try_flatten())
+        retry::stream(self.shared(), stmt)
     }
 }
 

@@ -159,21 +159,7 @@ impl<M: Table> Select<M, M> {
     /// `SELECT <every column of M> FROM M`.
     pub fn new() -> Self {
         Select {
-            stmt: SelectStatement {
-                distinct: false,
-                items: model_items(M::TABLE, None),
-                from: TableRef::of(M::TABLE),
-                joins: Vec::new(),
-                filter: None,
-                group_by: Vec::new(),
-                having: None,
-                order_by: Vec::new(),
-                limit: None,
-                offset: None,
-                lock: None,
-                compound: Vec::new(),
-                error: None,
-            },
+            stmt: SelectStatement::from(TableRef::of(M::TABLE), model_items(M::TABLE, None)),
             joined: vec![M::TABLE],
             _types: PhantomData,
         }
