@@ -1,7 +1,7 @@
 //! The SQLite driver: rusqlite connections, run on blocking threads.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use orm_core::{Dialect, ExecResult, FromRow, Result, RowStream, SqliteDialect, Statement};
 use orm_runtime::{batch, Call, Driver, Role};
@@ -25,6 +25,18 @@ pub struct SqliteShared {
     _keeper: Option<Mutex<rusqlite::Connection>>,
     /// Orders the pooled connections' statements after abandoned ones.
     gate: Arc<Gate>,
+    /// Connections open one at a time: switching a new file to WAL takes a lock that a
+    /// second connection opening at the same moment fails on ("database is locked"),
+    /// busy timeout or not.
+    opening: Arc<Mutex<()>>,
+}
+
+impl SqliteShared {
+    /// Opens a connection, one at a time per database.
+    fn open(&self, config: &SqliteConfig) -> Result<rusqlite::Connection> {
+        let _one_at_a_time = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
+        conn::open(config)
+    }
 }
 
 impl Driver for SqliteDriver {
@@ -50,6 +62,7 @@ impl Driver for SqliteDriver {
         Ok(SqliteShared {
             _keeper: keeper,
             gate: Arc::default(),
+            opening: Arc::default(),
         })
     }
 
@@ -58,23 +71,22 @@ impl Driver for SqliteDriver {
         shared: &Arc<SqliteShared>,
         role: Role,
     ) -> Result<SqliteConn> {
-        let config = config.clone();
+        let inline = config.inline;
+        let (config, opener) = (config.clone(), shared.clone());
+        let open = move || opener.open(&config);
         match role {
-            Role::Blocking => conn::open(&config).map(|c| SqliteConn::new(c, true, None)),
+            Role::Blocking => open().map(|c| SqliteConn::new(c, true, None)),
             // Pooled connections always work on the blocking pool: inline, a statement
             // waiting for another connection's write lock would stall the async worker.
             Role::Pooled => {
                 let gate = shared.gate.clone();
-                blocking(move || conn::open(&config))
+                blocking(open)
                     .await
                     .map(|c| SqliteConn::new(c, false, Some(gate)))
             }
-            Role::Single => {
-                let inline = config.inline;
-                offload(inline, move || conn::open(&config))
-                    .await
-                    .map(|c| SqliteConn::new(c, inline, None))
-            }
+            Role::Single => offload(inline, open)
+                .await
+                .map(|c| SqliteConn::new(c, inline, None)),
         }
     }
 

@@ -695,6 +695,11 @@ pub async fn cancellation<D: Db>(db: &D) {
         );
     }
     assert!(cut > 0, "some transactions were cancelled");
+    assert_eq!(
+        db.busy_sessions().await,
+        0,
+        "no session left in a transaction after {iterations} runs, {cut} cut"
+    );
     objects
         .create(PageBlock::new("after", ""))
         .await

@@ -373,3 +373,18 @@ async fn the_pool_reports_its_status() {
         "one connection opened, back in the pool"
     );
 }
+
+/// Connections a pool opens at the same moment on a brand-new file all open: switching
+/// the file to WAL takes a lock the others would fail on ("database is locked"), so
+/// connections of one database open one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_opens_many_connections_at_once_on_a_new_file() {
+    for round in 0..30 {
+        let config = sqlite_config(&format!("opens_at_once_{round}")).max_connections(8);
+        let db = PooledSqliteDatabase::new(config).expect("pool");
+        let opened = futures_util::future::join_all((0..8).map(|_| db.acquire())).await;
+        for conn in opened {
+            conn.unwrap_or_else(|e| panic!("round {round}: a connection failed to open: {e}"));
+        }
+    }
+}
