@@ -57,6 +57,7 @@ impl IsolationLevel {
 /// assert_eq!(SqliteDialect.begin_statements(&TxOptions::new()), ["BEGIN IMMEDIATE"]);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use = "options do nothing until a transaction is opened with them"]
 pub struct TxOptions {
     /// The isolation level; `None` keeps the server's (or session's) default.
     pub isolation: Option<IsolationLevel>,

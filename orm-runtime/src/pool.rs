@@ -18,6 +18,7 @@ use orm_core::{Error, Result};
 /// assert_eq!(options.min_idle, 0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "options do nothing until a configuration holds them"]
 pub struct PoolOptions {
     /// Connections open at most (pooled databases).
     pub max_size: usize,

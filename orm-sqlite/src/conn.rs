@@ -106,12 +106,15 @@ impl SqliteConn {
         stmt: Cow<'_, Statement>,
         work: impl FnOnce(&Connection, &Statement) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        let turn = self.order.clone().lock_owned().await;
         if self.inline {
-            let result = work(&self.lock(), &stmt);
-            drop(turn);
-            return result;
+            // Free in the common case: no waiting (and nothing to pay for it).
+            let _turn = match self.order.try_lock() {
+                Ok(turn) => turn,
+                Err(_) => self.order.lock().await,
+            };
+            return work(&self.lock(), &stmt);
         }
+        let turn = self.order.clone().lock_owned().await;
         let (conn, stmt) = (self.clone(), stmt.into_owned());
         let work = move || {
             let _turn = turn;
