@@ -49,6 +49,7 @@ mod any;
 mod lowlevel;
 mod manager;
 mod prefetch;
+mod retry;
 mod scope;
 mod transaction;
 mod tx;
@@ -62,6 +63,7 @@ pub use lowlevel::{
 };
 pub use manager::{AllowSync, Manager};
 pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};
+pub use retry::{RetryPolicy, Retryable};
 pub use transaction::{atomic, savepoint, transaction, TransactionGuard};
 
 /// The core crate, re-exported: generated code and advanced users reach it here.

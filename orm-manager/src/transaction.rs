@@ -116,22 +116,29 @@ impl<D: Database> TransactionGuard<D> {
         Fut: Future<Output = std::result::Result<T, E>>,
         E: From<Error>,
     {
+        self.run_scope(body).await.map_err(Failure::into_error)
+    }
+
+    /// [`run`](TransactionGuard::run), telling apart where a failure came from: the body,
+    /// the COMMIT, or the ROLLBACK after the body failed.
+    pub(crate) async fn run_scope<F, Fut, T, E>(self, body: F) -> std::result::Result<T, Failure<E>>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+    {
         let work = scope::enter(self.tx.db_id(), self.tx.clone(), body(self.manager.clone()));
         match AssertUnwindSafe(work).catch_unwind().await {
-            Ok(Ok(value)) => {
-                self.commit().await?;
-                Ok(value)
-            }
+            Ok(Ok(value)) => match self.commit().await {
+                Ok(()) => Ok(value),
+                Err(e) => Err(Failure::Commit(e)),
+            },
             Ok(Err(err)) => match self.rollback().await {
-                Ok(()) => Err(err),
+                Ok(()) => Err(Failure::Body(err)),
                 // The connection stays in its transaction and is closed: the server rolls
                 // back.
                 Err(rollback) => {
                     drop(err);
-                    Err(E::from(Error::RollbackFailed {
-                        rollback: Box::new(rollback),
-                        body_error: std::any::type_name::<E>(),
-                    }))
+                    Err(Failure::Rollback(rollback))
                 }
             },
             Err(panic) => {
@@ -140,6 +147,29 @@ impl<D: Database> TransactionGuard<D> {
                 }
                 std::panic::resume_unwind(panic)
             }
+        }
+    }
+}
+
+/// Why a scope failed.
+pub(crate) enum Failure<E> {
+    /// The body returned an error; the scope was rolled back.
+    Body(E),
+    /// COMMIT failed (or its outcome is unknown: [`Error::CommitOutcomeUnknown`]).
+    Commit(Error),
+    /// The body failed and so did the ROLLBACK after it.
+    Rollback(Error),
+}
+
+impl<E: From<Error>> Failure<E> {
+    pub(crate) fn into_error(self) -> E {
+        match self {
+            Failure::Body(e) => e,
+            Failure::Commit(e) => E::from(e),
+            Failure::Rollback(rollback) => E::from(Error::RollbackFailed {
+                rollback: Box::new(rollback),
+                body_error: std::any::type_name::<E>(),
+            }),
         }
     }
 }

@@ -121,6 +121,82 @@ pub async fn isolation_levels_apply<D: Driver>(config: D::Config) {
     }
 }
 
+/// Concurrent read-then-write increments in SERIALIZABLE transactions conflict for real
+/// (PostgreSQL: serialization failures; MariaDB: deadlocks; SQLite: waits for the write
+/// lock); run with retries, every one of them lands exactly once.
+pub async fn retried_increments_all_land<D: Driver>(config: D::Config) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use orm_core::{Error, IsolationLevel, TxOptions};
+    use orm_manager::{Manager, RetryPolicy};
+
+    const TASKS: u32 = 6;
+    const EACH: u32 = 4;
+    let db = PooledDatabase::<D>::new(config.max_connections(TASKS as usize)).expect("pool");
+    let objects = Manager::new(db);
+    objects
+        .execute_raw(
+            "CREATE TABLE counter (name VARCHAR(20) PRIMARY KEY, hits BIGINT NOT NULL)",
+            vec![],
+        )
+        .await
+        .expect("create");
+    objects
+        .execute_raw("INSERT INTO counter VALUES ('home', 0)", vec![])
+        .await
+        .expect("seed");
+    let attempts = Arc::new(AtomicU32::new(0));
+    let policy = RetryPolicy::new(100)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(20));
+    let serializable = TxOptions::new().isolation(IsolationLevel::Serializable);
+    let tasks = (0..TASKS).map(|_| {
+        let (objects, attempts, policy) = (objects.clone(), attempts.clone(), policy.clone());
+        tokio::spawn(async move {
+            for _ in 0..EACH {
+                let attempts = attempts.clone();
+                objects
+                    .transaction_with_retry(serializable, &policy, move |tx| {
+                        attempts.fetch_add(1, Ordering::Relaxed);
+                        async move {
+                            let hits: i64 =
+                                raw_query("SELECT hits FROM counter WHERE name = 'home'", vec![])
+                                    .fetch_one(&tx)
+                                    .await?;
+                            // Long enough for the others to read the same value.
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            tx.execute_raw(
+                                "UPDATE counter SET hits = ? WHERE name = 'home'",
+                                vec![(hits + 1).into()],
+                            )
+                            .await?;
+                            Ok::<_, Error>(())
+                        }
+                    })
+                    .await
+                    .expect("an increment lands within its attempts");
+            }
+        })
+    });
+    for task in futures_util::future::join_all(tasks).await {
+        task.expect("task");
+    }
+    let hits: i64 = raw_query("SELECT hits FROM counter WHERE name = 'home'", vec![])
+        .fetch_one(&objects)
+        .await
+        .expect("read");
+    assert_eq!(hits, i64::from(TASKS * EACH), "every increment landed once");
+    let ran = attempts.load(Ordering::Relaxed);
+    if D::BACKEND != "sqlite" {
+        assert!(
+            ran > TASKS * EACH,
+            "the transactions conflicted and were retried ({ran} runs for {} increments)",
+            TASKS * EACH
+        );
+    }
+}
+
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
 /// a test name; `$session` is the SQL returning the session id.
 #[macro_export]
@@ -134,6 +210,11 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn idle_connections_close() {
             $crate::pool_suite::idle_connections_close::<$driver>($config("idle_timeout")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn retried_increments_all_land() {
+            $crate::pool_suite::retried_increments_all_land::<$driver>($config("retried")).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
