@@ -143,7 +143,7 @@ pub enum Error {
 
     /// No pooled connection became free in time.
     #[error(
-        "timed out after {waited:?} waiting for a pooled connection ({in_use} of {max} in use)"
+        "timed out after {waited:?} waiting for a pooled connection ({in_use} of {max} in use): {reason}"
     )]
     PoolTimeout {
         /// How long the call waited.
@@ -152,6 +152,9 @@ pub enum Error {
         in_use: usize,
         /// The pool's size.
         max: usize,
+        /// Why, as far as the pool can tell: how many connections transactions held, how
+        /// many callers waited, whether opening connections failed.
+        reason: String,
     },
 
     /// A blocking call was made where the database's sync policy forbids it.

@@ -161,6 +161,19 @@ impl MySQLConfig {
     }
 }
 
+impl MySQLConfig {
+    /// Where the connections go, as their query spans name it.
+    pub(crate) fn peer(&self) -> orm_runtime::trace::Peer {
+        let opts = Opts::from(self.opts.clone());
+        orm_runtime::trace::Peer {
+            system: "mysql",
+            namespace: opts.db_name().unwrap_or_default().into(),
+            address: Some(opts.ip_or_hostname().into()),
+            port: Some(opts.tcp_port()),
+        }
+    }
+}
+
 impl PoolSettings for MySQLConfig {
     fn pool_options(&self) -> &PoolOptions {
         &self.pool

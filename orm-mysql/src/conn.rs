@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use orm_core::{Error, ExecResult, FromRow, Result, Statement};
-use orm_runtime::trace::QuerySpan;
+use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -29,6 +29,8 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// One MySQL / MariaDB connection ([`MySQLDriver`](crate::MySQLDriver)'s connection).
 pub struct MySQLConn {
     session: Mutex<Session>,
+    /// Where its statements go, for their spans.
+    peer: Peer,
     /// The connection failed, or a statement on it was cut half-way: it must not be used
     /// again.
     broken: AtomicBool,
@@ -84,6 +86,7 @@ impl MySQLConn {
             conn.query_drop(sql).await.map_err(map)?;
         }
         Ok(MySQLConn {
+            peer: config.peer(),
             session: Mutex::new(Session {
                 conn,
                 last_used: Instant::now(),
@@ -172,7 +175,7 @@ impl MySQLConn {
     /// Sends transaction control as a text query: nothing is prepared.
     pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
         let mut turn = self.begin(call).await?;
-        let span = QuerySpan::start(BACKEND, &Statement::new(sql), false);
+        let span = QuerySpan::start(&self.peer, &Statement::new(sql), false);
         let result = turn.session.conn.query_drop(sql).await;
         let result = turn.end(result);
         match &result {
@@ -187,7 +190,7 @@ impl MySQLConn {
         self.needs_reset
             .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
         let mut turn = self.begin(call).await?;
-        let span = QuerySpan::start(BACKEND, stmt, call.log_values);
+        let span = QuerySpan::start(&self.peer, stmt, call.log_values);
         let result = turn.session.conn.exec_drop(stmt.sql.as_str(), bound).await;
         let result = turn.end(result).map(|()| ExecResult {
             rows_affected: turn.session.conn.affected_rows(),
@@ -234,7 +237,7 @@ impl MySQLConn {
         self.needs_reset
             .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
         let mut turn = self.begin(call).await?;
-        let span = QuerySpan::start(BACKEND, stmt, call.log_values);
+        let span = QuerySpan::start(&self.peer, stmt, call.log_values);
         let outcome = async {
             let mut result = turn
                 .session

@@ -208,6 +208,23 @@ impl PostgresqlConfig {
     }
 }
 
+impl PostgresqlConfig {
+    /// Where the connections go, as their query spans name it.
+    pub(crate) fn peer(&self) -> orm_runtime::trace::Peer {
+        let address = self.pg.get_hosts().first().map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.as_str().into(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string().into(),
+        });
+        orm_runtime::trace::Peer {
+            system: "postgresql",
+            namespace: self.database().unwrap_or_default().into(),
+            address,
+            port: self.pg.get_ports().first().copied(),
+        }
+    }
+}
+
 impl PoolSettings for PostgresqlConfig {
     fn pool_options(&self) -> &PoolOptions {
         &self.pool

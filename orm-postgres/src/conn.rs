@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use orm_core::{ElementType, ExecResult, FromRow, Result, Statement, Value};
-use orm_runtime::trace::QuerySpan;
+use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
@@ -24,6 +24,8 @@ pub(crate) const BACKEND: &str = "postgres";
 /// [`PostgresqlDriver`]: crate::PostgresqlDriver
 pub struct PostgresqlConn {
     client: Client,
+    /// Where its statements go, for their spans.
+    peer: Peer,
     cache: Mutex<StatementCache<tokio_postgres::Statement>>,
     /// A statement was abandoned outside a transaction (its future dropped before its
     /// result was read): it may still run on the server, and every statement sent after
@@ -106,6 +108,7 @@ impl PostgresqlConn {
         });
         Ok(PostgresqlConn {
             client,
+            peer: config.peer(),
             cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
             abandoned: AtomicBool::new(false),
             hstore: config.register_hstore,
@@ -132,7 +135,7 @@ impl PostgresqlConn {
     pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
         let flight = self.in_flight(call);
         let stmt = Statement::new(sql);
-        let span = QuerySpan::start(BACKEND, &stmt, false);
+        let span = QuerySpan::start(&self.peer, &stmt, false);
         let result = self.client.batch_execute(sql).await.map_err(map);
         flight.done();
         match &result {
@@ -151,10 +154,10 @@ impl PostgresqlConn {
     pub(crate) async fn run_execute(&self, stmt: &Statement, call: Call) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight(call);
-        let (client, log_values) = (&self.client, call.log_values);
+        let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let result = self
             .with_target(&stmt.sql, call, |target| async move {
-                execute(client, &target, stmt, log_values).await
+                execute(client, peer, &target, stmt, log_values).await
             })
             .await;
         flight.done();
@@ -169,10 +172,10 @@ impl PostgresqlConn {
     ) -> Result<Vec<T>> {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight(call);
-        let (client, log_values) = (&self.client, call.log_values);
+        let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let result = self
             .with_target(&stmt.sql, call, |target| async move {
-                fetch_all(client, &target, stmt, log_values).await
+                fetch_all(client, peer, &target, stmt, log_values).await
             })
             .await;
         flight.done();
@@ -192,10 +195,10 @@ impl PostgresqlConn {
     {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight(call);
-        let (client, log_values) = (&self.client, call.log_values);
+        let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let rows = self
             .with_target(&stmt.sql, call, |target| async move {
-                open_rows(client, &target, stmt, log_values).await
+                open_rows(client, peer, &target, stmt, log_values).await
             })
             .await;
         // Once the rows flow, the stream itself holds the connection (`keep`); a stream
@@ -291,11 +294,12 @@ impl Drop for InFlight<'_> {
 /// Runs a statement that returns no rows.
 async fn execute(
     client: &Client,
+    peer: &Peer,
     target: &Target,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<ExecResult> {
-    let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let span = QuerySpan::start(peer, stmt, log_values);
     let result = match target {
         Target::Prepared(prepared) => client.execute_raw(prepared, params(&stmt.params)).await,
         Target::Unnamed => {
@@ -327,11 +331,12 @@ async fn execute(
 /// Runs a query and decodes each row as it arrives.
 async fn fetch_all<T: FromRow>(
     client: &Client,
+    peer: &Peer,
     target: &Target,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<Vec<T>> {
-    let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let span = QuerySpan::start(peer, stmt, log_values);
     let result = async {
         let rows = rows(client, target, stmt).await.map_err(map)?;
         let mut rows = std::pin::pin!(rows);
@@ -352,11 +357,12 @@ async fn fetch_all<T: FromRow>(
 /// Sends a query whose rows are then read one at a time.
 async fn open_rows(
     client: &Client,
+    peer: &Peer,
     target: &Target,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<tokio_postgres::RowStream> {
-    let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let span = QuerySpan::start(peer, stmt, log_values);
     match rows(client, target, stmt).await {
         Ok(rows) => {
             span.finish(0);

@@ -14,6 +14,7 @@ use tokio::sync::OwnedRwLockWriteGuard;
 
 use crate::driver::Driver;
 use crate::link::{Link, Slot};
+use crate::pool::Holding;
 use crate::recycle::Pooled;
 
 // One per transaction, never in a collection: the size difference costs nothing.
@@ -38,6 +39,8 @@ pub struct HeldConnection<D: Driver> {
     /// How the open transaction began: its end may owe statements (SQLite's read-only
     /// mode is switched off again).
     options: Mutex<TxOptions>,
+    /// A pooled connection counts as held by a transaction until it is dropped.
+    _counted: Option<Holding>,
 }
 
 impl<D: Driver> HeldConnection<D> {
@@ -51,13 +54,15 @@ impl<D: Driver> HeldConnection<D> {
             held: Held::Single { guard, link },
             log_values,
             options: Mutex::default(),
+            _counted: None,
         }
     }
 
-    pub(crate) fn pooled(obj: Pooled<D>, log_values: bool) -> Self {
+    pub(crate) fn pooled(obj: Pooled<D>, holding: Holding, log_values: bool) -> Self {
         HeldConnection {
             conn: obj.conn.clone(),
             held: Held::Pooled(Some(obj)),
+            _counted: Some(holding),
             log_values,
             options: Mutex::default(),
         }

@@ -27,6 +27,8 @@ pub mod trace;
 
 pub use driver::{Call, Driver, DriverConfig, Role};
 pub use held::HeldConnection;
-pub use pool::{autonomous_lock_timeout, PoolOptions, PoolSettings, AUTONOMOUS_CONNECTIONS};
+pub use pool::{
+    autonomous_lock_timeout, PoolMetrics, PoolOptions, PoolSettings, AUTONOMOUS_CONNECTIONS,
+};
 pub use pooled::PooledDatabase;
 pub use single::SingleDatabase;

@@ -1,5 +1,7 @@
 //! Pool options, written once for every driver, and the deadpool pool built from them.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{Manager, Object, Pool, PoolError};
@@ -133,26 +135,139 @@ pub(crate) fn build<M: Manager<Error = Error>>(
         .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))
 }
 
+/// What a pooled database counts: gauges of its connections now, and totals since it was
+/// built. Read them with `pool_metrics()`; each checkout is also a `tracing` debug event
+/// (target `orm.pool`) with its wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolMetrics {
+    /// The pool size.
+    pub max_size: usize,
+    /// Connections open.
+    pub open: usize,
+    /// Connections open and free.
+    pub idle: usize,
+    /// Connections checked out.
+    pub in_use: usize,
+    /// Of those, held by transactions.
+    pub in_transactions: usize,
+    /// Callers waiting for a connection now.
+    pub waiting: usize,
+    /// Checkouts so far.
+    pub acquired: u64,
+    /// Their waits, summed.
+    pub acquire_wait: Duration,
+    /// The longest of them.
+    pub longest_acquire_wait: Duration,
+    /// Waits that ran out ([`Error::PoolTimeout`]).
+    pub timeouts: u64,
+    /// Connections that failed to open.
+    pub connect_failures: u64,
+}
+
+/// The counters behind [`PoolMetrics`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    acquired: AtomicU64,
+    wait_us: AtomicU64,
+    longest_us: AtomicU64,
+    timeouts: AtomicU64,
+    connect_failures: AtomicU64,
+    in_transactions: AtomicUsize,
+}
+
+impl Counters {
+    pub(crate) fn connect_failed(&self) {
+        self.connect_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection held by a transaction until the returned guard drops.
+    pub(crate) fn hold(self: &Arc<Self>) -> Holding {
+        self.in_transactions.fetch_add(1, Ordering::Relaxed);
+        Holding(self.clone())
+    }
+
+    pub(crate) fn metrics<M: Manager>(&self, pool: &Pool<M>) -> PoolMetrics {
+        let s = pool.status();
+        let micros = |a: &AtomicU64| Duration::from_micros(a.load(Ordering::Relaxed));
+        PoolMetrics {
+            max_size: s.max_size,
+            open: s.size,
+            idle: s.available,
+            in_use: s.size.saturating_sub(s.available),
+            in_transactions: self.in_transactions.load(Ordering::Relaxed),
+            waiting: s.waiting,
+            acquired: self.acquired.load(Ordering::Relaxed),
+            acquire_wait: micros(&self.wait_us),
+            longest_acquire_wait: micros(&self.longest_us),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+            connect_failures: self.connect_failures.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Why a wait ran out, from what the pool saw.
+    fn reason(&self, metrics: &PoolMetrics) -> String {
+        let mut why = format!(
+            "{} of the checked-out connections were held by transactions, {} other callers were waiting",
+            metrics.in_transactions,
+            metrics.waiting
+        );
+        if metrics.connect_failures > 0 {
+            why.push_str(&format!(
+                "; opening a connection has failed {} times",
+                metrics.connect_failures
+            ));
+        }
+        why
+    }
+}
+
+/// A connection counted as held by a transaction.
+#[derive(Debug)]
+pub(crate) struct Holding(Arc<Counters>);
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        self.0.in_transactions.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Checks a connection out; a wait that runs out is [`Error::PoolTimeout`] with how long it
-/// waited and how many connections were in use.
-pub(crate) async fn checkout<M: Manager<Error = Error>>(pool: &Pool<M>) -> Result<Object<M>> {
+/// waited, how many connections were in use, and why as far as the pool can tell.
+pub(crate) async fn checkout<M: Manager<Error = Error>>(
+    pool: &Pool<M>,
+    counters: &Counters,
+) -> Result<Object<M>> {
     let started = Instant::now();
     // deadpool's wait holds the manager's whole connect future (kilobytes); boxed, every
     // future that awaits a checkout stays small and cheap to move (callgrind: copying it
     // was 15% of a pooled point lookup's client instructions).
-    Box::pin(pool.get()).await.map_err(|e| match e {
-        PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
-            let s = pool.status();
-            Error::PoolTimeout {
-                waited: started.elapsed(),
-                in_use: s.size.saturating_sub(s.available),
-                max: s.max_size,
-            }
+    match Box::pin(pool.get()).await {
+        Ok(obj) => {
+            let waited = started.elapsed().as_micros() as u64;
+            counters.acquired.fetch_add(1, Ordering::Relaxed);
+            counters.wait_us.fetch_add(waited, Ordering::Relaxed);
+            counters.longest_us.fetch_max(waited, Ordering::Relaxed);
+            tracing::debug!(target: "orm.pool", waited_us = waited, "connection checked out");
+            Ok(obj)
         }
-        PoolError::Timeout(_) => Error::ConnectTimeout(pool.timeouts().create.unwrap_or_default()),
-        PoolError::Backend(e) => e,
-        other => Error::Driver(other.to_string().into()),
-    })
+        Err(PoolError::Timeout(deadpool::managed::TimeoutType::Wait)) => {
+            counters.timeouts.fetch_add(1, Ordering::Relaxed);
+            let metrics = counters.metrics(pool);
+            let reason = counters.reason(&metrics);
+            tracing::warn!(target: "orm.pool", waited = ?started.elapsed(), %reason, "no pooled connection in time");
+            Err(Error::PoolTimeout {
+                waited: started.elapsed(),
+                in_use: metrics.in_use,
+                max: metrics.max_size,
+                reason,
+            })
+        }
+        Err(PoolError::Timeout(_)) => Err(Error::ConnectTimeout(
+            pool.timeouts().create.unwrap_or_default(),
+        )),
+        Err(PoolError::Backend(e)) => Err(e),
+        Err(other) => Err(Error::Driver(other.to_string().into())),
+    }
 }
 
 /// The pool size of a database's [`autonomous`](orm_core::Database::autonomous) side.

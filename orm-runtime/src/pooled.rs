@@ -14,7 +14,7 @@ use orm_core::{
 use crate::blocking::BlockingSide;
 use crate::driver::{Driver, DriverConfig};
 use crate::held::HeldConnection;
-use crate::pool::{self, PoolOptions, PoolSettings};
+use crate::pool::{self, Counters, PoolMetrics, PoolOptions, PoolSettings};
 use crate::recycle::{PoolManager, Pooled};
 use crate::retry::{self, Checkout, Execute, FetchAll};
 
@@ -35,6 +35,7 @@ struct Inner<D: Driver> {
     autonomous: OnceLock<Option<PooledDatabase<D>>>,
     /// The task that keeps `min_idle` connections and closes idle ones is running.
     maintained: AtomicBool,
+    counters: Arc<Counters>,
 }
 
 impl<D: Driver> Clone for PooledDatabase<D> {
@@ -49,7 +50,8 @@ impl<D: Driver> PooledDatabase<D> {
     /// A pooled database for `config`; connections open on demand.
     pub fn new(config: D::Config) -> Result<Self> {
         let shared = Arc::new(D::shared(&config)?);
-        let manager = PoolManager::new(config.clone(), shared.clone());
+        let counters = Arc::new(Counters::default());
+        let manager = PoolManager::new(config.clone(), shared.clone(), counters.clone());
         let pool = pool::build(manager, config.pool_options())?;
         Ok(PooledDatabase {
             inner: Arc::new(Inner {
@@ -58,6 +60,7 @@ impl<D: Driver> PooledDatabase<D> {
                 pool,
                 autonomous: OnceLock::new(),
                 maintained: AtomicBool::new(false),
+                counters,
             }),
         })
     }
@@ -88,9 +91,15 @@ impl<D: Driver> PooledDatabase<D> {
         (s.max_size, s.size, s.available)
     }
 
+    /// The pool's gauges and totals: connections open, idle, in use and held by
+    /// transactions, callers waiting, checkouts and their waits, timeouts, failed opens.
+    pub fn pool_metrics(&self) -> PoolMetrics {
+        self.inner.counters.metrics(&self.inner.pool)
+    }
+
     async fn get(&self) -> Result<Pooled<D>> {
         self.maintain();
-        pool::checkout(&self.inner.pool).await
+        pool::checkout(&self.inner.pool, &self.inner.counters).await
     }
 
     async fn checkout(&self) -> Result<Checkout<D, Pooled<D>>> {
@@ -206,7 +215,12 @@ impl<D: Driver> Database for PooledDatabase<D> {
 
     async fn acquire(&self) -> Result<HeldConnection<D>> {
         let obj = self.get().await?;
-        Ok(HeldConnection::pooled(obj, self.inner.config.log_values()))
+        let holding = self.inner.counters.hold();
+        Ok(HeldConnection::pooled(
+            obj,
+            holding,
+            self.inner.config.log_values(),
+        ))
     }
 
     async fn connect(&self) -> Result<()> {

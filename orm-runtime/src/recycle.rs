@@ -9,18 +9,23 @@ use orm_core::{Error, Result};
 
 use crate::driver::{self, Driver, Role};
 use crate::link::Link;
-use crate::pool::{PoolOptions, PoolSettings};
+use crate::pool::{Counters, PoolOptions, PoolSettings};
 
 /// Opens connections and decides, when one comes back, whether it can be handed out
 /// again.
 pub(crate) struct PoolManager<D: Driver> {
     config: D::Config,
     shared: Arc<D::Shared>,
+    counters: Arc<Counters>,
 }
 
 impl<D: Driver> PoolManager<D> {
-    pub(crate) fn new(config: D::Config, shared: Arc<D::Shared>) -> Self {
-        PoolManager { config, shared }
+    pub(crate) fn new(config: D::Config, shared: Arc<D::Shared>, counters: Arc<Counters>) -> Self {
+        PoolManager {
+            config,
+            shared,
+            counters,
+        }
     }
 }
 
@@ -31,8 +36,13 @@ impl<D: Driver> managed::Manager for PoolManager<D> {
     type Error = Error;
 
     async fn create(&self) -> Result<Link<D>> {
-        let conn = driver::connect::<D>(&self.config, &self.shared, Role::Pooled).await?;
-        Ok(Link::new(conn))
+        match driver::connect::<D>(&self.config, &self.shared, Role::Pooled).await {
+            Ok(conn) => Ok(Link::new(conn)),
+            Err(e) => {
+                self.counters.connect_failed();
+                Err(e)
+            }
+        }
     }
 
     async fn recycle(&self, link: &mut Link<D>, metrics: &Metrics) -> RecycleResult<Error> {

@@ -144,6 +144,22 @@ impl SqliteConfig {
     }
 }
 
+impl SqliteConfig {
+    /// What the connections' query spans name.
+    pub(crate) fn peer(&self) -> orm_runtime::trace::Peer {
+        let namespace = match &self.location {
+            Location::File(path) => path.display().to_string(),
+            Location::Memory(_) => ":memory:".into(),
+        };
+        orm_runtime::trace::Peer {
+            system: "sqlite",
+            namespace: namespace.into(),
+            address: None,
+            port: None,
+        }
+    }
+}
+
 impl PoolSettings for SqliteConfig {
     fn pool_options(&self) -> &PoolOptions {
         &self.pool
@@ -169,9 +185,6 @@ impl DriverConfig for SqliteConfig {
     }
 
     fn describe(&self) -> String {
-        match &self.location {
-            Location::File(path) => path.display().to_string(),
-            Location::Memory(_) => ":memory:".into(),
-        }
+        self.peer().namespace.to_string()
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use orm_core::{ExecResult, FromRow, Result, Statement};
-use orm_runtime::trace::QuerySpan;
+use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use rusqlite::{Connection, OpenFlags};
 
@@ -80,15 +80,18 @@ pub struct SqliteConn {
     inline: bool,
     /// A pooled connection's database-wide order behind abandoned statements.
     gate: Option<Arc<Gate>>,
+    /// What its statements' spans name.
+    peer: Peer,
 }
 
 impl SqliteConn {
-    pub(crate) fn new(conn: Connection, inline: bool, gate: Option<Arc<Gate>>) -> Self {
+    pub(crate) fn new(conn: Connection, peer: Peer, inline: bool, gate: Option<Arc<Gate>>) -> Self {
         SqliteConn {
             conn: Mutex::new(conn),
             order: Arc::default(),
             inline,
             gate,
+            peer,
         }
     }
 
@@ -104,7 +107,7 @@ impl SqliteConn {
         self: &Arc<Self>,
         call: Call,
         stmt: Cow<'_, Statement>,
-        work: impl FnOnce(&Connection, &Statement) -> Result<R> + Send + 'static,
+        work: impl FnOnce(&Connection, &Peer, &Statement) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         if self.inline {
             // Free in the common case: no waiting (and nothing to pay for it).
@@ -112,13 +115,13 @@ impl SqliteConn {
                 Ok(turn) => turn,
                 Err(_) => self.order.lock().await,
             };
-            return work(&self.lock(), &stmt);
+            return work(&self.lock(), &self.peer, &stmt);
         }
         let turn = self.order.clone().lock_owned().await;
         let (conn, stmt) = (self.clone(), stmt.into_owned());
         let work = move || {
             let _turn = turn;
-            work(&conn.lock(), &stmt)
+            work(&conn.lock(), &conn.peer, &stmt)
         };
         match (&self.gate, call.in_transaction) {
             (Some(gate), false) => {
@@ -133,13 +136,13 @@ impl SqliteConn {
     /// connection's mode (streams hand rows over from there).
     pub(crate) async fn run_blocking<R: Send + 'static>(
         self: &Arc<Self>,
-        work: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+        work: impl FnOnce(&Connection, &Peer) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let turn = self.order.clone().lock_owned().await;
         let conn = self.clone();
         blocking(move || {
             let _turn = turn;
-            work(&conn.lock())
+            work(&conn.lock(), &conn.peer)
         })
         .await
     }
@@ -154,13 +157,14 @@ impl std::fmt::Debug for SqliteConn {
 }
 
 fn traced<R>(
+    peer: &Peer,
     stmt: &Statement,
     log_values: bool,
     count: impl Fn(&R) -> u64,
     run: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     check_params(&stmt.params)?;
-    let span = QuerySpan::start(BACKEND, stmt, log_values);
+    let span = QuerySpan::start(peer, stmt, log_values);
     let outer = STARTED.with(|started| started.replace(Some(std::time::Instant::now())));
     let result = run();
     STARTED.with(|started| started.set(outer));
@@ -172,8 +176,14 @@ fn traced<R>(
 }
 
 /// Runs a statement that returns no rows.
-pub(crate) fn execute(conn: &Connection, stmt: &Statement, log_values: bool) -> Result<ExecResult> {
+pub(crate) fn execute(
+    conn: &Connection,
+    peer: &Peer,
+    stmt: &Statement,
+    log_values: bool,
+) -> Result<ExecResult> {
     traced(
+        peer,
         stmt,
         log_values,
         |r: &ExecResult| r.rows_affected,
@@ -194,11 +204,13 @@ pub(crate) fn execute(conn: &Connection, stmt: &Statement, log_values: bool) -> 
 /// Runs a query, handing each decoded row to `each` until it returns `false`.
 pub(crate) fn for_each_row<T: FromRow>(
     conn: &Connection,
+    peer: &Peer,
     stmt: &Statement,
     log_values: bool,
     mut each: impl FnMut(Result<T>) -> bool,
 ) -> Result<u64> {
     traced(
+        peer,
         stmt,
         log_values,
         |n: &u64| *n,
@@ -221,12 +233,13 @@ pub(crate) fn for_each_row<T: FromRow>(
 /// Runs a query and decodes every row.
 pub(crate) fn fetch_all<T: FromRow>(
     conn: &Connection,
+    peer: &Peer,
     stmt: &Statement,
     log_values: bool,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     let mut failure = None;
-    for_each_row(conn, stmt, log_values, |row| match row {
+    for_each_row(conn, peer, stmt, log_values, |row| match row {
         Ok(row) => {
             out.push(row);
             true
@@ -243,9 +256,10 @@ pub(crate) fn fetch_all<T: FromRow>(
 }
 
 /// Runs transaction control as a batch: nothing is prepared or cached.
-pub(crate) fn simple(conn: &Connection, sql: &str) -> Result<()> {
+pub(crate) fn simple(conn: &Connection, peer: &Peer, sql: &str) -> Result<()> {
     let stmt = Statement::new(sql);
     traced(
+        peer,
         &stmt,
         false,
         |_: &()| 0,

@@ -71,22 +71,22 @@ impl Driver for SqliteDriver {
         shared: &Arc<SqliteShared>,
         role: Role,
     ) -> Result<SqliteConn> {
-        let inline = config.inline;
+        let (inline, peer) = (config.inline, config.peer());
         let (config, opener) = (config.clone(), shared.clone());
         let open = move || opener.open(&config);
         match role {
-            Role::Blocking => open().map(|c| SqliteConn::new(c, true, None)),
+            Role::Blocking => open().map(|c| SqliteConn::new(c, peer, true, None)),
             // Pooled connections always work on the blocking pool: inline, a statement
             // waiting for another connection's write lock would stall the async worker.
             Role::Pooled => {
                 let gate = shared.gate.clone();
                 blocking(open)
                     .await
-                    .map(|c| SqliteConn::new(c, false, Some(gate)))
+                    .map(|c| SqliteConn::new(c, peer, false, Some(gate)))
             }
             Role::Single => offload(inline, open)
                 .await
-                .map(|c| SqliteConn::new(c, inline, None)),
+                .map(|c| SqliteConn::new(c, peer, inline, None)),
         }
     }
 
@@ -104,8 +104,10 @@ impl Driver for SqliteDriver {
         call: Call,
     ) -> Result<ExecResult> {
         let log = call.log_values;
-        conn.run(call, stmt, move |c, stmt| conn::execute(c, stmt, log))
-            .await
+        conn.run(call, stmt, move |c, peer, stmt| {
+            conn::execute(c, peer, stmt, log)
+        })
+        .await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(
@@ -114,8 +116,10 @@ impl Driver for SqliteDriver {
         call: Call,
     ) -> Result<Vec<T>> {
         let log = call.log_values;
-        conn.run(call, stmt, move |c, stmt| conn::fetch_all(c, stmt, log))
-            .await
+        conn.run(call, stmt, move |c, peer, stmt| {
+            conn::fetch_all(c, peer, stmt, log)
+        })
+        .await
     }
 
     fn stream<T: FromRow + Send + 'static, K: Send + Sync + 'static>(
@@ -125,10 +129,11 @@ impl Driver for SqliteDriver {
         keep: K,
     ) -> RowStream<'static, T> {
         batch::spawn(move |mut rows| async move {
-            conn.run_blocking(move |c| {
+            conn.run_blocking(move |c, peer| {
                 let _keep = keep;
-                let outcome =
-                    conn::for_each_row(c, &stmt, call.log_values, |row| rows.send_blocking(row));
+                let outcome = conn::for_each_row(c, peer, &stmt, call.log_values, |row| {
+                    rows.send_blocking(row)
+                });
                 rows.finish_blocking(outcome.map(drop));
                 Ok(())
             })
@@ -138,7 +143,7 @@ impl Driver for SqliteDriver {
 
     async fn simple(conn: &Arc<SqliteConn>, sql: &str, call: Call) -> Result<()> {
         let stmt = Cow::Owned(Statement::new(sql));
-        conn.run(call, stmt, |c, stmt| conn::simple(c, &stmt.sql))
+        conn.run(call, stmt, |c, peer, stmt| conn::simple(c, peer, &stmt.sql))
             .await
     }
 }

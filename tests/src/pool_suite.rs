@@ -197,6 +197,43 @@ pub async fn retried_increments_all_land<D: Driver>(config: D::Config) {
     }
 }
 
+/// The pool's metrics count checkouts, waits, connections held by transactions and waits
+/// that ran out; a timeout says why.
+pub async fn metrics_and_timeouts_tell_why<D: Driver>(config: D::Config) {
+    use orm_core::Error;
+    let config = config
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(200));
+    let db = PooledDatabase::<D>::new(config).expect("pool");
+    let objects = orm_manager::Manager::new(db.clone());
+    let one: i64 = raw_query("SELECT 1", vec![]).fetch_one(&db).await.expect("first");
+    assert_eq!(one, 1);
+    let before = db.pool_metrics();
+    assert_eq!((before.max_size, before.open, before.idle), (1, 1, 1));
+    assert_eq!(before.acquired, 1);
+    let tx = objects.begin_transaction().await.expect("begin");
+    let held = db.pool_metrics();
+    assert_eq!((held.in_use, held.in_transactions), (1, 1), "{held:?}");
+    let waiting = tokio::spawn({
+        let db = db.clone();
+        async move { raw_query::<i64>("SELECT 1", vec![]).fetch_one(&db).await }
+    });
+    let timed_out = waiting.await.expect("task").expect_err("the only connection is held");
+    match &timed_out {
+        Error::PoolTimeout { reason, .. } => assert!(
+            reason.contains("1 of the checked-out connections were held by transactions"),
+            "{reason}"
+        ),
+        other => panic!("expected PoolTimeout, got {other:?}"),
+    }
+    tx.rollback().await.expect("rollback");
+    let after = db.pool_metrics();
+    assert_eq!(after.in_transactions, 0, "{after:?}");
+    assert_eq!(after.timeouts, 1, "{after:?}");
+    assert!(after.acquired >= 2, "{after:?}");
+    assert!(after.longest_acquire_wait <= after.acquire_wait, "{after:?}");
+}
+
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
 /// a test name; `$session` is the SQL returning the session id.
 #[macro_export]
@@ -215,6 +252,11 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn retried_increments_all_land() {
             $crate::pool_suite::retried_increments_all_land::<$driver>($config("retried")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn metrics_and_timeouts_tell_why() {
+            $crate::pool_suite::metrics_and_timeouts_tell_why::<$driver>($config("metrics")).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

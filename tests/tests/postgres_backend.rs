@@ -226,6 +226,7 @@ async fn exhausted_pool_gives_the_pool_timeout_error() {
             in_use: 1,
             max: 1,
             waited,
+            ..
         } => assert!(*waited >= Duration::from_millis(150)),
         other => panic!("expected a pool timeout, got {other:?}"),
     }

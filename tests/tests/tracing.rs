@@ -23,6 +23,7 @@ fn query_spans(capture: &Capture) -> Vec<String> {
 #[test]
 fn tracing_checks() {
     statements_are_traced_without_their_values();
+    server_spans_name_the_server_and_database();
     values_are_traced_when_the_user_opts_in();
     sync_policies_log_at_their_levels_and_deny_refuses();
 }
@@ -53,16 +54,61 @@ fn statements_are_traced_without_their_values() {
         .iter()
         .find(|s| s.contains("SELECT"))
         .expect("a SELECT span");
+    // The OpenTelemetry database conventions.
+    for field in [
+        "db.system.name=sqlite",
+        "db.operation.name=SELECT",
+        "db.collection.name=users",
+        "db.query.text=SELECT",
+    ] {
+        assert!(select.contains(field), "{field} in {select}");
+    }
     assert!(
-        select.contains("db.system=\"sqlite\"") || select.contains("db.system=sqlite"),
+        select.contains("db.namespace=") && select.contains("trace_plain"),
         "{select}"
     );
+    assert!(insert.contains("db.operation.name=INSERT"), "{insert}");
     for span in &spans {
         assert!(
             !span.contains("secret-name"),
             "a value leaked into a trace: {span}"
         );
     }
+}
+
+fn server_spans_name_the_server_and_database() {
+    let pg = orm_tests::harness::pg_single("trace_server");
+    let mysql = orm_tests::harness::mysql_single("trace_server");
+    let capture = Capture::default();
+    capture.run(|| {
+        raw_query::<i64>("SELECT 1", vec![])
+            .fetch_all_sync(&pg)
+            .expect("pg");
+        raw_query::<i64>("SELECT 1", vec![])
+            .fetch_all_sync(&mysql)
+            .expect("mysql");
+    });
+    let spans = query_spans(&capture);
+    let on = |system: &str| {
+        spans
+            .iter()
+            .find(|s| s.contains(&format!("db.system.name={system}")))
+            .unwrap_or_else(|| panic!("a {system} span in {spans:?}"))
+            .clone()
+    };
+    let (pg_span, mysql_span) = (on("postgresql"), on("mysql"));
+    for span in [&pg_span, &mysql_span] {
+        assert!(span.contains("server.address="), "{span}");
+        assert!(span.contains("server.port="), "{span}");
+        assert!(span.contains("db.namespace="), "{span}");
+    }
+    let database = mysql.config().database().expect("a database");
+    assert!(
+        mysql_span.contains(&format!("db.namespace={database}")),
+        "{mysql_span}"
+    );
+    pg.close_sync();
+    mysql.close_sync();
 }
 
 fn values_are_traced_when_the_user_opts_in() {
