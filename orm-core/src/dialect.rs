@@ -7,6 +7,11 @@
 use std::borrow::Cow;
 
 use crate::transaction::TxOptions;
+
+/// A timeout in whole milliseconds, at least one (zero would mean none).
+fn millis(timeout: std::time::Duration) -> u128 {
+    timeout.as_millis().max(1)
+}
 use crate::value::SqlType;
 
 /// Appends `n` in decimal; placeholders are written once per value, so this skips the
@@ -209,8 +214,9 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// The statements that open a transaction with `options`, in order.
-    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
+    /// The statements that open a transaction with `options`, in order; an error for an
+    /// option the server cannot apply to one transaction.
+    fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {
         let mut begin = String::from("BEGIN");
         if let Some(level) = options.isolation {
             begin.push_str(" ISOLATION LEVEL ");
@@ -222,7 +228,15 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         if options.deferrable {
             begin.push_str(" DEFERRABLE");
         }
-        vec![begin]
+        let mut statements = vec![begin];
+        // SET LOCAL ends with the transaction.
+        if let Some(timeout) = options.statement_timeout {
+            statements.push(format!("SET LOCAL statement_timeout = {}", millis(timeout)));
+        }
+        if let Some(timeout) = options.lock_timeout {
+            statements.push(format!("SET LOCAL lock_timeout = {}", millis(timeout)));
+        }
+        Ok(statements)
     }
 
     /// The statements that restore the session after a transaction opened with `options`
@@ -351,9 +365,26 @@ impl Dialect for PostgresqlDialect {
 pub struct MySQLDialect;
 
 impl Dialect for MySQLDialect {
-    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
-        // `SET TRANSACTION` (no SESSION) sets the level of the next transaction only.
+    fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {
+        // `SET TRANSACTION` (no SESSION) sets the level of the next transaction only. The
+        // timeouts are session settings: the session's own are kept in user variables and
+        // put back when the transaction ends (`end_statements`).
         let mut statements = Vec::new();
+        if let Some(timeout) = options.lock_timeout {
+            statements.push("SET @orm_lock_wait = @@SESSION.innodb_lock_wait_timeout".into());
+            statements.push(format!(
+                "SET SESSION innodb_lock_wait_timeout = {}",
+                timeout.as_secs_f64().ceil().max(1.0)
+            ));
+        }
+        if let Some(timeout) = options.statement_timeout {
+            // MariaDB's; MySQL refuses the variable, and the error says so.
+            statements.push("SET @orm_statement_time = @@SESSION.max_statement_time".into());
+            statements.push(format!(
+                "SET SESSION max_statement_time = {}",
+                timeout.as_secs_f64().max(0.001)
+            ));
+        }
         if let Some(level) = options.isolation {
             statements.push(format!(
                 "SET TRANSACTION ISOLATION LEVEL {}",
@@ -365,6 +396,16 @@ impl Dialect for MySQLDialect {
         } else {
             "START TRANSACTION".into()
         });
+        Ok(statements)
+    }
+    fn end_statements(&self, options: &TxOptions) -> Vec<String> {
+        let mut statements = Vec::new();
+        if options.lock_timeout.is_some() {
+            statements.push("SET SESSION innodb_lock_wait_timeout = @orm_lock_wait".into());
+        }
+        if options.statement_timeout.is_some() {
+            statements.push("SET SESSION max_statement_time = @orm_statement_time".into());
+        }
         statements
     }
     fn max_json_depth(&self) -> usize {
@@ -526,16 +567,23 @@ impl Dialect for SqliteDialect {
             _ => "TEXT",
         })
     }
-    fn begin_statements(&self, options: &TxOptions) -> Vec<String> {
+    fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {
+        if options.statement_timeout.is_some() || options.lock_timeout.is_some() {
+            return Err(crate::Error::Config(
+                "SQLite has no per-transaction timeouts; set SqliteConfig::statement_timeout \
+                 or busy_timeout on the database"
+                    .into(),
+            ));
+        }
         // Every SQLite transaction is serializable, whatever level was asked for.
-        if options.read_only {
+        Ok(if options.read_only {
             // No write lock needed; `query_only` makes the server refuse writes.
             vec!["PRAGMA query_only = ON".into(), "BEGIN DEFERRED".into()]
         } else {
             // Take the write lock up front: two readers that both write later cannot
             // deadlock.
             vec!["BEGIN IMMEDIATE".into()]
-        }
+        })
     }
     fn end_statements(&self, options: &TxOptions) -> Vec<String> {
         if options.read_only {

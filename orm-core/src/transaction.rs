@@ -4,6 +4,8 @@
 //! ([`Dialect::begin_statements`](crate::Dialect::begin_statements)); the backends send
 //! them when a transaction scope opens.
 
+use std::time::Duration;
+
 /// The isolation level of a transaction (SQL standard names).
 ///
 /// SQLite runs every transaction serializable: any level asks for no less than that, so
@@ -35,6 +37,7 @@ impl IsolationLevel {
 /// How a transaction opens; the default is the server's default level, read-write.
 ///
 /// ```
+/// use std::time::Duration;
 /// use orm_core::{Dialect, IsolationLevel, MySQLDialect, PostgresqlDialect, SqliteDialect, TxOptions};
 ///
 /// let report = TxOptions::new()
@@ -42,19 +45,40 @@ impl IsolationLevel {
 ///     .read_only(true)
 ///     .deferrable(true);
 /// assert_eq!(
-///     PostgresqlDialect.begin_statements(&report),
+///     PostgresqlDialect.begin_statements(&report)?,
 ///     ["BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE"]
 /// );
 /// assert_eq!(
-///     MySQLDialect.begin_statements(&report),
+///     MySQLDialect.begin_statements(&report)?,
 ///     ["SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "START TRANSACTION READ ONLY"]
 /// );
 /// // SQLite: serializable always; read only is enforced by `query_only` until the end.
 /// assert_eq!(
-///     SqliteDialect.begin_statements(&report),
+///     SqliteDialect.begin_statements(&report)?,
 ///     ["PRAGMA query_only = ON", "BEGIN DEFERRED"]
 /// );
-/// assert_eq!(SqliteDialect.begin_statements(&TxOptions::new()), ["BEGIN IMMEDIATE"]);
+/// assert_eq!(SqliteDialect.begin_statements(&TxOptions::new())?, ["BEGIN IMMEDIATE"]);
+///
+/// // Timeouts for one transaction.
+/// let bounded = TxOptions::new().lock_timeout(Duration::from_millis(250));
+/// assert_eq!(
+///     PostgresqlDialect.begin_statements(&bounded)?,
+///     ["BEGIN", "SET LOCAL lock_timeout = 250"]
+/// );
+/// assert_eq!(
+///     MySQLDialect.begin_statements(&bounded)?,
+///     [
+///         "SET @orm_lock_wait = @@SESSION.innodb_lock_wait_timeout",
+///         "SET SESSION innodb_lock_wait_timeout = 1",
+///         "START TRANSACTION"
+///     ]
+/// );
+/// assert_eq!(
+///     MySQLDialect.end_statements(&bounded),
+///     ["SET SESSION innodb_lock_wait_timeout = @orm_lock_wait"]
+/// );
+/// assert!(SqliteDialect.begin_statements(&bounded).is_err());
+/// # Ok::<(), orm_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[must_use = "options do nothing until a transaction is opened with them"]
@@ -66,6 +90,14 @@ pub struct TxOptions {
     /// PostgreSQL's `DEFERRABLE` (with serializable and read only: waits for a snapshot
     /// that cannot fail with a serialization error). Ignored by the other servers.
     pub deferrable: bool,
+    /// The server stops a statement of this transaction that runs longer (PostgreSQL
+    /// `SET LOCAL statement_timeout`, MariaDB `max_statement_time`; SQLite refuses it: set
+    /// it on the database).
+    pub statement_timeout: Option<Duration>,
+    /// A statement of this transaction waiting longer for a lock fails (PostgreSQL
+    /// `SET LOCAL lock_timeout`, MySQL `innodb_lock_wait_timeout` in whole seconds; SQLite
+    /// refuses it: set `busy_timeout` on the database).
+    pub lock_timeout: Option<Duration>,
 }
 
 impl TxOptions {
@@ -89,6 +121,18 @@ impl TxOptions {
     /// PostgreSQL's `DEFERRABLE`.
     pub fn deferrable(mut self, on: bool) -> Self {
         self.deferrable = on;
+        self
+    }
+
+    /// A statement timeout for this transaction only.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// A lock wait bound for this transaction only.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
         self
     }
 }

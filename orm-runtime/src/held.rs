@@ -137,11 +137,12 @@ impl<D: Driver> Connection for HeldConnection<D> {
                 "a transaction is already open on this connection".into(),
             ));
         }
+        let statements = D::dialect().begin_statements(options)?;
         *self.options.lock().unwrap_or_else(PoisonError::into_inner) = *options;
         // Marked before anything is sent: if this future is dropped now, the connection
         // is closed.
         self.mark(true);
-        self.control(&D::dialect().begin_statements(options)).await
+        self.control(&statements).await
     }
 
     async fn commit(&self) -> Result<()> {

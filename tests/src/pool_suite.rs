@@ -206,7 +206,10 @@ pub async fn metrics_and_timeouts_tell_why<D: Driver>(config: D::Config) {
         .acquire_timeout(Duration::from_millis(200));
     let db = PooledDatabase::<D>::new(config).expect("pool");
     let objects = orm_manager::Manager::new(db.clone());
-    let one: i64 = raw_query("SELECT 1", vec![]).fetch_one(&db).await.expect("first");
+    let one: i64 = raw_query("SELECT 1", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("first");
     assert_eq!(one, 1);
     let before = db.pool_metrics();
     assert_eq!((before.max_size, before.open, before.idle), (1, 1, 1));
@@ -218,7 +221,10 @@ pub async fn metrics_and_timeouts_tell_why<D: Driver>(config: D::Config) {
         let db = db.clone();
         async move { raw_query::<i64>("SELECT 1", vec![]).fetch_one(&db).await }
     });
-    let timed_out = waiting.await.expect("task").expect_err("the only connection is held");
+    let timed_out = waiting
+        .await
+        .expect("task")
+        .expect_err("the only connection is held");
     match &timed_out {
         Error::PoolTimeout { reason, .. } => assert!(
             reason.contains("1 of the checked-out connections were held by transactions"),
@@ -231,7 +237,109 @@ pub async fn metrics_and_timeouts_tell_why<D: Driver>(config: D::Config) {
     assert_eq!(after.in_transactions, 0, "{after:?}");
     assert_eq!(after.timeouts, 1, "{after:?}");
     assert!(after.acquired >= 2, "{after:?}");
-    assert!(after.longest_acquire_wait <= after.acquire_wait, "{after:?}");
+    assert!(
+        after.longest_acquire_wait <= after.acquire_wait,
+        "{after:?}"
+    );
+}
+
+/// Timeouts for one transaction: a statement that would run on, and a lock wait that
+/// would go on, end within the bound; the session's own settings hold again afterwards.
+/// SQLite refuses them (its bounds are the database's).
+pub async fn transaction_timeouts<D: Driver>(config: D::Config) {
+    use std::time::Instant;
+
+    use orm_core::{Error, TxOptions};
+    use orm_manager::Manager;
+
+    let db = PooledDatabase::<D>::new(config.max_connections(2)).expect("pool");
+    let objects = Manager::new(db.clone());
+    let bounded = TxOptions::new()
+        .statement_timeout(Duration::from_millis(300))
+        .lock_timeout(Duration::from_millis(300));
+    if D::BACKEND == "sqlite" {
+        let refused = objects.begin_transaction_with(bounded).await;
+        assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
+        return;
+    }
+    objects
+        .execute_raw("CREATE TABLE slot (id INT PRIMARY KEY, n INT)", vec![])
+        .await
+        .expect("create");
+    objects
+        .execute_raw("INSERT INTO slot VALUES (1, 0)", vec![])
+        .await
+        .expect("seed");
+    let sleep = if D::BACKEND == "postgres" {
+        "SELECT pg_sleep(3)::text"
+    } else {
+        "SELECT CAST(SLEEP(3) AS CHAR)"
+    };
+    // A statement that would run 3 s stops at the transaction's bound.
+    let started = Instant::now();
+    let stopped = objects
+        .transaction_with(bounded, |tx| async move {
+            raw_query::<String>(sleep, vec![]).fetch_all(&tx).await
+        })
+        .await;
+    assert!(stopped.is_err(), "the sleep was stopped: {stopped:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // A lock wait that would go on until the holder ends stops at the bound.
+    let holder = objects.begin_transaction().await.expect("holder");
+    holder
+        .execute_raw("UPDATE slot SET n = 1 WHERE id = 1", vec![])
+        .await
+        .expect("lock the row");
+    let started = Instant::now();
+    let lock_bound = TxOptions::new().lock_timeout(Duration::from_millis(300));
+    let waited = tokio::spawn({
+        let objects = objects.clone();
+        async move {
+            objects
+                .transaction_with(lock_bound, |tx| async move {
+                    tx.execute_raw("UPDATE slot SET n = 2 WHERE id = 1", vec![])
+                        .await
+                })
+                .await
+        }
+    })
+    .await
+    .expect("task");
+    let error = waited.expect_err("the lock wait ran out");
+    assert!(
+        error.is_retryable(),
+        "a lock timeout is retryable: {error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    holder.rollback().await.expect("release");
+    // Afterwards the sessions' own settings hold: a sleep past the bound runs to its end.
+    let short = if D::BACKEND == "postgres" {
+        "SELECT pg_sleep(0.5)::text"
+    } else {
+        "SELECT CAST(SLEEP(0.5) AS CHAR)"
+    };
+    // Both connections at once, so each of them is checked.
+    let both = (0..2).map(|_| {
+        let objects = objects.clone();
+        tokio::spawn(async move {
+            objects
+                .transaction(
+                    |tx| async move { raw_query::<String>(short, vec![]).fetch_all(&tx).await },
+                )
+                .await
+        })
+    });
+    for sleeper in futures_util::future::join_all(both).await {
+        sleeper.expect("task").expect("no bound left behind");
+    }
 }
 
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
@@ -257,6 +365,11 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn metrics_and_timeouts_tell_why() {
             $crate::pool_suite::metrics_and_timeouts_tell_why::<$driver>($config("metrics")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn transaction_timeouts() {
+            $crate::pool_suite::transaction_timeouts::<$driver>($config("tx_timeouts")).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
