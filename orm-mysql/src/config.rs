@@ -29,6 +29,7 @@ pub struct MySQLConfig {
     pub(crate) log_values: bool,
     statement_timeout: Option<Duration>,
     lock_timeout: Option<Duration>,
+    idle_in_transaction_timeout: Option<Duration>,
 }
 
 impl MySQLConfig {
@@ -58,6 +59,7 @@ impl MySQLConfig {
             log_values: false,
             statement_timeout: None,
             lock_timeout: None,
+            idle_in_transaction_timeout: Some(Duration::from_secs(60)),
         }
     }
 
@@ -127,21 +129,41 @@ impl MySQLConfig {
         self
     }
 
-    /// The statement that sets the statement timeout on a server of this version:
-    /// MariaDB (10 and later) counts seconds, MySQL milliseconds.
-    pub(crate) fn statement_timeout_sql(&self, server_major: u16) -> Option<String> {
-        let timeout = self.statement_timeout?;
-        Some(if server_major >= 10 {
-            format!(
-                "SET SESSION max_statement_time = {}",
-                timeout.as_secs_f64().max(0.001)
-            )
-        } else {
-            format!(
-                "SET SESSION max_execution_time = {}",
-                timeout.as_millis().max(1)
-            )
-        })
+    /// The server-side backstop against a transaction left open: MariaDB ends a session
+    /// idle inside a transaction for this long (`idle_transaction_timeout`, whole seconds,
+    /// default 60 s, as on PostgreSQL; MySQL has no such setting and is left as it is).
+    /// `None` leaves the server's setting.
+    pub fn idle_in_transaction_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_in_transaction_timeout = timeout;
+        self
+    }
+
+    /// The session settings that depend on the server: MariaDB (10 and later) counts the
+    /// statement timeout in seconds and has an idle-in-transaction timeout; MySQL counts
+    /// milliseconds and has none.
+    pub(crate) fn server_setup(&self, server_major: u16) -> Vec<String> {
+        let mariadb = server_major >= 10;
+        let mut setup = Vec::new();
+        if let Some(timeout) = self.statement_timeout {
+            setup.push(if mariadb {
+                format!(
+                    "SET SESSION max_statement_time = {}",
+                    timeout.as_secs_f64().max(0.001)
+                )
+            } else {
+                format!(
+                    "SET SESSION max_execution_time = {}",
+                    timeout.as_millis().max(1)
+                )
+            });
+        }
+        if let (Some(timeout), true) = (self.idle_in_transaction_timeout, mariadb) {
+            setup.push(format!(
+                "SET SESSION idle_transaction_timeout = {}",
+                timeout.as_secs().max(1)
+            ));
+        }
+        setup
     }
 
     /// The driver options, with the session set-up and statement cache applied.

@@ -39,8 +39,17 @@ pub struct MySQLConn {
 }
 
 struct Session {
-    conn: Conn,
+    /// Taken only when the connection is dropped.
+    conn: Option<Conn>,
     last_used: Instant,
+}
+
+impl Session {
+    fn conn(&mut self) -> std::result::Result<&mut Conn, mysql_async::Error> {
+        self.conn.as_mut().ok_or(mysql_async::Error::Driver(
+            mysql_async::DriverError::ConnectionClosed,
+        ))
+    }
 }
 
 /// The cause of a failure before anything reached the server: the statement may be
@@ -82,13 +91,13 @@ fn changes_session(sql: &str) -> bool {
 impl MySQLConn {
     pub(crate) async fn connect(config: &MySQLConfig) -> Result<Self> {
         let mut conn = Conn::new(config.opts()).await.map_err(map)?;
-        if let Some(sql) = config.statement_timeout_sql(conn.server_version().0) {
+        for sql in config.server_setup(conn.server_version().0) {
             conn.query_drop(sql).await.map_err(map)?;
         }
         Ok(MySQLConn {
             peer: config.peer(),
             session: Mutex::new(Session {
-                conn,
+                conn: Some(conn),
                 last_used: Instant::now(),
             }),
             broken: AtomicBool::new(false),
@@ -115,10 +124,11 @@ impl MySQLConn {
             .await?;
         let session = &mut turn.session;
         let result = async {
-            session.conn.reset().await?;
-            let version = session.conn.server_version().0;
-            if let Some(sql) = config.statement_timeout_sql(version) {
-                session.conn.query_drop(sql).await?;
+            let conn = session.conn()?;
+            conn.reset().await?;
+            let version = conn.server_version().0;
+            for sql in config.server_setup(version) {
+                conn.query_drop(sql).await?;
             }
             Ok(())
         }
@@ -152,7 +162,8 @@ impl MySQLConn {
             finished: false,
         };
         if turn.session.last_used.elapsed() > PING_AFTER_IDLE {
-            if let Err(e) = turn.session.conn.ping().await {
+            let ping = async { turn.session.conn()?.ping().await }.await;
+            if let Err(e) = ping {
                 self.broken.store(true, Ordering::Release);
                 return Err(nothing_sent(map(e)));
             }
@@ -168,7 +179,7 @@ impl MySQLConn {
                 in_transaction: false,
             })
             .await?;
-        let result = turn.session.conn.ping().await;
+        let result = async { turn.session.conn()?.ping().await }.await;
         turn.end(result)
     }
 
@@ -176,7 +187,7 @@ impl MySQLConn {
     pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
         let mut turn = self.begin(call).await?;
         let span = QuerySpan::start(&self.peer, &Statement::new(sql), false);
-        let result = turn.session.conn.query_drop(sql).await;
+        let result = async { turn.session.conn()?.query_drop(sql).await }.await;
         let result = turn.end(result);
         match &result {
             Ok(()) => span.finish(0),
@@ -191,11 +202,16 @@ impl MySQLConn {
             .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
         let mut turn = self.begin(call).await?;
         let span = QuerySpan::start(&self.peer, stmt, call.log_values);
-        let result = turn.session.conn.exec_drop(stmt.sql.as_str(), bound).await;
-        let result = turn.end(result).map(|()| ExecResult {
-            rows_affected: turn.session.conn.affected_rows(),
-            last_insert_id: turn.session.conn.last_insert_id().filter(|id| *id != 0),
-        });
+        let result = async {
+            let conn = turn.session.conn()?;
+            conn.exec_drop(stmt.sql.as_str(), bound).await?;
+            Ok(ExecResult {
+                rows_affected: conn.affected_rows(),
+                last_insert_id: conn.last_insert_id().filter(|id| *id != 0),
+            })
+        }
+        .await;
+        let result = turn.end(result);
         match &result {
             Ok(r) => span.finish(r.rows_affected),
             Err(e) => span.fail(e),
@@ -241,7 +257,7 @@ impl MySQLConn {
         let outcome = async {
             let mut result = turn
                 .session
-                .conn
+                .conn()?
                 .exec_iter(stmt.sql.as_str(), bound)
                 .await?;
             let mut rows = 0u64;
@@ -311,6 +327,23 @@ pub(crate) fn retryable(err: &Error, sql: &str) -> bool {
     match err {
         Error::ConnectionLost { source } => source.is::<NothingSent>() || is_read(sql),
         _ => false,
+    }
+}
+
+/// Closes the socket itself: mysql_async's own drop first reads whatever result is still
+/// pending, and on a connection cut in the middle of a statement that read can wait for
+/// ever, leaving the session (and its transaction) open on the server. COM_QUIT is sent
+/// without reading anything; a second later the socket is closed regardless.
+impl Drop for MySQLConn {
+    fn drop(&mut self) {
+        let Some(conn) = self.session.get_mut().conn.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(1), conn.disconnect()).await;
+            });
+        }
     }
 }
 

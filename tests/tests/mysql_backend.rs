@@ -710,3 +710,43 @@ async fn check_on_checkout_replaces_a_killed_connection() {
         }
     }
 }
+
+/// MariaDB ends a session left idle inside a transaction (`idle_transaction_timeout`):
+/// its work is rolled back, the transaction's next statement fails, and the pool goes on
+/// with a new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_idle_is_ended_by_the_server() {
+    let config = mysql_config("idle_tx")
+        .max_connections(1)
+        .idle_in_transaction_timeout(Some(Duration::from_secs(1)));
+    let db = PooledMySQLDatabase::new(config).expect("pool");
+    let set: i64 = raw_query(
+        "SELECT CAST(@@SESSION.idle_transaction_timeout AS SIGNED)",
+        vec![],
+    )
+    .fetch_one(&db)
+    .await
+    .expect("setting");
+    assert_eq!(set, 1);
+    raw_query::<()>("CREATE TABLE t (id INT)", vec![])
+        .execute(&db)
+        .await
+        .expect("create");
+    let objects = orm_manager::Manager::new(db.clone());
+    let tx = objects.begin_transaction().await.expect("begin");
+    tx.execute_raw("INSERT INTO t VALUES (1)", vec![])
+        .await
+        .expect("insert");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let late = tx.execute_raw("INSERT INTO t VALUES (2)", vec![]).await;
+    assert!(
+        late.is_err(),
+        "the server ended the idle transaction: {late:?}"
+    );
+    drop(tx);
+    let rows: i64 = raw_query("SELECT COUNT(*) FROM t", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("a new connection answers");
+    assert_eq!(rows, 0, "the idle transaction's work was rolled back");
+}
