@@ -724,9 +724,10 @@ enum Shape {
     InnerSavepointFails,
     InnerSavepointCommits,
     InnerStatement,
+    RetriedTransaction,
 }
 
-const SHAPES: [Shape; 13] = [
+const SHAPES: [Shape; 14] = [
     Shape::Create,
     Shape::AtomicCommits,
     Shape::AtomicFails,
@@ -740,6 +741,7 @@ const SHAPES: [Shape; 13] = [
     Shape::InnerSavepointFails,
     Shape::InnerSavepointCommits,
     Shape::InnerStatement,
+    Shape::RetriedTransaction,
 ];
 
 fn body_failed() -> Error {
@@ -853,6 +855,19 @@ impl Shape {
                     })
                     .await
             }
+            Shape::RetriedTransaction => {
+                let policy = orm_manager::RetryPolicy::default();
+                objects
+                    .transaction_with_retry(TxOptions::new(), &policy, move |tx| {
+                        let (a, b) = (a.clone(), b.clone());
+                        async move {
+                            tx.create(a).await?;
+                            tokio::task::yield_now().await;
+                            tx.create(b).await.map(drop)
+                        }
+                    })
+                    .await
+            }
             Shape::AtomicFails => {
                 objects
                     .atomic(|tx| async move {
@@ -938,7 +953,7 @@ impl Shape {
     fn completed(self) -> &'static [&'static str] {
         match self {
             Shape::Create | Shape::GetOrCreate => &["a"],
-            Shape::AtomicCommits | Shape::StreamInAtomic => &["a", "b"],
+            Shape::AtomicCommits | Shape::StreamInAtomic | Shape::RetriedTransaction => &["a", "b"],
             Shape::AtomicFails => &[],
             Shape::NestedCommits
             | Shape::BulkInsert
