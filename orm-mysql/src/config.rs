@@ -216,12 +216,11 @@ impl DriverConfig for MySQLConfig {
 
     /// The side connection that commits on its own, with bounded lock waits.
     fn autonomous(&self) -> Option<Self> {
-        let lock = orm_runtime::autonomous_lock_timeout(self.lock_timeout);
-        Some(
-            self.clone()
-                .lock_timeout(Some(lock))
-                .max_connections(orm_runtime::AUTONOMOUS_CONNECTIONS),
-        )
+        Some(orm_runtime::autonomous_config(
+            self.clone(),
+            self.lock_timeout,
+            |config, bound| config.lock_timeout(Some(bound)),
+        ))
     }
 
     fn describe(&self) -> String {

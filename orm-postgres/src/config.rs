@@ -246,12 +246,11 @@ impl DriverConfig for PostgresqlConfig {
     /// The side connection that commits on its own: its lock waits are bounded, since
     /// the server cannot see a wait that crosses into the caller's transaction.
     fn autonomous(&self) -> Option<Self> {
-        let lock = orm_runtime::autonomous_lock_timeout(self.lock_timeout);
-        Some(
-            self.clone()
-                .lock_timeout(Some(lock))
-                .max_connections(orm_runtime::AUTONOMOUS_CONNECTIONS),
-        )
+        Some(orm_runtime::autonomous_config(
+            self.clone(),
+            self.lock_timeout,
+            |config, bound| config.lock_timeout(Some(bound)),
+        ))
     }
 
     fn describe(&self) -> String {

@@ -16,6 +16,7 @@
 pub mod batch;
 mod blocking;
 mod driver;
+mod executors;
 mod held;
 mod link;
 mod pool;
@@ -28,7 +29,8 @@ pub mod trace;
 pub use driver::{Call, Driver, DriverConfig, Role};
 pub use held::HeldConnection;
 pub use pool::{
-    autonomous_lock_timeout, PoolMetrics, PoolOptions, PoolSettings, AUTONOMOUS_CONNECTIONS,
+    autonomous_config, autonomous_lock_timeout, PoolMetrics, PoolOptions, PoolSettings,
+    AUTONOMOUS_CONNECTIONS,
 };
 pub use pooled::PooledDatabase;
 pub use single::SingleDatabase;

@@ -270,6 +270,18 @@ pub(crate) async fn checkout<M: Manager<Error = Error>>(
     }
 }
 
+/// The configuration of a database's [`autonomous`](orm_core::Database::autonomous) side,
+/// from the database's own `config`: lock waits bounded by [`autonomous_lock_timeout`]
+/// (set by `bound_locks`, the driver's own setter), a pool of [`AUTONOMOUS_CONNECTIONS`].
+pub fn autonomous_config<C: PoolSettings>(
+    config: C,
+    own_lock_timeout: Option<Duration>,
+    bound_locks: impl FnOnce(C, Duration) -> C,
+) -> C {
+    bound_locks(config, autonomous_lock_timeout(own_lock_timeout))
+        .max_connections(AUTONOMOUS_CONNECTIONS)
+}
+
 /// The pool size of a database's [`autonomous`](orm_core::Database::autonomous) side.
 pub const AUTONOMOUS_CONNECTIONS: usize = 2;
 

@@ -6,17 +6,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool::managed::Pool;
-use orm_core::{
-    Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, Statement, SyncExecutor,
-    SyncGate,
-};
+use orm_core::{Database, Result, SyncGate};
 
 use crate::blocking::BlockingSide;
 use crate::driver::{Driver, DriverConfig};
 use crate::held::HeldConnection;
 use crate::pool::{self, Counters, PoolMetrics, PoolOptions, PoolSettings};
 use crate::recycle::{PoolManager, Pooled};
-use crate::retry::{self, Checkout, Execute, FetchAll};
+use crate::retry::Checkout;
 
 /// A database with a pool of async connections and one blocking connection. The
 /// user-facing names are the backends' (`PooledPostgresqlDatabase`, ...).
@@ -174,41 +171,7 @@ async fn tend<D: Driver>(pool: &Pool<PoolManager<D>>, options: &PoolOptions) {
     }
 }
 
-impl<D: Driver> Executor for PooledDatabase<D> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        D::dialect()
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        retry::run(stmt, || self.checkout(), Execute).await
-    }
-
-    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        retry::run(stmt, || self.checkout(), FetchAll::new()).await
-    }
-
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(
-        &'a self,
-        stmt: Statement,
-    ) -> RowStream<'a, T> {
-        // The pooled connection stays checked out until the stream is dropped.
-        retry::stream(self.checkout(), stmt)
-    }
-}
-
-impl<D: Driver> SyncExecutor for PooledDatabase<D> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        D::dialect()
-    }
-
-    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.inner.sync.execute(&self.inner.config, stmt)
-    }
-
-    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.inner.sync.fetch_all(&self.inner.config, stmt)
-    }
-}
+crate::executors::executors!(PooledDatabase, checkout);
 
 impl<D: Driver> Database for PooledDatabase<D> {
     type Connection = HeldConnection<D>;

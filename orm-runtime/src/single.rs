@@ -4,17 +4,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use orm_core::{
-    Database, Dialect, ExecResult, Executor, FromRow, Result, RowStream, Statement, SyncExecutor,
-    SyncGate,
-};
+use orm_core::{Database, Result, SyncGate};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 use crate::blocking::BlockingSide;
 use crate::driver::{self, Driver, DriverConfig, Role};
 use crate::held::HeldConnection;
 use crate::link::{Link, Slot};
-use crate::retry::{self, Checkout, Execute, FetchAll};
+use crate::retry::Checkout;
 
 /// A database with one async connection and one blocking connection, both opened on
 /// first use. The user-facing names are the backends' (`PostgresqlDatabase`,
@@ -124,40 +121,7 @@ impl<D: Driver> SingleDatabase<D> {
     }
 }
 
-impl<D: Driver> Executor for SingleDatabase<D> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        D::dialect()
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        retry::run(stmt, || self.shared(), Execute).await
-    }
-
-    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        retry::run(stmt, || self.shared(), FetchAll::new()).await
-    }
-
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(
-        &'a self,
-        stmt: Statement,
-    ) -> RowStream<'a, T> {
-        retry::stream(self.shared(), stmt)
-    }
-}
-
-impl<D: Driver> SyncExecutor for SingleDatabase<D> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        D::dialect()
-    }
-
-    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.inner.sync.execute(&self.inner.config, stmt)
-    }
-
-    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.inner.sync.fetch_all(&self.inner.config, stmt)
-    }
-}
+crate::executors::executors!(SingleDatabase, shared);
 
 impl<D: Driver> Database for SingleDatabase<D> {
     type Connection = HeldConnection<D>;

@@ -1,0 +1,58 @@
+//! The `Executor` and `SyncExecutor` of a database, written once: the single and the
+//! pooled database differ only in where a statement's connection comes from (`$checkout`:
+//! the shared slot, or the pool); the blocking side is the same.
+
+/// Implements `Executor` and `SyncExecutor` for `$database<D>`, whose `$checkout` method
+/// brings a [`Checkout`](crate::retry::Checkout) for one statement.
+macro_rules! executors {
+    ($database:ident, $checkout:ident) => {
+        impl<D: $crate::Driver> orm_core::Executor for $database<D> {
+            fn dialect(&self) -> &'static dyn orm_core::Dialect {
+                D::dialect()
+            }
+
+            async fn execute(
+                &self,
+                stmt: orm_core::Statement,
+            ) -> orm_core::Result<orm_core::ExecResult> {
+                $crate::retry::run(stmt, || self.$checkout(), $crate::retry::Execute).await
+            }
+
+            async fn fetch_all<T: orm_core::FromRow + Send + 'static>(
+                &self,
+                stmt: orm_core::Statement,
+            ) -> orm_core::Result<Vec<T>> {
+                $crate::retry::run(stmt, || self.$checkout(), $crate::retry::FetchAll::new()).await
+            }
+
+            fn fetch_stream<'a, T: orm_core::FromRow + Send + 'static>(
+                &'a self,
+                stmt: orm_core::Statement,
+            ) -> orm_core::RowStream<'a, T> {
+                $crate::retry::stream(self.$checkout(), stmt)
+            }
+        }
+
+        impl<D: $crate::Driver> orm_core::SyncExecutor for $database<D> {
+            fn dialect(&self) -> &'static dyn orm_core::Dialect {
+                D::dialect()
+            }
+
+            fn execute_sync(
+                &self,
+                stmt: orm_core::Statement,
+            ) -> orm_core::Result<orm_core::ExecResult> {
+                self.inner.sync.execute(&self.inner.config, stmt)
+            }
+
+            fn fetch_all_sync<T: orm_core::FromRow + Send + 'static>(
+                &self,
+                stmt: orm_core::Statement,
+            ) -> orm_core::Result<Vec<T>> {
+                self.inner.sync.fetch_all(&self.inner.config, stmt)
+            }
+        }
+    };
+}
+
+pub(crate) use executors;
