@@ -1796,7 +1796,6 @@ pub async fn transaction_options<D: Db>(db: &D) {
         "a write in a read-only transaction is refused by the server: {refused:?}"
     );
     assert_eq!(keys(&objects).await, ["before"]);
-    eprintln!("DEBUG after read only: {}", db.busy_sessions().await);
     objects
         .create(PageBlock::new("after", ""))
         .await
@@ -1817,7 +1816,6 @@ pub async fn transaction_options<D: Db>(db: &D) {
             .await
             .expect("write at the level");
         guard.commit().await.expect("commit at the level");
-        eprintln!("DEBUG after {key}: {}", db.busy_sessions().await);
     }
     assert_eq!(keys(&objects).await.len(), 6);
     assert_eq!(db.busy_sessions().await, 0, "nothing left open");
