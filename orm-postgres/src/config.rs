@@ -24,6 +24,7 @@ pub struct PostgresqlConfig {
     pub(crate) statement_cache_capacity: usize,
     pub(crate) statement_timeout: Option<Duration>,
     pub(crate) lock_timeout: Option<Duration>,
+    pub(crate) pooler: bool,
 }
 
 impl PostgresqlConfig {
@@ -39,12 +40,28 @@ impl PostgresqlConfig {
     }
 
     /// Parses a `postgres://user:password@host:port/database?options` URL or a libpq
-    /// `key=value` string.
+    /// `key=value` string. Besides libpq's options it takes the ORM's own:
+    /// `pooler=true` ([`pooler`](Self::pooler)).
+    ///
+    /// ```
+    /// let config = orm_postgres::PostgresqlConfig::from_url(
+    ///     "postgres://app@pgbouncer:6432/app?pooler=true&application_name=billing",
+    /// )?;
+    /// assert!(config.is_pooler());
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     pub fn from_url(url: &str) -> Result<Self> {
-        let pg: tokio_postgres::Config = url
+        let (rest, own) = crate::url::take_options(url, &["pooler"])?;
+        let pg: tokio_postgres::Config = rest
             .parse()
             .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
-        Ok(Self::with(pg))
+        let mut config = Self::with(pg);
+        for (key, value) in own {
+            if key == "pooler" {
+                config = config.pooler(crate::url::flag(&key, &value)?);
+            }
+        }
+        Ok(config)
     }
 
     fn with(pg: tokio_postgres::Config) -> Self {
@@ -58,6 +75,7 @@ impl PostgresqlConfig {
             statement_cache_capacity: crate::cache::DEFAULT_CAPACITY,
             statement_timeout: None,
             lock_timeout: None,
+            pooler: false,
         }
     }
 
@@ -144,9 +162,55 @@ impl PostgresqlConfig {
         self
     }
 
-    /// The driver configuration for a new connection, with the session options applied.
+    /// Safe behind a transaction-mode pooler (PgBouncer, RDS Proxy, Neon, Supavisor),
+    /// which hands each transaction, or each statement outside one, to whichever server
+    /// session is free:
+    ///
+    /// - nothing is sent at startup that a pooler refuses (no `options`);
+    /// - statements go unnamed ([`statement_cache(false)`](Self::statement_cache)), so
+    ///   none is looked for on a session that never prepared it;
+    /// - no session state outlives a transaction: the timeouts of this config
+    ///   ([`statement_timeout`](Self::statement_timeout), [`lock_timeout`](Self::lock_timeout),
+    ///   [`idle_in_transaction_timeout`](Self::idle_in_transaction_timeout)) are set with
+    ///   `SET LOCAL` at the start of each transaction the ORM opens. Statements outside a
+    ///   transaction run with the server's settings: set those on the role
+    ///   (`ALTER ROLE app SET statement_timeout = '5s'`).
+    ///
+    /// Types without a fixed OID (hstore) are looked up once per connection inside a
+    /// transaction, where the pooler keeps one server session. Also `?pooler=true` in the
+    /// URL.
+    ///
+    /// ```
+    /// let config = orm_postgres::PostgresqlConfig::new("app").port(6432).pooler(true);
+    /// assert!(config.is_pooler());
+    /// ```
+    pub fn pooler(mut self, on: bool) -> Self {
+        self.pooler = on;
+        self.statement_cache = !on;
+        self
+    }
+
+    /// Whether [`pooler`](Self::pooler) mode is on.
+    pub fn is_pooler(&self) -> bool {
+        self.pooler
+    }
+
+    /// The session timeouts of this config, which pooler mode sets in each transaction.
+    pub(crate) fn transaction_timeouts(&self) -> Option<SessionTimeouts> {
+        self.pooler.then_some(SessionTimeouts {
+            statement: self.statement_timeout,
+            lock: self.lock_timeout,
+            idle_in_transaction: self.idle_in_transaction_timeout,
+        })
+    }
+
+    /// The driver configuration for a new connection, with the session options applied
+    /// (none in pooler mode: a pooler refuses startup `options`).
     pub(crate) fn session(&self) -> tokio_postgres::Config {
         let mut pg = self.pg.clone();
+        if self.pooler {
+            return pg;
+        }
         let settings = [
             (
                 "idle_in_transaction_session_timeout",
@@ -206,9 +270,83 @@ impl PostgresqlConfig {
     pub fn database(&self) -> Option<&str> {
         self.pg.get_dbname()
     }
+
+    /// Another database on the same server.
+    ///
+    /// ```
+    /// let config = orm_postgres::PostgresqlConfig::from_url("postgres://app@db/main")?.dbname("audit");
+    /// assert_eq!(config.database(), Some("audit"));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn dbname(mut self, database: &str) -> Self {
+        self.pg.dbname(database);
+        self
+    }
+
+    /// The first host name (or socket directory), if set.
+    ///
+    /// ```
+    /// let config = orm_postgres::PostgresqlConfig::from_url("postgres://app@db.internal:6432/main")?;
+    /// assert_eq!(config.get_host().as_deref(), Some("db.internal"));
+    /// assert_eq!(config.get_port(), Some(6432));
+    /// assert_eq!(config.get_user(), Some("app"));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn get_host(&self) -> Option<String> {
+        self.peer().address.map(|a| a.to_string())
+    }
+
+    /// The first port, if set.
+    pub fn get_port(&self) -> Option<u16> {
+        self.pg.get_ports().first().copied()
+    }
+
+    /// The user name, if set.
+    pub fn get_user(&self) -> Option<&str> {
+        self.pg.get_user()
+    }
+}
+
+/// The timeouts a pooler-mode connection sets at the start of each transaction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SessionTimeouts {
+    pub(crate) statement: Option<Duration>,
+    pub(crate) lock: Option<Duration>,
+    pub(crate) idle_in_transaction: Option<Duration>,
+}
+
+impl SessionTimeouts {
+    /// The BEGIN statements for `options`, with these timeouts where the options set none,
+    /// sent as one simple query.
+    pub(crate) fn begin_statements(&self, options: &orm_core::TxOptions) -> Result<Vec<String>> {
+        use orm_core::Dialect;
+        let mut options = *options;
+        options.statement_timeout = options.statement_timeout.or(self.statement);
+        options.lock_timeout = options.lock_timeout.or(self.lock);
+        let mut statements = orm_core::PostgresqlDialect.begin_statements(&options)?;
+        if let Some(timeout) = self.idle_in_transaction {
+            statements.push(format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {}",
+                timeout.as_millis().max(1)
+            ));
+        }
+        Ok(vec![statements.join("; ")])
+    }
 }
 
 impl PostgresqlConfig {
+    /// Where cancel requests go: the first TCP host and port.
+    pub(crate) fn cancel_target(&self) -> Option<crate::cancel::CancelTarget> {
+        match self.pg.get_hosts().first()? {
+            tokio_postgres::config::Host::Tcp(host) => Some(crate::cancel::CancelTarget {
+                host: host.clone(),
+                port: self.get_port().unwrap_or(5432),
+            }),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => None,
+        }
+    }
+
     /// Where the connections go, as their query spans name it.
     pub(crate) fn peer(&self) -> orm_runtime::trace::Peer {
         let address = self.pg.get_hosts().first().map(|host| match host {

@@ -2,17 +2,18 @@
 //! statement on it (execute, fetch all, stream, a simple query).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use orm_core::{ElementType, ExecResult, FromRow, Result, Statement, Value};
+use orm_core::{Dialect, ElementType, ExecResult, FromRow, Result, Statement, TxOptions, Value};
 use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
 use crate::cache::StatementCache;
-use crate::config::PostgresqlConfig;
+use crate::cancel::CancelTarget;
+use crate::config::{PostgresqlConfig, SessionTimeouts};
 use crate::error::map;
 use crate::row::PgRow;
 use crate::value::{check_params, params, PgParam};
@@ -35,6 +36,10 @@ pub struct PostgresqlConn {
     hstore: bool,
     /// Unnamed statements only (no cache), for PgBouncer in transaction mode.
     unnamed: bool,
+    /// Where cancel requests go (none over a Unix socket).
+    cancel_target: Option<CancelTarget>,
+    /// Pooler mode: the session timeouts each transaction sets for itself.
+    pooler: Option<SessionTimeouts>,
 }
 
 /// How a statement is sent: a named statement prepared once per connection, or an
@@ -106,6 +111,9 @@ impl PostgresqlConn {
                 tracing::debug!(error = %e, "PostgreSQL connection ended");
             }
         });
+        if config.pooler && config.register_hstore {
+            learn_hstore(&client).await?;
+        }
         Ok(PostgresqlConn {
             client,
             peer: config.peer(),
@@ -113,7 +121,17 @@ impl PostgresqlConn {
             abandoned: AtomicBool::new(false),
             hstore: config.register_hstore,
             unnamed: !config.statement_cache,
+            pooler: config.transaction_timeouts(),
+            cancel_target: config.cancel_target(),
         })
+    }
+
+    /// The statements that open a transaction with `options`; see [`PostgresqlConfig::pooler`].
+    pub(crate) fn begin_statements(&self, options: &TxOptions) -> Result<Vec<String>> {
+        match &self.pooler {
+            Some(timeouts) => timeouts.begin_statements(options),
+            None => orm_core::PostgresqlDialect.begin_statements(options),
+        }
     }
 
     /// Usable for a new statement or transaction: open, and no abandoned statement ahead
@@ -123,7 +141,7 @@ impl PostgresqlConn {
     }
 
     /// Marks a statement as running until [`InFlight::done`]; see [`InFlight`].
-    fn in_flight(&self, call: Call) -> InFlight<'_> {
+    fn in_flight(self: &Arc<Self>, call: Call) -> InFlight<'_> {
         InFlight {
             conn: self,
             in_transaction: call.in_transaction,
@@ -132,7 +150,7 @@ impl PostgresqlConn {
     }
 
     /// Sends `sql` as a simple query (transaction control): nothing is prepared.
-    pub(crate) async fn simple(&self, sql: &str, call: Call) -> Result<()> {
+    pub(crate) async fn simple(self: &Arc<Self>, sql: &str, call: Call) -> Result<()> {
         let flight = self.in_flight(call);
         let stmt = Statement::new(sql);
         let span = QuerySpan::start(&self.peer, &stmt, false);
@@ -151,7 +169,11 @@ impl PostgresqlConn {
     }
 
     /// Runs a statement that returns no rows.
-    pub(crate) async fn run_execute(&self, stmt: &Statement, call: Call) -> Result<ExecResult> {
+    pub(crate) async fn run_execute(
+        self: &Arc<Self>,
+        stmt: &Statement,
+        call: Call,
+    ) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
         let flight = self.in_flight(call);
         let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
@@ -166,7 +188,7 @@ impl PostgresqlConn {
 
     /// Runs a query and decodes every row.
     pub(crate) async fn run_fetch_all<T: FromRow>(
-        &self,
+        self: &Arc<Self>,
         stmt: &Statement,
         call: Call,
     ) -> Result<Vec<T>> {
@@ -184,7 +206,7 @@ impl PostgresqlConn {
 
     /// Runs a query and streams its rows; `keep` lives as long as the stream.
     pub(crate) async fn run_stream<T, K>(
-        &self,
+        self: &Arc<Self>,
         stmt: &Statement,
         call: Call,
         keep: K,
@@ -257,13 +279,28 @@ impl PostgresqlConn {
     }
 }
 
+/// Behind a pooler: teaches the client the hstore type (if the database has it) inside
+/// one transaction, where the pooler keeps one server session. tokio-postgres looks a type
+/// up with a named statement it prepares once and keeps; outside a transaction its
+/// Parse and its Execute could reach different sessions. The statement is deallocated
+/// before the transaction ends, so the session goes back to the pooler as it came.
+async fn learn_hstore(client: &Client) -> Result<()> {
+    client.batch_execute("BEGIN").await.map_err(map)?;
+    let end = match client.query_typed("SELECT NULL::hstore", &[]).await {
+        Ok(_) => "DEALLOCATE ALL; COMMIT",
+        // No hstore in this database: values of it are refused when sent.
+        Err(_) => "ROLLBACK",
+    };
+    client.batch_execute(end).await.map_err(map)
+}
+
 /// A statement on its way: dropped before [`done`](InFlight::done) outside a transaction,
 /// it marks the connection abandoned and asks the server to cancel what runs there, so
 /// the query neither holds up the connection's next user nor runs on for nothing. Inside
 /// a transaction the connection belongs to the transaction, whose next statements and end
 /// queue behind the cut one in order; nothing is done.
 struct InFlight<'a> {
-    conn: &'a PostgresqlConn,
+    conn: &'a Arc<PostgresqlConn>,
     in_transaction: bool,
     done: bool,
 }
@@ -282,10 +319,12 @@ impl Drop for InFlight<'_> {
         self.conn.abandoned.store(true, Ordering::Release);
         let token = self.conn.client.cancel_token();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            // The connection stays open until the server has answered the cancel request:
+            // PgBouncer 1.18 crashes when a client leaves while its cancel is forwarded.
+            let conn = Arc::clone(self.conn);
             runtime.spawn(async move {
-                if let Err(e) = token.cancel_query(NoTls).await {
-                    tracing::debug!(error = %e, "cancel request for an abandoned statement failed");
-                }
+                crate::cancel::cancel(token, conn.cancel_target.clone()).await;
+                drop(conn);
             });
         }
     }

@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
-use orm_core::{Dialect, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement};
+use orm_core::{
+    Dialect, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement, TxOptions,
+};
 use orm_runtime::{Call, Driver, Role};
 
 use crate::config::PostgresqlConfig;
@@ -71,6 +73,10 @@ impl Driver for PostgresqlDriver {
             conn.run_stream(&stmt, call, keep).await
         };
         Box::pin(futures_util::stream::once(rows).try_flatten())
+    }
+
+    fn begin_statements(conn: &PostgresqlConn, options: &TxOptions) -> Result<Vec<String>> {
+        conn.begin_statements(options)
     }
 
     async fn simple(conn: &Arc<PostgresqlConn>, sql: &str, call: Call) -> Result<()> {

@@ -20,11 +20,13 @@
 #![forbid(unsafe_code)]
 
 mod cache;
+mod cancel;
 mod config;
 mod conn;
 mod driver;
 mod error;
 mod row;
+mod url;
 mod value;
 
 pub use config::PostgresqlConfig;

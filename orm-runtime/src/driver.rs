@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orm_core::{Dialect, Error, ExecResult, FromRow, Result, RowStream, Statement};
+use orm_core::{Dialect, Error, ExecResult, FromRow, Result, RowStream, Statement, TxOptions};
 
 use crate::pool::PoolSettings;
 
@@ -123,6 +123,14 @@ pub trait Driver: Sized + Send + Sync + 'static {
         call: Call,
         keep: K,
     ) -> RowStream<'static, T>;
+
+    /// The statements that open a transaction with `options` on `conn`: the dialect's,
+    /// unless the connection owes more (PostgreSQL behind a pooler carries its session
+    /// timeouts into each transaction).
+    fn begin_statements(conn: &Self::Conn, options: &TxOptions) -> Result<Vec<String>> {
+        let _ = conn;
+        Self::dialect().begin_statements(options)
+    }
 
     /// Sends transaction control (`BEGIN`, `COMMIT`, `SAVEPOINT`, ...) as a simple query
     /// where the protocol has one: nothing is prepared or cached for it.

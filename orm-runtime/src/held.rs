@@ -137,7 +137,7 @@ impl<D: Driver> Connection for HeldConnection<D> {
                 "a transaction is already open on this connection".into(),
             ));
         }
-        let statements = D::dialect().begin_statements(options)?;
+        let statements = D::begin_statements(&self.conn, options)?;
         *self.options.lock().unwrap_or_else(PoisonError::into_inner) = *options;
         // Marked before anything is sent: if this future is dropped now, the connection
         // is closed.

@@ -6,8 +6,10 @@ pub mod cut;
 pub mod harness;
 pub mod manager_suite;
 pub mod models;
+pub mod pgbouncer;
 pub mod pool_suite;
 pub mod probe;
+pub mod services;
 pub mod suite;
 
 /// The README's examples, compiled as doctests so they stay true.

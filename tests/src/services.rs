@@ -1,0 +1,118 @@
+//! Servers of the tests' own (a PgBouncer, a TLS-enabled PostgreSQL cluster, a private
+//! MariaDB), installed from the distribution when missing, started on free loopback
+//! ports, and stopped when the test process that started them ends.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `script` with `sh -c`, panicking with its output if it fails.
+pub fn sh(script: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run sh: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "`{script}` failed ({}):\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// Whether the tests run as root (then servers that refuse root run as `postgres`).
+pub fn is_root() -> bool {
+    sh("id -u").trim() == "0"
+}
+
+/// `command` as the `postgres` user when running as root.
+pub fn as_postgres(command: &str) -> String {
+    if is_root() {
+        format!("runuser -u postgres -- {command}")
+    } else {
+        command.to_owned()
+    }
+}
+
+/// Installs `package` with apt-get when `binary` is not on the machine. Serialized across
+/// test processes by a lock file.
+pub fn install(binary: &str, package: &str) {
+    let present = |b: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {b} || test -x {b}"))
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if present(binary) {
+        return;
+    }
+    sh(&format!(
+        "flock /tmp/orm-tests-apt.lock sh -c 'command -v {binary} || test -x {binary} || \
+         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package})'"
+    ));
+    assert!(
+        present(binary),
+        "{package} installed but {binary} is missing"
+    );
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, what: &str, log: &Path) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("{what} did not start on port {port}:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `start` (a shell command that stays in the foreground) in the background, and
+/// `stop` once this test process has ended, whatever way it ends.
+pub fn run_until_exit(start: &str, stop: &str, log: &Path) {
+    let parent = std::process::id();
+    let watcher = format!(
+        "({start}) >>{log} 2>&1 & server=$!; \
+         while kill -0 {parent} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 0.5; done; \
+         kill $server 2>/dev/null; wait $server; {stop}",
+        log = log.display()
+    );
+    // `setsid -f` forks the watcher into a session of its own and returns at once.
+    let started = Command::new("setsid")
+        .arg("-f")
+        .arg("sh")
+        .arg("-c")
+        .arg(watcher)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("start a server");
+    assert!(started.success(), "setsid failed: {started}");
+}
+
+/// A fresh directory for one server of this process, readable by the `postgres` user.
+pub fn work_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orm-tests-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a work directory");
+    if is_root() {
+        sh(&format!("chown postgres {}", dir.display()));
+    }
+    dir
+}
