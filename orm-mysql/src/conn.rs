@@ -64,12 +64,6 @@ fn nothing_sent(why: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Statements that only read, safe to send again on a new connection.
-pub(crate) fn is_read(sql: &str) -> bool {
-    let head = sql.trim_start().get(..6).unwrap_or("");
-    head.eq_ignore_ascii_case("select") || head.eq_ignore_ascii_case("show ")
-}
-
 fn changes_session(sql: &str) -> bool {
     let head = sql.trim_start();
     [
@@ -325,7 +319,7 @@ impl Drop for Turn<'_> {
 /// sent, or the statement only reads.
 pub(crate) fn retryable(err: &Error, sql: &str) -> bool {
     match err {
-        Error::ConnectionLost { source } => source.is::<NothingSent>() || is_read(sql),
+        Error::ConnectionLost { source } => source.is::<NothingSent>() || orm_runtime::is_read(sql),
         _ => false,
     }
 }

@@ -28,10 +28,10 @@ pub struct PostgresqlConn {
     /// Where its statements go, for their spans.
     peer: Peer,
     cache: Mutex<StatementCache<tokio_postgres::Statement>>,
-    /// A statement was abandoned outside a transaction (its future dropped before its
-    /// result was read): it may still run on the server, and every statement sent after
-    /// it on this connection would wait behind it. The connection is retired.
-    abandoned: AtomicBool,
+    /// Not to be used again: the connection was lost, or a statement was abandoned
+    /// outside a transaction (its future dropped before its result was read) and may
+    /// still run on the server, so every statement sent after it would wait behind it.
+    retired: AtomicBool,
     /// hstore values may be sent.
     hstore: bool,
     /// Unnamed statements only (no cache), for PgBouncer in transaction mode.
@@ -118,7 +118,7 @@ impl PostgresqlConn {
             client,
             peer: config.peer(),
             cache: Mutex::new(StatementCache::new(config.statement_cache_capacity)),
-            abandoned: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
             hstore: config.register_hstore,
             unnamed: !config.statement_cache,
             pooler: config.transaction_timeouts(),
@@ -137,7 +137,7 @@ impl PostgresqlConn {
     /// Usable for a new statement or transaction: open, and no abandoned statement ahead
     /// of new ones.
     pub(crate) fn is_usable(&self) -> bool {
-        !self.client.is_closed() && !self.abandoned.load(Ordering::Acquire)
+        !self.client.is_closed() && !self.retired.load(Ordering::Acquire)
     }
 
     /// Marks a statement as running until [`InFlight::done`]; see [`InFlight`].
@@ -155,7 +155,7 @@ impl PostgresqlConn {
         let stmt = Statement::new(sql);
         let span = QuerySpan::start(&self.peer, &stmt, false);
         let result = self.client.batch_execute(sql).await.map_err(map);
-        flight.done();
+        flight.done(&result);
         match &result {
             Ok(()) => span.finish(0),
             Err(e) => span.fail(e),
@@ -182,7 +182,7 @@ impl PostgresqlConn {
                 execute(client, peer, &target, stmt, log_values).await
             })
             .await;
-        flight.done();
+        flight.done(&result);
         result
     }
 
@@ -200,7 +200,7 @@ impl PostgresqlConn {
                 fetch_all(client, peer, &target, stmt, log_values).await
             })
             .await;
-        flight.done();
+        flight.done(&result);
         result
     }
 
@@ -225,7 +225,7 @@ impl PostgresqlConn {
             .await;
         // Once the rows flow, the stream itself holds the connection (`keep`); a stream
         // dropped half-way is the pool's and the driver's to drain.
-        flight.done();
+        flight.done(&rows);
         Ok(rows?.map(move |row| {
             let _connection = &keep;
             row.map_err(map)
@@ -295,7 +295,7 @@ async fn learn_hstore(client: &Client) -> Result<()> {
 }
 
 /// A statement on its way: dropped before [`done`](InFlight::done) outside a transaction,
-/// it marks the connection abandoned and asks the server to cancel what runs there, so
+/// it retires the connection and asks the server to cancel what runs there, so
 /// the query neither holds up the connection's next user nor runs on for nothing. Inside
 /// a transaction the connection belongs to the transaction, whose next statements and end
 /// queue behind the cut one in order; nothing is done.
@@ -306,8 +306,13 @@ struct InFlight<'a> {
 }
 
 impl InFlight<'_> {
-    fn done(mut self) {
+    /// The statement has its answer. A lost connection is retired at once: the client
+    /// may not call itself closed yet, and a retried read must not come back to it.
+    fn done<R>(mut self, result: &Result<R>) {
         self.done = true;
+        if matches!(result, Err(orm_core::Error::ConnectionLost { .. })) {
+            self.conn.retired.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -316,7 +321,7 @@ impl Drop for InFlight<'_> {
         if self.done || self.in_transaction {
             return;
         }
-        self.conn.abandoned.store(true, Ordering::Release);
+        self.conn.retired.store(true, Ordering::Release);
         let token = self.conn.client.cancel_token();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             // The connection stays open until the server has answered the cancel request:

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use orm_core::{
-    Dialect, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement, TxOptions,
+    Dialect, Error, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement, TxOptions,
 };
 use orm_runtime::{Call, Driver, Role};
 
@@ -21,6 +21,10 @@ pub struct PostgresqlDriver;
 impl Driver for PostgresqlDriver {
     const BACKEND: &'static str = BACKEND;
     const NAMES: (&'static str, &'static str) = ("PostgresqlDatabase", "PooledPostgresqlDatabase");
+
+    /// A read lost with its connection (a server restart, a terminated backend) is sent
+    /// once more on a new connection; a write never is.
+    const RETRIES: bool = true;
 
     type Config = PostgresqlConfig;
     type Conn = PostgresqlConn;
@@ -73,6 +77,10 @@ impl Driver for PostgresqlDriver {
             conn.run_stream(&stmt, call, keep).await
         };
         Box::pin(futures_util::stream::once(rows).try_flatten())
+    }
+
+    fn retry_on_new_connection(_: &PostgresqlConn, err: &Error, stmt: &Statement) -> bool {
+        matches!(err, Error::ConnectionLost { .. }) && orm_runtime::is_read(&stmt.sql)
     }
 
     fn begin_statements(conn: &PostgresqlConn, options: &TxOptions) -> Result<Vec<String>> {

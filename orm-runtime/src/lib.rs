@@ -33,4 +33,5 @@ pub use pool::{
     AUTONOMOUS_CONNECTIONS,
 };
 pub use pooled::PooledDatabase;
+pub use retry::is_read;
 pub use single::SingleDatabase;

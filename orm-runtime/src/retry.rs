@@ -88,6 +88,18 @@ where
     Box::pin(futures_util::stream::once(rows).try_flatten())
 }
 
+/// Statements that only read (`SELECT`, `SHOW`), safe to send again on a new connection
+/// after the first was lost, whether or not it reached the server.
+///
+/// ```
+/// assert!(orm_runtime::is_read("  select 1"));
+/// assert!(!orm_runtime::is_read("UPDATE t SET x = 1"));
+/// ```
+pub fn is_read(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("");
+    head.eq_ignore_ascii_case("select") || head.eq_ignore_ascii_case("show ")
+}
+
 /// Runs `op` on `stmt` on a connection from `get`; when the driver allows it, once more
 /// on a new one.
 pub(crate) async fn run<D, H, Get, GetFut, O>(stmt: Statement, get: Get, op: O) -> Result<O::Out>

@@ -698,7 +698,8 @@ async fn a_terminated_connection_says_why() {
     let slow = {
         let db = db.clone();
         tokio::spawn(async move {
-            raw_query::<()>("SELECT pg_sleep(10)", vec![])
+            // Not a read: a read would be sent again on a new connection.
+            raw_query::<()>("DO $$ BEGIN PERFORM pg_sleep(10); END $$", vec![])
                 .execute(&db)
                 .await
         })
@@ -968,4 +969,72 @@ async fn serialization_failures_are_retryable() {
     );
     assert!(err.is_retryable(), "{err:?}");
     tx.rollback().await.expect("rollback");
+}
+
+/// Terminates backend `pid` half a second from now, while a statement runs on it.
+fn terminate_soon(pid: i32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        raw_query::<bool>("SELECT pg_terminate_backend(?)", vec![pid.into()])
+            .fetch_one(&admin())
+            .await
+            .expect("terminate");
+    })
+}
+
+/// A read whose connection is lost under it (a restart, a terminated backend) is sent
+/// once more on a new connection and answers; the caller sees nothing of it. On the
+/// single and the pooled database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_cut_by_a_lost_connection_is_sent_again() {
+    async fn check<D: Executor>(db: &D) {
+        let pid: i32 = raw_query("SELECT pg_backend_pid()", vec![])
+            .fetch_one(db)
+            .await
+            .expect("pid");
+        let killer = terminate_soon(pid);
+        let answer: i32 = raw_query("SELECT 42 FROM pg_sleep(1.5)", vec![])
+            .fetch_one(db)
+            .await
+            .expect("the read is answered on a new connection");
+        assert_eq!(answer, 42);
+        killer.await.expect("killer");
+        let now: i32 = raw_query("SELECT pg_backend_pid()", vec![])
+            .fetch_one(db)
+            .await
+            .expect("pid");
+        assert_ne!(now, pid, "a new connection");
+    }
+    check(&PostgresqlDatabase::new(pg_config("lost_read_single")).expect("db")).await;
+    check(
+        &PooledPostgresqlDatabase::new(pg_config("lost_read_pooled").max_connections(1))
+            .expect("pool"),
+    )
+    .await;
+}
+
+/// A write whose connection is lost mid-statement fails and is never sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cut_by_a_lost_connection_is_not_sent_again() {
+    let db = PostgresqlDatabase::new(pg_config("lost_write")).expect("db");
+    User::create_table_async(&db, false).await.expect("create");
+    let pid: i32 = raw_query("SELECT pg_backend_pid()", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("pid");
+    let killer = terminate_soon(pid);
+    let err = raw_query::<()>(
+        "INSERT INTO users (name, age) SELECT 'once', 1 FROM pg_sleep(1.5)",
+        vec![],
+    )
+    .execute(&db)
+    .await
+    .expect_err("the write fails");
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    killer.await.expect("killer");
+    let rows: i64 = raw_query("SELECT count(*) FROM users WHERE name = 'once'", vec![])
+        .fetch_one(&db)
+        .await
+        .expect("count on a new connection");
+    assert_eq!(rows, 0, "the cut INSERT was not run again");
 }
