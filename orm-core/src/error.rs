@@ -191,6 +191,11 @@ pub enum Error {
     #[error("transaction error: {0}")]
     Transaction(String),
 
+    /// TLS with the server failed: it does not offer TLS where the mode requires it, or
+    /// its certificate is not trusted or does not name the host. Not retryable.
+    #[error("TLS: {0}")]
+    Tls(String),
+
     /// Bad configuration: an unparsable URL, an unknown option.
     #[error("configuration error: {0}")]
     Config(String),

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_postgres::{CancelToken, NoTls};
+use tokio_postgres::CancelToken;
+
+use crate::tls::Tls;
 
 /// How long a cancel request may take, connection included.
 const CANCEL_WAIT: Duration = Duration::from_secs(5);
@@ -26,18 +28,17 @@ pub(crate) struct CancelTarget {
 }
 
 /// Asks the server to cancel what runs on the connection of `token`; failures are only
-/// logged (the statement then runs to its end). Without a TCP target (a Unix socket)
-/// the request goes the driver's way.
-pub(crate) async fn cancel(token: CancelToken, target: Option<CancelTarget>) {
+/// logged (the statement then runs to its end). Without a TCP target (a Unix socket,
+/// fallback hosts) the request goes the driver's way, over TLS if the connection was.
+pub(crate) async fn cancel(token: CancelToken, target: Option<CancelTarget>, tls: &Tls) {
     let request = async {
         let Some(target) = target else {
-            return token.cancel_query(NoTls).await.map_err(|e| e.to_string());
+            return tls.cancel_direct(&token).await.map_err(|e| e.to_string());
         };
         let stream = TcpStream::connect((target.host.as_str(), target.port))
             .await
             .map_err(|e| e.to_string())?;
-        token
-            .cancel_query_raw(WaitForClose(stream), NoTls)
+        tls.cancel(&token, &target.host, WaitForClose(stream))
             .await
             .map_err(|e| e.to_string())
     };

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use orm_core::{Error, Result};
+use orm_runtime::tls::{self, SslMode, TlsOptions};
 use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// How to reach a PostgreSQL server, and the ORM's options for it.
@@ -25,23 +28,43 @@ pub struct PostgresqlConfig {
     pub(crate) statement_timeout: Option<Duration>,
     pub(crate) lock_timeout: Option<Duration>,
     pub(crate) pooler: bool,
+    pub(crate) tls: TlsOptions,
 }
 
 impl PostgresqlConfig {
     /// Database `database` on `127.0.0.1:5432` as user `postgres`; change any of them with
     /// the builder methods.
+    ///
+    /// ```
+    /// let config = orm_postgres::PostgresqlConfig::new("app").host("db.internal");
+    /// assert_eq!(config.get_host().as_deref(), Some("db.internal"));
+    /// assert_eq!(config.get_port(), Some(5432));
+    /// ```
     pub fn new(database: &str) -> Self {
         let mut pg = tokio_postgres::Config::new();
-        pg.dbname(database)
-            .host("127.0.0.1")
-            .port(5432)
-            .user("postgres");
+        // The host and port defaults are applied when connecting: `host` and `port` add
+        // to a list (libpq's fallback hosts), so a default set here would come first.
+        pg.dbname(database).user("postgres");
         Self::with(pg)
+    }
+
+    /// The driver configuration with the default host and port where none was given.
+    fn with_defaults(&self) -> tokio_postgres::Config {
+        let mut pg = self.pg.clone();
+        if pg.get_hosts().is_empty() {
+            pg.host("127.0.0.1");
+        }
+        if pg.get_ports().is_empty() {
+            pg.port(5432);
+        }
+        pg
     }
 
     /// Parses a `postgres://user:password@host:port/database?options` URL or a libpq
     /// `key=value` string. Besides libpq's options it takes the ORM's own:
-    /// `pooler=true` ([`pooler`](Self::pooler)).
+    /// `pooler=true` ([`pooler`](Self::pooler)), and reads the TLS ones itself:
+    /// `sslmode` (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`),
+    /// `sslrootcert`, `sslcert`, `sslkey` (see [`ssl_mode`](Self::ssl_mode)).
     ///
     /// ```
     /// let config = orm_postgres::PostgresqlConfig::from_url(
@@ -51,14 +74,19 @@ impl PostgresqlConfig {
     /// # Ok::<(), orm_core::Error>(())
     /// ```
     pub fn from_url(url: &str) -> Result<Self> {
-        let (rest, own) = crate::url::take_options(url, &["pooler"])?;
+        let keys: Vec<&str> = std::iter::once("pooler")
+            .chain(tls::URL_KEYS.iter().copied())
+            .collect();
+        let (rest, own) = orm_runtime::url::take_options(url, &keys)?;
         let pg: tokio_postgres::Config = rest
             .parse()
             .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
         let mut config = Self::with(pg);
         for (key, value) in own {
             if key == "pooler" {
-                config = config.pooler(crate::url::flag(&key, &value)?);
+                config = config.pooler(orm_runtime::url::flag(&key, &value)?);
+            } else {
+                config.tls.apply(&key, &value)?;
             }
         }
         Ok(config)
@@ -76,6 +104,11 @@ impl PostgresqlConfig {
             statement_timeout: None,
             lock_timeout: None,
             pooler: false,
+            // libpq's default: TLS when the server offers it (with the `tls` feature).
+            tls: TlsOptions {
+                mode: SslMode::Prefer,
+                ..TlsOptions::default()
+            },
         }
     }
 
@@ -162,6 +195,48 @@ impl PostgresqlConfig {
         self
     }
 
+    /// How connections use TLS (rustls, with the `tls` feature). As with libpq the default
+    /// is [`SslMode::Prefer`]: TLS when the server offers it, the certificate unchecked;
+    /// `VerifyFull` is what a service reaching its database over a network wants.
+    /// Without the `tls` feature `Prefer` connects in plain text and the stricter modes
+    /// fail with [`Error::Config`].
+    ///
+    /// ```
+    /// use orm_postgres::{PostgresqlConfig, SslMode};
+    /// let config = PostgresqlConfig::new("app")
+    ///     .host("db.internal")
+    ///     .ssl_mode(SslMode::VerifyFull)
+    ///     .ssl_root_cert("/etc/ssl/db-ca.pem");
+    /// let same = PostgresqlConfig::from_url(
+    ///     "postgres://postgres@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem",
+    /// )?;
+    /// assert_eq!(config.tls_options(), same.tls_options());
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.tls.mode = mode;
+        self
+    }
+
+    /// Trusts the roots in this PEM file instead of the built-in public ones (`sslrootcert`).
+    pub fn ssl_root_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.root_cert = Some(path.into());
+        self
+    }
+
+    /// Authenticates with this client certificate chain and key, both PEM (`sslcert`,
+    /// `sslkey`).
+    pub fn ssl_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_cert = Some(cert.into());
+        self.tls.client_key = Some(key.into());
+        self
+    }
+
+    /// The TLS settings.
+    pub fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+
     /// Safe behind a transaction-mode pooler (PgBouncer, RDS Proxy, Neon, Supavisor),
     /// which hands each transaction, or each statement outside one, to whichever server
     /// session is free:
@@ -207,7 +282,7 @@ impl PostgresqlConfig {
     /// The driver configuration for a new connection, with the session options applied
     /// (none in pooler mode: a pooler refuses startup `options`).
     pub(crate) fn session(&self) -> tokio_postgres::Config {
-        let mut pg = self.pg.clone();
+        let mut pg = self.with_defaults();
         if self.pooler {
             return pg;
         }
@@ -296,9 +371,9 @@ impl PostgresqlConfig {
         self.peer().address.map(|a| a.to_string())
     }
 
-    /// The first port, if set.
+    /// The first port (5432 unless set).
     pub fn get_port(&self) -> Option<u16> {
-        self.pg.get_ports().first().copied()
+        self.with_defaults().get_ports().first().copied()
     }
 
     /// The user name, if set.
@@ -335,12 +410,17 @@ impl SessionTimeouts {
 }
 
 impl PostgresqlConfig {
-    /// Where cancel requests go: the first TCP host and port.
+    /// Where cancel requests go: the one TCP host. With fallback hosts the driver's own
+    /// cancel request finds the host the connection reached.
     pub(crate) fn cancel_target(&self) -> Option<crate::cancel::CancelTarget> {
-        match self.pg.get_hosts().first()? {
+        let pg = self.with_defaults();
+        if pg.get_hosts().len() != 1 {
+            return None;
+        }
+        match pg.get_hosts().first()? {
             tokio_postgres::config::Host::Tcp(host) => Some(crate::cancel::CancelTarget {
                 host: host.clone(),
-                port: self.get_port().unwrap_or(5432),
+                port: pg.get_ports().first().copied().unwrap_or(5432),
             }),
             #[cfg(unix)]
             tokio_postgres::config::Host::Unix(_) => None,
@@ -349,7 +429,8 @@ impl PostgresqlConfig {
 
     /// Where the connections go, as their query spans name it.
     pub(crate) fn peer(&self) -> orm_runtime::trace::Peer {
-        let address = self.pg.get_hosts().first().map(|host| match host {
+        let pg = self.with_defaults();
+        let address = pg.get_hosts().first().map(|host| match host {
             tokio_postgres::config::Host::Tcp(name) => name.as_str().into(),
             #[cfg(unix)]
             tokio_postgres::config::Host::Unix(path) => path.display().to_string().into(),
@@ -358,7 +439,7 @@ impl PostgresqlConfig {
             system: "postgresql",
             namespace: self.database().unwrap_or_default().into(),
             address,
-            port: self.pg.get_ports().first().copied(),
+            port: pg.get_ports().first().copied(),
         }
     }
 }

@@ -9,13 +9,14 @@ use orm_core::{Dialect, ElementType, ExecResult, FromRow, Result, Statement, TxO
 use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::cache::StatementCache;
 use crate::cancel::CancelTarget;
 use crate::config::{PostgresqlConfig, SessionTimeouts};
 use crate::error::map;
 use crate::row::PgRow;
+use crate::tls::Tls;
 use crate::value::{check_params, params, PgParam};
 
 pub(crate) const BACKEND: &str = "postgres";
@@ -38,6 +39,8 @@ pub struct PostgresqlConn {
     unnamed: bool,
     /// Where cancel requests go (none over a Unix socket).
     cancel_target: Option<CancelTarget>,
+    /// How cancel requests are sent: as the connection was opened.
+    tls: Arc<Tls>,
     /// Pooler mode: the session timeouts each transaction sets for itself.
     pooler: Option<SessionTimeouts>,
 }
@@ -104,13 +107,8 @@ async fn rows(
 
 impl PostgresqlConn {
     /// Opens a connection; its I/O task runs on the current tokio runtime.
-    pub(crate) async fn connect(config: &PostgresqlConfig) -> Result<Self> {
-        let (client, connection) = config.session().connect(NoTls).await.map_err(map)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "PostgreSQL connection ended");
-            }
-        });
+    pub(crate) async fn connect(config: &PostgresqlConfig, tls: &Arc<Tls>) -> Result<Self> {
+        let client = tls.connect(config.session()).await?;
         if config.pooler && config.register_hstore {
             learn_hstore(&client).await?;
         }
@@ -123,6 +121,7 @@ impl PostgresqlConn {
             unnamed: !config.statement_cache,
             pooler: config.transaction_timeouts(),
             cancel_target: config.cancel_target(),
+            tls: tls.clone(),
         })
     }
 
@@ -328,7 +327,7 @@ impl Drop for InFlight<'_> {
             // PgBouncer 1.18 crashes when a client leaves while its cancel is forwarded.
             let conn = Arc::clone(self.conn);
             runtime.spawn(async move {
-                crate::cancel::cancel(token, conn.cancel_target.clone()).await;
+                crate::cancel::cancel(token, conn.cancel_target.clone(), &conn.tls).await;
                 drop(conn);
             });
         }

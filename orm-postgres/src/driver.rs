@@ -11,6 +11,7 @@ use orm_runtime::{Call, Driver, Role};
 
 use crate::config::PostgresqlConfig;
 use crate::conn::{PostgresqlConn, BACKEND};
+use crate::tls::Tls;
 
 /// PostgreSQL for the runtime: statements from many tasks share one connection
 /// (tokio-postgres pipelines them), prepared once per connection and cached by SQL text;
@@ -28,18 +29,19 @@ impl Driver for PostgresqlDriver {
 
     type Config = PostgresqlConfig;
     type Conn = PostgresqlConn;
-    type Shared = ();
+    /// The TLS connector, built once per database.
+    type Shared = Tls;
 
     fn dialect() -> &'static dyn Dialect {
         &PostgresqlDialect
     }
 
-    fn shared(_: &PostgresqlConfig) -> Result<()> {
-        Ok(())
+    fn shared(config: &PostgresqlConfig) -> Result<Tls> {
+        Tls::new(&config.tls)
     }
 
-    async fn connect(config: &PostgresqlConfig, _: &Arc<()>, _: Role) -> Result<PostgresqlConn> {
-        PostgresqlConn::connect(config).await
+    async fn connect(config: &PostgresqlConfig, tls: &Arc<Tls>, _: Role) -> Result<PostgresqlConn> {
+        PostgresqlConn::connect(config, tls).await
     }
 
     fn is_usable(conn: &PostgresqlConn) -> bool {

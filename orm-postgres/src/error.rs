@@ -8,6 +8,15 @@ use tokio_postgres::error::SqlState;
 /// or terminated connection to [`Error::ConnectionLost`].
 pub(crate) fn map(err: tokio_postgres::Error) -> Error {
     let Some(db) = err.as_db_error() else {
+        // tokio-postgres's words for its TLS errors; the cause says what went wrong.
+        if err
+            .to_string()
+            .starts_with("error performing TLS handshake")
+        {
+            let cause = std::error::Error::source(&err)
+                .map_or_else(|| err.to_string(), |cause| cause.to_string());
+            return Error::Tls(format!("handshake with the server failed: {cause}"));
+        }
         if err.is_closed()
             || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>())
         {

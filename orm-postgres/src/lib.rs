@@ -26,11 +26,12 @@ mod conn;
 mod driver;
 mod error;
 mod row;
-mod url;
+mod tls;
 mod value;
 
 pub use config::PostgresqlConfig;
 pub use driver::PostgresqlDriver;
+pub use orm_runtime::tls::{SslMode, TlsOptions};
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// A PostgreSQL database with a single drop-in sync connection and a single async

@@ -24,7 +24,9 @@ mod pooled;
 mod recycle;
 mod retry;
 mod single;
+pub mod tls;
 pub mod trace;
+pub mod url;
 
 pub use driver::{Call, Driver, DriverConfig, Role};
 pub use held::HeldConnection;

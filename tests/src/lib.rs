@@ -11,6 +11,7 @@ pub mod pool_suite;
 pub mod probe;
 pub mod services;
 pub mod suite;
+pub mod tls_servers;
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

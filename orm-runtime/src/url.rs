@@ -1,11 +1,19 @@
-//! The ORM's own options in a connection string, taken out before the rest goes to
-//! tokio-postgres (which refuses keys it does not know).
+//! The ORM's own options in a connection string, taken out before the rest goes to the
+//! driver (tokio-postgres and mysql_async refuse keys they do not know).
 
 use orm_core::{Error, Result};
 
-/// Splits `url` (a `postgres://` URL or a libpq `key=value` string) into the string
-/// without the options named in `own`, and those options in order.
-pub(crate) fn take_options(url: &str, own: &[&str]) -> Result<(String, Vec<(String, String)>)> {
+/// Splits `url` (a `scheme://` URL or a libpq `key=value` string) into the string
+/// without the options named in `own`, and those options in order (URL values
+/// percent-decoded).
+///
+/// ```
+/// let (rest, own) = orm_runtime::url::take_options("mysql://u@h/db?ssl-mode=REQUIRED", &["ssl-mode"])?;
+/// assert_eq!(rest, "mysql://u@h/db");
+/// assert_eq!(own, [("ssl-mode".to_owned(), "REQUIRED".to_owned())]);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn take_options(url: &str, own: &[&str]) -> Result<(String, Vec<(String, String)>)> {
     let is_own = |pair: &&str| {
         let key = pair.split_once('=').map_or(*pair, |(key, _)| key);
         own.contains(&key.trim())
@@ -14,7 +22,7 @@ pub(crate) fn take_options(url: &str, own: &[&str]) -> Result<(String, Vec<(Stri
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (key.trim().to_owned(), value.trim().to_owned())
     };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if url.contains("://") {
         let Some((base, query)) = url.split_once('?') else {
             return Ok((url.to_owned(), Vec::new()));
         };
@@ -68,7 +76,12 @@ fn percent_decode(value: &str) -> Result<String> {
 }
 
 /// A boolean option: `true`/`false`, `1`/`0`, `on`/`off`, `yes`/`no`.
-pub(crate) fn flag(key: &str, value: &str) -> Result<bool> {
+///
+/// ```
+/// assert!(orm_runtime::url::flag("pooler", "on")?);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn flag(key: &str, value: &str) -> Result<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "on" | "yes" => Ok(true),
         "false" | "0" | "off" | "no" => Ok(false),
