@@ -73,6 +73,7 @@ pub use orm_core::{Error, IsolationLevel, Model, Result, SyncPolicy, TxOptions};
 pub use orm_derive::Model;
 /// The connection runtime, re-exported: pool options and the driver trait.
 pub use orm_runtime;
+pub use orm_runtime::tls::{SslMode, TlsOptions, TlsSettings};
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 #[cfg(feature = "mysql")]
@@ -94,6 +95,7 @@ pub mod prelude {
         not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,
         Insert, Query, RowMap, Select, SyncExecutor, SyncPolicy, Value,
     };
+    pub use orm_runtime::tls::{SslMode, TlsSettings};
     pub use orm_runtime::PoolSettings;
 
     #[cfg(feature = "mysql")]

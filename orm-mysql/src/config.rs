@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use mysql_async::{Opts, OptsBuilder};
 use orm_core::{Error, Result};
+use orm_runtime::tls::{SslMode, TlsOptions, TlsSettings};
 use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// Session settings every connection gets, on connect and after each reset: strict mode
@@ -30,6 +31,7 @@ pub struct MySQLConfig {
     statement_timeout: Option<Duration>,
     lock_timeout: Option<Duration>,
     idle_in_transaction_timeout: Option<Duration>,
+    pub(crate) tls: TlsOptions,
 }
 
 impl MySQLConfig {
@@ -44,11 +46,27 @@ impl MySQLConfig {
         Self::with(opts)
     }
 
-    /// Parses a `mysql://user:password@host:port/database` URL.
+    /// Parses a `mysql://user:password@host:port/database` URL, with the TLS options
+    /// `ssl-mode` (`DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`, or
+    /// libpq's names), `ssl-ca`, `ssl-cert`, `ssl-key` (see [`TlsSettings`]).
+    ///
+    /// ```
+    /// use orm_mysql::{MySQLConfig, SslMode, TlsSettings};
+    /// let config = MySQLConfig::from_url(
+    ///     "mysql://app@db.internal/app?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/ssl/db-ca.pem",
+    /// )?;
+    /// assert_eq!(config.tls_options().mode, SslMode::VerifyFull);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     pub fn from_url(url: &str) -> Result<Self> {
+        let (rest, own) = orm_runtime::url::take_options(url, orm_runtime::tls::URL_KEYS)?;
         let opts =
-            Opts::from_url(url).map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?;
-        Ok(Self::with(OptsBuilder::from_opts(opts)))
+            Opts::from_url(&rest).map_err(|e| Error::Config(format!("invalid MySQL URL: {e}")))?;
+        let mut config = Self::with(OptsBuilder::from_opts(opts));
+        for (key, value) in own {
+            config.tls.apply(&key, &value)?;
+        }
+        Ok(config)
     }
 
     fn with(opts: OptsBuilder) -> Self {
@@ -60,6 +78,11 @@ impl MySQLConfig {
             statement_timeout: None,
             lock_timeout: None,
             idle_in_transaction_timeout: Some(Duration::from_secs(60)),
+            // The MySQL client's default: TLS when the server offers it (`tls` feature).
+            tls: TlsOptions {
+                mode: SslMode::Prefer,
+                ..TlsOptions::default()
+            },
         }
     }
 
@@ -166,8 +189,9 @@ impl MySQLConfig {
         setup
     }
 
-    /// The driver options, with the session set-up and statement cache applied.
-    pub(crate) fn opts(&self) -> Opts {
+    /// The driver options, with the session set-up, statement cache and TLS (`ssl`)
+    /// applied.
+    pub(crate) fn opts(&self, ssl: Option<mysql_async::SslOpts>) -> Opts {
         let mut setup: Vec<String> = vec![format!("SET NAMES {}", self.charset)];
         setup.extend(SESSION_SETUP.iter().map(|s| s.to_string()));
         if let Some(timeout) = self.lock_timeout {
@@ -179,6 +203,7 @@ impl MySQLConfig {
             .setup(setup)
             .stmt_cache_size(256)
             .prefer_socket(false)
+            .ssl_opts(ssl)
             .into()
     }
 }
@@ -193,6 +218,15 @@ impl MySQLConfig {
             address: Some(opts.ip_or_hostname().into()),
             port: Some(opts.tcp_port()),
         }
+    }
+}
+
+impl TlsSettings for MySQLConfig {
+    fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+    fn tls_options_mut(&mut self) -> &mut TlsOptions {
+        &mut self.tls
     }
 }
 

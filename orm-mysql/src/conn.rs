@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::config::MySQLConfig;
 use crate::error::map;
 use crate::row::MyRow;
+use crate::tls::Tls;
 use crate::value::params;
 
 pub(crate) const BACKEND: &str = "mysql";
@@ -83,8 +84,12 @@ fn changes_session(sql: &str) -> bool {
 }
 
 impl MySQLConn {
-    pub(crate) async fn connect(config: &MySQLConfig) -> Result<Self> {
-        let mut conn = Conn::new(config.opts()).await.map_err(map)?;
+    pub(crate) async fn connect(config: &MySQLConfig, tls: &Tls) -> Result<Self> {
+        let mut conn = match Conn::new(config.opts(tls.attempt())).await {
+            Err(e) if tls.fall_back(&e) => Conn::new(config.opts(None)).await,
+            opened => opened,
+        }
+        .map_err(map)?;
         for sql in config.server_setup(conn.server_version().0) {
             conn.query_drop(sql).await.map_err(map)?;
         }

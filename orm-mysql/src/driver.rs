@@ -8,6 +8,7 @@ use orm_runtime::{batch, Call, Driver, Role};
 
 use crate::config::MySQLConfig;
 use crate::conn::{retryable, MySQLConn, BACKEND};
+use crate::tls::Tls;
 
 /// MySQL / MariaDB for the runtime: statements take turns on a connection; a connection
 /// left half-way through a statement is discarded; reads (and statements that never
@@ -23,18 +24,19 @@ impl Driver for MySQLDriver {
 
     type Config = MySQLConfig;
     type Conn = MySQLConn;
-    type Shared = ();
+    /// The TLS settings, built once per database.
+    type Shared = Tls;
 
     fn dialect() -> &'static dyn Dialect {
         &MySQLDialect
     }
 
-    fn shared(_: &MySQLConfig) -> Result<()> {
-        Ok(())
+    fn shared(config: &MySQLConfig) -> Result<Tls> {
+        Tls::new(&config.tls)
     }
 
-    async fn connect(config: &MySQLConfig, _: &Arc<()>, _: Role) -> Result<MySQLConn> {
-        MySQLConn::connect(config).await
+    async fn connect(config: &MySQLConfig, tls: &Arc<Tls>, _: Role) -> Result<MySQLConn> {
+        MySQLConn::connect(config, tls).await
     }
 
     fn is_usable(conn: &MySQLConn) -> bool {

@@ -11,10 +11,31 @@ fn quoted_after(message: &str, marker: &str, quote: char) -> Option<String> {
     Some(rest[start..end].to_owned())
 }
 
+/// What went wrong with TLS, if that is what `err` is: the server offers none where the
+/// mode requires it, or the handshake failed (an untrusted certificate, a wrong name).
+fn tls_failure(err: &MyError) -> Option<String> {
+    match err {
+        MyError::Driver(DriverError::NoClientSslFlagFromServer) => {
+            Some("the server does not support TLS".into())
+        }
+        #[cfg(feature = "tls")]
+        MyError::Io(mysql_async::IoError::Tls(e)) => Some(e.to_string()),
+        #[cfg(feature = "tls")]
+        MyError::Io(mysql_async::IoError::Io(e)) => e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(|e| format!("handshake with the server failed: {e}")),
+        _ => None,
+    }
+}
+
 /// Maps a driver error: duplicate key, foreign key and NOT NULL violations to
 /// [`Error::Integrity`] with the key or column named; deadlocks and lock wait timeouts to
 /// retryable [`Error::Database`]; a broken connection to [`Error::ConnectionLost`].
 pub(crate) fn map(err: MyError) -> Error {
+    if let Some(tls) = tls_failure(&err) {
+        return Error::Tls(tls);
+    }
     let server = match err {
         MyError::Server(server) => server,
         MyError::Io(_) | MyError::Driver(DriverError::ConnectionClosed) => {

@@ -24,10 +24,12 @@ mod conn;
 mod driver;
 mod error;
 mod row;
+mod tls;
 mod value;
 
 pub use config::MySQLConfig;
 pub use driver::MySQLDriver;
+pub use orm_runtime::tls::{SslMode, TlsOptions, TlsSettings};
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// A MySQL / MariaDB database with a single drop-in sync connection and a single async

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use std::path::PathBuf;
-
 use orm_core::{Error, Result};
-use orm_runtime::tls::{self, SslMode, TlsOptions};
+use orm_runtime::tls::{self, SslMode, TlsOptions, TlsSettings};
 use orm_runtime::{DriverConfig, PoolOptions, PoolSettings};
 
 /// How to reach a PostgreSQL server, and the ORM's options for it.
@@ -64,7 +62,20 @@ impl PostgresqlConfig {
     /// `key=value` string. Besides libpq's options it takes the ORM's own:
     /// `pooler=true` ([`pooler`](Self::pooler)), and reads the TLS ones itself:
     /// `sslmode` (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`),
-    /// `sslrootcert`, `sslcert`, `sslkey` (see [`ssl_mode`](Self::ssl_mode)).
+    /// `sslrootcert`, `sslcert`, `sslkey` (see [`TlsSettings`]).
+    ///
+    /// ```
+    /// use orm_postgres::{PostgresqlConfig, SslMode, TlsSettings};
+    /// let config = PostgresqlConfig::new("app")
+    ///     .host("db.internal")
+    ///     .ssl_mode(SslMode::VerifyFull)
+    ///     .ssl_root_cert("/etc/ssl/db-ca.pem");
+    /// let same = PostgresqlConfig::from_url(
+    ///     "postgres://postgres@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem",
+    /// )?;
+    /// assert_eq!(config.tls_options(), same.tls_options());
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     ///
     /// ```
     /// let config = orm_postgres::PostgresqlConfig::from_url(
@@ -193,48 +204,6 @@ impl PostgresqlConfig {
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = timeout;
         self
-    }
-
-    /// How connections use TLS (rustls, with the `tls` feature). As with libpq the default
-    /// is [`SslMode::Prefer`]: TLS when the server offers it, the certificate unchecked;
-    /// `VerifyFull` is what a service reaching its database over a network wants.
-    /// Without the `tls` feature `Prefer` connects in plain text and the stricter modes
-    /// fail with [`Error::Config`].
-    ///
-    /// ```
-    /// use orm_postgres::{PostgresqlConfig, SslMode};
-    /// let config = PostgresqlConfig::new("app")
-    ///     .host("db.internal")
-    ///     .ssl_mode(SslMode::VerifyFull)
-    ///     .ssl_root_cert("/etc/ssl/db-ca.pem");
-    /// let same = PostgresqlConfig::from_url(
-    ///     "postgres://postgres@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem",
-    /// )?;
-    /// assert_eq!(config.tls_options(), same.tls_options());
-    /// # Ok::<(), orm_core::Error>(())
-    /// ```
-    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
-        self.tls.mode = mode;
-        self
-    }
-
-    /// Trusts the roots in this PEM file instead of the built-in public ones (`sslrootcert`).
-    pub fn ssl_root_cert(mut self, path: impl Into<PathBuf>) -> Self {
-        self.tls.root_cert = Some(path.into());
-        self
-    }
-
-    /// Authenticates with this client certificate chain and key, both PEM (`sslcert`,
-    /// `sslkey`).
-    pub fn ssl_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.tls.client_cert = Some(cert.into());
-        self.tls.client_key = Some(key.into());
-        self
-    }
-
-    /// The TLS settings.
-    pub fn tls_options(&self) -> &TlsOptions {
-        &self.tls
     }
 
     /// Safe behind a transaction-mode pooler (PgBouncer, RDS Proxy, Neon, Supavisor),
@@ -441,6 +410,15 @@ impl PostgresqlConfig {
             address,
             port: pg.get_ports().first().copied(),
         }
+    }
+}
+
+impl TlsSettings for PostgresqlConfig {
+    fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+    fn tls_options_mut(&mut self) -> &mut TlsOptions {
+        &mut self.tls
     }
 }
 

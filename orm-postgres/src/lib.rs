@@ -31,7 +31,7 @@ mod value;
 
 pub use config::PostgresqlConfig;
 pub use driver::PostgresqlDriver;
-pub use orm_runtime::tls::{SslMode, TlsOptions};
+pub use orm_runtime::tls::{SslMode, TlsOptions, TlsSettings};
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// A PostgreSQL database with a single drop-in sync connection and a single async

@@ -114,3 +114,53 @@ impl TlsOptions {
         Ok(())
     }
 }
+
+/// TLS settings on a database config, shared by the PostgreSQL and MySQL configs (as
+/// [`PoolSettings`](crate::PoolSettings) is for pools). As with libpq and the MySQL
+/// client the default mode is [`SslMode::Prefer`] (with the backend's `tls` feature):
+/// TLS when the server offers it, the certificate unchecked. `VerifyFull` is what a
+/// service reaching its database over a network wants. Without the `tls` feature
+/// `Prefer` connects in plain text and the stricter modes fail with
+/// [`Error::Config`](orm_core::Error::Config) when the database is made.
+///
+/// ```
+/// use orm_runtime::tls::{SslMode, TlsSettings};
+/// # #[derive(Default)] struct Config(orm_runtime::tls::TlsOptions);
+/// # impl TlsSettings for Config {
+/// #     fn tls_options(&self) -> &orm_runtime::tls::TlsOptions { &self.0 }
+/// #     fn tls_options_mut(&mut self) -> &mut orm_runtime::tls::TlsOptions { &mut self.0 }
+/// # }
+/// let config = Config::default()
+///     .ssl_mode(SslMode::VerifyFull)
+///     .ssl_root_cert("/etc/ssl/db-ca.pem")
+///     .ssl_client_cert("/etc/ssl/app.pem", "/etc/ssl/app.key");
+/// assert_eq!(config.tls_options().mode, SslMode::VerifyFull);
+/// ```
+pub trait TlsSettings: Sized {
+    /// The settings.
+    fn tls_options(&self) -> &TlsOptions;
+    /// The settings, to change.
+    fn tls_options_mut(&mut self) -> &mut TlsOptions;
+
+    /// How connections use TLS (`sslmode`, `ssl-mode`).
+    fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.tls_options_mut().mode = mode;
+        self
+    }
+
+    /// Trusts the roots in this PEM file instead of the built-in public ones
+    /// (`sslrootcert`, `ssl-ca`).
+    fn ssl_root_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls_options_mut().root_cert = Some(path.into());
+        self
+    }
+
+    /// Authenticates with this client certificate chain and key, both PEM (`sslcert` and
+    /// `sslkey`, `ssl-cert` and `ssl-key`).
+    fn ssl_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        let tls = self.tls_options_mut();
+        tls.client_cert = Some(cert.into());
+        tls.client_key = Some(key.into());
+        self
+    }
+}
