@@ -74,7 +74,7 @@ pub use meta::{ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
 pub use model::Model;
 pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query,
-    RawQuery, Returning, Select, Selection, Update, Upsert,
+    RawQuery, Returning, Select, Selection, Timed, Timeout, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
 pub use statement::{ExecResult, Statement};

@@ -58,6 +58,7 @@ impl<'d> Writer<'d> {
         Ok(Statement {
             sql: self.sql,
             params: self.params,
+            timeout: None,
         })
     }
 

@@ -1,6 +1,8 @@
 //! A rendered statement and what running one reports: what passes between the query
 //! builders and the databases.
 
+use std::time::Duration;
+
 use crate::value::Value;
 
 /// Rendered SQL text with its bound parameters, ready to send.
@@ -10,6 +12,10 @@ pub struct Statement {
     pub sql: String,
     /// Parameters, in placeholder order.
     pub params: Vec<Value>,
+    /// The server stops this statement if it runs longer (see [`Query::timeout`]).
+    ///
+    /// [`Query::timeout`]: crate::Query::timeout
+    pub timeout: Option<Duration>,
 }
 
 impl Statement {
@@ -18,6 +24,7 @@ impl Statement {
         Statement {
             sql: sql.into(),
             params: Vec::new(),
+            timeout: None,
         }
     }
 }

@@ -106,6 +106,20 @@ impl<T: orm_core::FromRow + Send + 'static> ExecuteQuery for orm_core::RawQuery<
     }
 }
 
+/// A query with its own time limit ([`Query::timeout`](orm_core::Query::timeout)): every
+/// statement it sends carries the limit.
+impl<Q: ExecuteQuery> ExecuteQuery for orm_core::Timeout<Q> {
+    type Output = Q::Output;
+    async fn run<E: Executor + ?Sized>(self, exec: &E) -> Result<Q::Output> {
+        let (query, limit) = self.into_parts();
+        query.run(&orm_core::Timed::new(exec, limit)).await
+    }
+
+    fn needs_transaction(&self, dialect: &dyn orm_core::Dialect) -> bool {
+        self.query().needs_transaction(dialect)
+    }
+}
+
 /// `UPDATE` / `DELETE` / `INSERT ... RETURNING`: the returned rows.
 impl<Q, Out> ExecuteQuery for orm_core::Returning<Q, Out>
 where

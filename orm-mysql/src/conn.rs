@@ -5,6 +5,7 @@
 //! turn dropped before the result was fully read marks the connection broken, and a
 //! broken connection is discarded, never reused.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,8 @@ pub struct MySQLConn {
     broken: AtomicBool,
     /// A statement may have changed session state (raw SET, USE, LOCK...).
     needs_reset: AtomicBool,
+    /// MariaDB, not MySQL: how a statement's own time limit is written.
+    mariadb: bool,
 }
 
 struct Session {
@@ -90,6 +93,7 @@ impl MySQLConn {
             opened => opened,
         }
         .map_err(map)?;
+        let mariadb = conn.server_version().0 >= 10;
         for sql in config.server_setup(conn.server_version().0) {
             conn.query_drop(sql).await.map_err(map)?;
         }
@@ -101,7 +105,42 @@ impl MySQLConn {
             }),
             broken: AtomicBool::new(false),
             needs_reset: AtomicBool::new(false),
+            mariadb,
         })
+    }
+
+    /// `stmt` with its own time limit written into it: MariaDB's `SET STATEMENT
+    /// max_statement_time = s FOR ...`, MySQL's `MAX_EXECUTION_TIME` hint, which only a
+    /// SELECT takes.
+    pub(crate) fn limited<'a>(&self, stmt: Cow<'a, Statement>) -> Result<Cow<'a, Statement>> {
+        let Some(limit) = stmt.timeout else {
+            return Ok(stmt);
+        };
+        let mut stmt = stmt.into_owned();
+        stmt.sql =
+            if self.mariadb {
+                format!(
+                    "SET STATEMENT max_statement_time = {} FOR {}",
+                    limit.as_secs_f64().max(0.001),
+                    stmt.sql
+                )
+            } else {
+                let body = stmt.sql.trim_start();
+                match body.get(..6) {
+                    Some(head) if head.eq_ignore_ascii_case("select") => format!(
+                        "SELECT /*+ MAX_EXECUTION_TIME({}) */{}",
+                        limit.as_millis().max(1),
+                        &body[6..]
+                    ),
+                    _ => return Err(Error::Query(
+                        "MySQL limits the time of SELECT statements only (MAX_EXECUTION_TIME); \
+                         set MySQLConfig::statement_timeout, or use MariaDB"
+                            .into(),
+                    )),
+                }
+            };
+        stmt.timeout = None;
+        Ok(Cow::Owned(stmt))
     }
 
     /// Not failed, and no statement left half-way.

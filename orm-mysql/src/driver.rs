@@ -56,6 +56,7 @@ impl Driver for MySQLDriver {
         stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<ExecResult> {
+        let stmt = conn.limited(stmt)?;
         conn.execute(&stmt, call).await
     }
 
@@ -64,6 +65,7 @@ impl Driver for MySQLDriver {
         stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<Vec<T>> {
+        let stmt = conn.limited(stmt)?;
         conn.fetch_all(&stmt, call).await
     }
 
@@ -78,6 +80,7 @@ impl Driver for MySQLDriver {
     ) -> RowStream<'static, T> {
         batch::spawn(move |mut rows| async move {
             let _keep = keep;
+            let stmt = conn.limited(Cow::Owned(stmt))?;
             let outcome = conn.for_each_row(&stmt, call, |row| rows.push(row)).await;
             rows.finish(outcome.map(drop)).await;
             Ok(())

@@ -125,6 +125,15 @@ impl PostgresqlConn {
         })
     }
 
+    /// `SET LOCAL statement_timeout` to `limit`, or with `None` to what the connection's
+    /// transactions begin with (pooler mode's limit, or the session's).
+    pub(crate) fn local_timeout(&self, limit: Option<std::time::Duration>) -> String {
+        match limit.or(self.pooler.and_then(|p| p.statement)) {
+            Some(limit) => format!("SET LOCAL statement_timeout = {}", limit.as_millis().max(1)),
+            None => "SET LOCAL statement_timeout = DEFAULT".into(),
+        }
+    }
+
     /// The statements that open a transaction with `options`; see [`PostgresqlConfig::pooler`].
     pub(crate) fn begin_statements(&self, options: &TxOptions) -> Result<Vec<String>> {
         match &self.pooler {

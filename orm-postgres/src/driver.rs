@@ -26,6 +26,8 @@ impl Driver for PostgresqlDriver {
     /// A read lost with its connection (a server restart, a terminated backend) is sent
     /// once more on a new connection; a write never is.
     const RETRIES: bool = true;
+    /// `SET LOCAL statement_timeout`: PostgreSQL limits statements per transaction only.
+    const TIMEOUT_BY_TRANSACTION: bool = true;
 
     type Config = PostgresqlConfig;
     type Conn = PostgresqlConn;
@@ -83,6 +85,10 @@ impl Driver for PostgresqlDriver {
 
     fn retry_on_new_connection(_: &PostgresqlConn, err: &Error, stmt: &Statement) -> bool {
         matches!(err, Error::ConnectionLost { .. }) && orm_runtime::is_read(&stmt.sql)
+    }
+
+    fn local_timeout(conn: &PostgresqlConn, limit: Option<std::time::Duration>) -> String {
+        conn.local_timeout(limit)
     }
 
     fn begin_statements(conn: &PostgresqlConn, options: &TxOptions) -> Result<Vec<String>> {

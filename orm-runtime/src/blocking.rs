@@ -98,6 +98,12 @@ impl<D: Driver> BlockingSide<D> {
         run_blocking(|| {
             let mut slot = self.lock();
             let (rt, conn) = self.ready(config, &mut slot)?;
+            if crate::timeout::by_transaction::<D>(&stmt) {
+                return block_on(
+                    rt,
+                    crate::timeout::own_transaction_on(&conn, call, stmt, op),
+                );
+            }
             if !D::RETRIES {
                 return block_on(rt, op.run(&conn, Cow::Owned(stmt), call));
             }

@@ -66,6 +66,12 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// lends the statement to the first attempt instead of giving it away.
     const RETRIES: bool = false;
 
+    /// The server limits a statement's time only for a whole transaction (PostgreSQL's
+    /// `SET LOCAL statement_timeout`): the runtime then brings a statement with its own
+    /// limit into a transaction ([`local_timeout`](Driver::local_timeout)). Otherwise the
+    /// driver puts [`Statement::timeout`] into the statement itself.
+    const TIMEOUT_BY_TRANSACTION: bool = false;
+
     /// One connection.
     type Conn: Send + Sync + 'static;
     /// State shared by every connection of one database (and its blocking side).
@@ -130,6 +136,14 @@ pub trait Driver: Sized + Send + Sync + 'static {
     fn begin_statements(conn: &Self::Conn, options: &TxOptions) -> Result<Vec<String>> {
         let _ = conn;
         Self::dialect().begin_statements(options)
+    }
+
+    /// With [`TIMEOUT_BY_TRANSACTION`](Driver::TIMEOUT_BY_TRANSACTION): the statement that
+    /// limits the rest of the open transaction to `limit`, or with `None` puts back the
+    /// limit the connection's transactions begin with.
+    fn local_timeout(conn: &Self::Conn, limit: Option<Duration>) -> String {
+        let _ = (conn, limit);
+        String::new()
     }
 
     /// Sends transaction control (`BEGIN`, `COMMIT`, `SAVEPOINT`, ...) as a simple query

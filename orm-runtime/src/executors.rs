@@ -15,6 +15,11 @@ macro_rules! executors {
                 &self,
                 stmt: orm_core::Statement,
             ) -> orm_core::Result<orm_core::ExecResult> {
+                if $crate::timeout::by_transaction::<D>(&stmt) {
+                    let held = orm_core::Database::acquire(self).await?;
+                    return $crate::timeout::own_transaction(&held, stmt, $crate::retry::Execute)
+                        .await;
+                }
                 $crate::retry::run(stmt, || self.$checkout(), $crate::retry::Execute).await
             }
 
@@ -22,13 +27,22 @@ macro_rules! executors {
                 &self,
                 stmt: orm_core::Statement,
             ) -> orm_core::Result<Vec<T>> {
-                $crate::retry::run(stmt, || self.$checkout(), $crate::retry::FetchAll::new()).await
+                let fetch = $crate::retry::FetchAll::new();
+                if $crate::timeout::by_transaction::<D>(&stmt) {
+                    let held = orm_core::Database::acquire(self).await?;
+                    return $crate::timeout::own_transaction(&held, stmt, fetch).await;
+                }
+                $crate::retry::run(stmt, || self.$checkout(), fetch).await
             }
 
             fn fetch_stream<'a, T: orm_core::FromRow + Send + 'static>(
                 &'a self,
                 stmt: orm_core::Statement,
             ) -> orm_core::RowStream<'a, T> {
+                if $crate::timeout::by_transaction::<D>(&stmt) {
+                    let e = $crate::timeout::no_stream::<D>();
+                    return Box::pin(orm_core::ErrorStream::new(e));
+                }
                 $crate::retry::stream(self.$checkout(), stmt)
             }
         }

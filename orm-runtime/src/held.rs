@@ -16,6 +16,8 @@ use crate::driver::Driver;
 use crate::link::{Link, Slot};
 use crate::pool::Holding;
 use crate::recycle::Pooled;
+use crate::retry::{Execute, FetchAll, Op};
+use crate::timeout;
 
 // One per transaction, never in a collection: the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -75,7 +77,12 @@ impl<D: Driver> HeldConnection<D> {
         }
     }
 
-    fn call(&self) -> crate::driver::Call {
+    /// The connection, for the runtime's own use.
+    pub(crate) fn conn(&self) -> &Arc<D::Conn> {
+        &self.conn
+    }
+
+    pub(crate) fn call(&self) -> crate::driver::Call {
         crate::driver::Call {
             log_values: self.log_values,
             in_transaction: self.in_transaction(),
@@ -218,11 +225,17 @@ impl<D: Driver> Executor for HeldConnection<D> {
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         self.released()?;
+        if timeout::by_transaction::<D>(&stmt) {
+            return self.limited(stmt, Execute).await;
+        }
         D::execute(&self.conn, Cow::Owned(stmt), self.call()).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         self.released()?;
+        if timeout::by_transaction::<D>(&stmt) {
+            return self.limited(stmt, FetchAll::new()).await;
+        }
         D::fetch_all(&self.conn, Cow::Owned(stmt), self.call()).await
     }
 
@@ -233,7 +246,26 @@ impl<D: Driver> Executor for HeldConnection<D> {
         if let Err(e) = self.released() {
             return Box::pin(orm_core::ErrorStream::new(e));
         }
+        if timeout::by_transaction::<D>(&stmt) {
+            return Box::pin(orm_core::ErrorStream::new(timeout::no_stream::<D>()));
+        }
         D::stream(self.conn.clone(), stmt, self.call(), ())
+    }
+}
+
+impl<D: Driver> HeldConnection<D> {
+    /// A statement with its own limit on a driver that limits transactions: in the open
+    /// transaction, or in one of its own.
+    async fn limited<O: Op<D>>(&self, stmt: Statement, op: O) -> Result<O::Out> {
+        if !self.in_transaction() {
+            return timeout::own_transaction(self, stmt, op).await;
+        }
+        let restore = self
+            .options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .statement_timeout;
+        timeout::in_transaction(&self.conn, self.call(), stmt, restore, op).await
     }
 }
 

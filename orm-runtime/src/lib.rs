@@ -24,6 +24,7 @@ mod pooled;
 mod recycle;
 mod retry;
 mod single;
+mod timeout;
 pub mod tls;
 pub mod trace;
 pub mod url;

@@ -121,7 +121,7 @@ impl TlsOptions {
 /// TLS when the server offers it, the certificate unchecked. `VerifyFull` is what a
 /// service reaching its database over a network wants. Without the `tls` feature
 /// `Prefer` connects in plain text and the stricter modes fail with
-/// [`Error::Config`](orm_core::Error::Config) when the database is made.
+/// [`orm_core::Error::Config`] when the database is made.
 ///
 /// ```
 /// use orm_runtime::tls::{SslMode, TlsSettings};

@@ -46,24 +46,35 @@ pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
             .map_err(map)?;
     }
     conn.set_prepared_statement_cache_capacity(256);
-    if let Some(timeout) = config.statement_timeout {
-        // Called every 1,000 virtual-machine steps of a running statement.
-        conn.progress_handler(1_000, Some(move || statement_overran(timeout)));
-    }
+    // Called every 1,000 virtual-machine steps of a running statement: it stops one that
+    // ran past the database's limit or its own (`Statement::timeout`).
+    let database_limit = config.statement_timeout;
+    conn.progress_handler(1_000, Some(move || statement_overran(database_limit)));
     Ok(conn)
 }
 
+/// The statement running on a thread: when it started, and its own limit.
+type Running = Option<(std::time::Instant, Option<std::time::Duration>)>;
+
 thread_local! {
-    /// When the statement running on this thread started. A statement runs from start to
-    /// end on one thread (a blocking-pool thread, or the caller's when inline), and its
-    /// progress handler is called on that thread.
-    static STARTED: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    /// The statement running on this thread. A statement runs from start to end on one
+    /// thread (a blocking-pool thread, or the caller's when inline), and its progress
+    /// handler is called on that thread.
+    static RUNNING: std::cell::Cell<Running> = const { std::cell::Cell::new(None) };
 }
 
-/// True when the statement running on this thread has run longer than `timeout`: the
-/// progress handler then interrupts it.
-fn statement_overran(timeout: std::time::Duration) -> bool {
-    STARTED.with(|started| started.get().is_some_and(|t| t.elapsed() > timeout))
+/// True when the statement running on this thread has run longer than its limit (the
+/// shorter of the database's and its own): the progress handler then interrupts it.
+fn statement_overran(database_limit: Option<std::time::Duration>) -> bool {
+    RUNNING.with(|running| {
+        running.get().is_some_and(|(started, own)| {
+            let limit = match (database_limit, own) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            limit.is_some_and(|limit| started.elapsed() > limit)
+        })
+    })
 }
 
 /// One SQLite connection ([`SqliteDriver`](crate::SqliteDriver)'s connection).
@@ -165,9 +176,10 @@ fn traced<R>(
 ) -> Result<R> {
     check_params(&stmt.params)?;
     let span = QuerySpan::start(peer, stmt, log_values);
-    let outer = STARTED.with(|started| started.replace(Some(std::time::Instant::now())));
+    let now = (std::time::Instant::now(), stmt.timeout);
+    let outer = RUNNING.with(|running| running.replace(Some(now)));
     let result = run();
-    STARTED.with(|started| started.set(outer));
+    RUNNING.with(|running| running.set(outer));
     match &result {
         Ok(r) => span.finish(count(r)),
         Err(e) => span.fail(e),

@@ -43,7 +43,10 @@ pub(crate) fn map(err: rusqlite::Error) -> Error {
         };
     }
     let message = if failure.code == rusqlite::ErrorCode::OperationInterrupted {
-        format!("{message} (the statement ran past SqliteConfig::statement_timeout)")
+        format!(
+            "{message} (the statement ran past its time limit: SqliteConfig::statement_timeout \
+             or Query::timeout)"
+        )
     } else {
         message
     };

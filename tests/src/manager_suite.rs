@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use orm_core::*;
 use orm_manager::Manager;
 
@@ -1854,6 +1854,122 @@ pub async fn failed_rollback_is_reported<D: Db>(db: &D) {
     assert_eq!(db.busy_sessions().await, 0, "nothing left open");
 }
 
+/// A statement's own time limit (`Query::timeout`) stops it on the server, outside a
+/// transaction and inside one, async and blocking; a quick limited statement answers; no
+/// limit is left behind on the session or the transaction.
+pub async fn statement_timeouts<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let dialect = Executor::dialect(db).name();
+    let slow = match dialect {
+        "postgres" => "SELECT pg_sleep(5)::text",
+        "mysql" => "SELECT CAST(SLEEP(5) AS CHAR)",
+        _ => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+             SELECT CAST(count(*) AS TEXT) FROM (SELECT x FROM c LIMIT 2000000000)"
+        }
+    };
+    let limit = Duration::from_millis(300);
+    let stopped_quickly = |outcome: &Result<Vec<String>>, started: Instant, what: &str| {
+        assert!(
+            matches!(outcome, Err(Error::Database { .. })),
+            "{dialect} {what}: the server stops it: {outcome:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{dialect} {what}: stopped after {:?}",
+            started.elapsed()
+        );
+    };
+    let started = Instant::now();
+    let outcome = objects
+        .execute(raw_query::<String>(slow, vec![]).timeout(limit))
+        .await;
+    stopped_quickly(&outcome, started, "through the Manager");
+    let started = Instant::now();
+    let outcome = raw_query::<String>(slow, vec![])
+        .timeout(limit)
+        .fetch_all(db)
+        .await;
+    stopped_quickly(&outcome, started, "on the database");
+    let started = Instant::now();
+    let blocking = db.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        raw_query::<String>(slow, vec![])
+            .timeout(limit)
+            .fetch_all_sync(&blocking)
+    })
+    .await
+    .expect("blocking");
+    stopped_quickly(&outcome, started, "blocking");
+    let quick: Vec<String> = objects
+        .execute(raw_query("SELECT 'ok'", vec![]).timeout(limit))
+        .await
+        .expect("a quick limited statement answers");
+    assert_eq!(quick, ["ok"]);
+
+    // Inside a transaction: stopped the same way.
+    let started = Instant::now();
+    let inside = objects
+        .atomic(|tx| async move {
+            Ok::<_, Error>(
+                tx.execute(raw_query::<String>(slow, vec![]).timeout(limit))
+                    .await,
+            )
+        })
+        .await
+        .expect("the scope itself");
+    stopped_quickly(&inside, started, "in a transaction");
+
+    // No limit left behind: the transaction's own (PostgreSQL), the session's (MariaDB).
+    let setting = match dialect {
+        "postgres" => Some("SELECT current_setting('statement_timeout')"),
+        "mysql" => Some("SELECT CAST(@@SESSION.max_statement_time AS CHAR)"),
+        _ => None,
+    };
+    if let Some(setting) = setting {
+        let own = TxOptions::new().statement_timeout(Duration::from_secs(7));
+        let (before, after) = objects
+            .transaction_with(own, |tx| async move {
+                let before: Vec<String> = tx.execute(raw_query(setting, vec![])).await?;
+                tx.execute(raw_query::<String>("SELECT 'ok'", vec![]).timeout(limit))
+                    .await?;
+                let after: Vec<String> = tx.execute(raw_query(setting, vec![])).await?;
+                Ok::<_, Error>((before, after))
+            })
+            .await
+            .expect("a transaction");
+        assert_eq!(
+            before, after,
+            "{dialect}: the transaction's own limit is back"
+        );
+        let outside: Vec<String> = objects
+            .execute(raw_query(setting, vec![]))
+            .await
+            .expect("setting");
+        assert_ne!(
+            outside, before,
+            "{dialect}: the transaction's limit ended with it"
+        );
+    }
+
+    // A stream: PostgreSQL cannot limit one statement of a stream, and says so.
+    let rows: Vec<Result<String>> = objects
+        .stream(&raw_query::<String>("SELECT 'ok'", vec![]).timeout(limit))
+        .collect()
+        .await;
+    match dialect {
+        "postgres" => assert!(
+            matches!(rows.as_slice(), [Err(Error::Query(_))]),
+            "{rows:?}"
+        ),
+        _ => assert!(
+            matches!(rows.as_slice(), [Ok(ok)] if ok == "ok"),
+            "{rows:?}"
+        ),
+    }
+    assert_eq!(db.busy_sessions().await, 0, "nothing left open");
+}
+
 #[macro_export]
 macro_rules! manager_suite {
     ($make:path) => {
@@ -1864,7 +1980,8 @@ macro_rules! manager_suite {
             dropped_guard_leaves_nothing_open get_respects_the_users_limit
             tagging_in_concurrent_transactions get_or_create_inside_transactions
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
-            guard_transactions_join_the_task transaction_options failed_rollback_is_reported);
+            guard_transactions_join_the_task transaction_options failed_rollback_is_reported
+            statement_timeouts);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

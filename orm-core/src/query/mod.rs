@@ -16,11 +16,13 @@ use crate::value::Value;
 mod delete;
 mod insert;
 pub(crate) mod select;
+mod timeout;
 mod update;
 
 pub use delete::Delete;
 pub use insert::{ColumnList, Insert, Upsert};
 pub use select::{exists, not_exists, Alias, Append, Select, Selection};
+pub use timeout::{Timed, Timeout};
 pub use update::{Returning, Update};
 
 /// A statement that renders to SQL text and parameters for a dialect.
@@ -41,6 +43,31 @@ pub trait Query {
     /// Runs the statement, blocking; returns the number of rows affected.
     fn execute_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<u64> {
         Ok(db.execute_sync(self.render(db.dialect())?)?.rows_affected)
+    }
+
+    /// The server stops the statement when it has run longer than `limit` and the call
+    /// fails with the server's timeout error (PostgreSQL 57014, MariaDB 1969, MySQL 3024,
+    /// SQLite's interrupt), inside a transaction or out, and the transaction goes on where
+    /// the server allows it. How each server does it: MariaDB `SET STATEMENT
+    /// max_statement_time`, MySQL the `MAX_EXECUTION_TIME` hint (SELECT only), SQLite the
+    /// progress handler; PostgreSQL has no per-statement setting, so the statement runs
+    /// with `SET LOCAL statement_timeout` in its own transaction, or inside the caller's
+    /// with the transaction's own limit put back after it (not for streams).
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # use std::time::Duration;
+    /// let limited = raw_query::<i64>("SELECT count(*) FROM big", vec![])
+    ///     .timeout(Duration::from_secs(2));
+    /// let stmt = limited.render(&SqliteDialect)?;
+    /// assert_eq!(stmt.timeout, Some(Duration::from_secs(2)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    fn timeout(self, limit: std::time::Duration) -> Timeout<Self>
+    where
+        Self: Sized,
+    {
+        Timeout::new(self, limit)
     }
 }
 
