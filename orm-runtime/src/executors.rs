@@ -17,8 +17,7 @@ macro_rules! executors {
             ) -> orm_core::Result<orm_core::ExecResult> {
                 if $crate::timeout::by_transaction::<D>(&stmt) {
                     let held = orm_core::Database::acquire(self).await?;
-                    return $crate::timeout::own_transaction(&held, stmt, $crate::retry::Execute)
-                        .await;
+                    return held.in_own_transaction(stmt, $crate::retry::Execute).await;
                 }
                 $crate::retry::run(stmt, || self.$checkout(), $crate::retry::Execute).await
             }
@@ -30,7 +29,7 @@ macro_rules! executors {
                 let fetch = $crate::retry::FetchAll::new();
                 if $crate::timeout::by_transaction::<D>(&stmt) {
                     let held = orm_core::Database::acquire(self).await?;
-                    return $crate::timeout::own_transaction(&held, stmt, fetch).await;
+                    return held.in_own_transaction(stmt, fetch).await;
                 }
                 $crate::retry::run(stmt, || self.$checkout(), fetch).await
             }

@@ -77,12 +77,7 @@ impl<D: Driver> HeldConnection<D> {
         }
     }
 
-    /// The connection, for the runtime's own use.
-    pub(crate) fn conn(&self) -> &Arc<D::Conn> {
-        &self.conn
-    }
-
-    pub(crate) fn call(&self) -> crate::driver::Call {
+    fn call(&self) -> crate::driver::Call {
         crate::driver::Call {
             log_values: self.log_values,
             in_transaction: self.in_transaction(),
@@ -254,11 +249,29 @@ impl<D: Driver> Executor for HeldConnection<D> {
 }
 
 impl<D: Driver> HeldConnection<D> {
+    /// Runs `stmt` in a transaction of its own (none may be open), limited by its
+    /// timeout.
+    pub(crate) async fn in_own_transaction<O: Op<D>>(
+        &self,
+        mut stmt: Statement,
+        op: O,
+    ) -> Result<O::Out> {
+        self.begin(&timeout::own_options(&mut stmt)).await?;
+        match op.run(&self.conn, Cow::Owned(stmt), self.call()).await {
+            Ok(out) => self.commit().await.map(|()| out),
+            Err(e) => {
+                // A failed ROLLBACK leaves the connection marked: it is discarded.
+                let _ = self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     /// A statement with its own limit on a driver that limits transactions: in the open
     /// transaction, or in one of its own.
     async fn limited<O: Op<D>>(&self, stmt: Statement, op: O) -> Result<O::Out> {
         if !self.in_transaction() {
-            return timeout::own_transaction(self, stmt, op).await;
+            return self.in_own_transaction(stmt, op).await;
         }
         let restore = self
             .options

@@ -6,10 +6,9 @@
 
 use std::borrow::Cow;
 
-use orm_core::{Connection, Error, Result, Statement, TxOptions};
+use orm_core::{Error, Result, Statement, TxOptions};
 
 use crate::driver::{Call, Driver};
-use crate::held::HeldConnection;
 use crate::retry::Op;
 
 /// Whether `stmt` needs the runtime's help to be limited on `D`.
@@ -27,24 +26,12 @@ pub(crate) fn no_stream<D: Driver>() -> Error {
     ))
 }
 
-/// Runs `stmt` in a transaction of its own on `held` (not in one), limited by its timeout.
-pub(crate) async fn own_transaction<D: Driver, O: Op<D>>(
-    held: &HeldConnection<D>,
-    mut stmt: Statement,
-    op: O,
-) -> Result<O::Out> {
-    let options = TxOptions {
+/// The options of a transaction of the statement's own: its limit, taken from it (the
+/// transaction applies it).
+pub(crate) fn own_options(stmt: &mut Statement) -> TxOptions {
+    TxOptions {
         statement_timeout: stmt.timeout.take(),
         ..TxOptions::new()
-    };
-    held.begin(&options).await?;
-    match op.run(held.conn(), Cow::Owned(stmt), held.call()).await {
-        Ok(out) => held.commit().await.map(|()| out),
-        Err(e) => {
-            // A failed ROLLBACK leaves the connection marked: it is discarded.
-            let _ = held.rollback().await;
-            Err(e)
-        }
     }
 }
 
@@ -72,10 +59,7 @@ pub(crate) async fn own_transaction_on<D: Driver, O: Op<D>>(
     mut stmt: Statement,
     op: O,
 ) -> Result<O::Out> {
-    let options = TxOptions {
-        statement_timeout: stmt.timeout.take(),
-        ..TxOptions::new()
-    };
+    let options = own_options(&mut stmt);
     let inside = Call {
         in_transaction: true,
         ..call
