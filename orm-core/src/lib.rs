@@ -73,11 +73,11 @@ pub use expr::{JsonDocument, JsonExt};
 pub use meta::{ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
 pub use model::Model;
 pub use query::{
-    exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Query,
-    RawQuery, Returning, Select, Selection, Timed, Timeout, Update, Upsert,
+    exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
+    Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert,
 };
 pub use row::{FromRow, OptionalFromRow, RowMap};
-pub use statement::{ExecResult, Statement};
+pub use statement::{ExecResult, Limits, Statement};
 pub use sync::{SyncGate, SyncPolicy};
 pub use table::{AutoKey, Table};
 pub use transaction::{IsolationLevel, TxOptions};

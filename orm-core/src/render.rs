@@ -58,7 +58,7 @@ impl<'d> Writer<'d> {
         Ok(Statement {
             sql: self.sql,
             params: self.params,
-            timeout: None,
+            limits: crate::statement::Limits::default(),
         })
     }
 

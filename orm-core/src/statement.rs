@@ -12,10 +12,50 @@ pub struct Statement {
     pub sql: String,
     /// Parameters, in placeholder order.
     pub params: Vec<Value>,
-    /// The server stops this statement if it runs longer (see [`Query::timeout`]).
+    /// This statement's own time limits (see [`Query::timeout`]).
     ///
     /// [`Query::timeout`]: crate::Query::timeout
-    pub timeout: Option<Duration>,
+    pub limits: Limits,
+}
+
+/// A statement's own time limits: how long it may run, and how long it may wait for a
+/// lock ([`Query::timeout`], [`Query::lock_timeout`]).
+///
+/// [`Query::timeout`]: crate::Query::timeout
+/// [`Query::lock_timeout`]: crate::Query::lock_timeout
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The server stops the statement when it has run this long.
+    pub statement: Option<Duration>,
+    /// The statement fails when it has waited this long for a lock (a retryable error).
+    pub lock: Option<Duration>,
+}
+
+impl Limits {
+    /// No limit of its own.
+    pub fn is_empty(&self) -> bool {
+        self.statement.is_none() && self.lock.is_none()
+    }
+
+    /// Both sets of limits: the shorter of each.
+    ///
+    /// ```
+    /// # use orm_core::Limits;
+    /// # use std::time::Duration;
+    /// let a = Limits { statement: Some(Duration::from_secs(5)), lock: None };
+    /// let b = Limits { statement: Some(Duration::from_secs(2)), lock: Some(Duration::from_secs(1)) };
+    /// assert_eq!(a.and(b), b);
+    /// ```
+    pub fn and(self, other: Limits) -> Limits {
+        let shorter = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Limits {
+            statement: shorter(self.statement, other.statement),
+            lock: shorter(self.lock, other.lock),
+        }
+    }
 }
 
 impl Statement {
@@ -24,7 +64,7 @@ impl Statement {
         Statement {
             sql: sql.into(),
             params: Vec::new(),
-            timeout: None,
+            limits: Limits::default(),
         }
     }
 }

@@ -106,13 +106,14 @@ impl<T: orm_core::FromRow + Send + 'static> ExecuteQuery for orm_core::RawQuery<
     }
 }
 
-/// A query with its own time limit ([`Query::timeout`](orm_core::Query::timeout)): every
-/// statement it sends carries the limit.
-impl<Q: ExecuteQuery> ExecuteQuery for orm_core::Timeout<Q> {
+/// A query with time limits of its own ([`Query::timeout`](orm_core::Query::timeout),
+/// [`Query::lock_timeout`](orm_core::Query::lock_timeout)): every statement it sends
+/// carries them.
+impl<Q: ExecuteQuery> ExecuteQuery for orm_core::Limited<Q> {
     type Output = Q::Output;
     async fn run<E: Executor + ?Sized>(self, exec: &E) -> Result<Q::Output> {
-        let (query, limit) = self.into_parts();
-        query.run(&orm_core::Timed::new(exec, limit)).await
+        let (query, limits) = self.into_parts();
+        query.run(&orm_core::Timed::new(exec, limits)).await
     }
 
     fn needs_transaction(&self, dialect: &dyn orm_core::Dialect) -> bool {

@@ -86,6 +86,49 @@ fn changes_session(sql: &str) -> bool {
     })
 }
 
+/// `sql` with `limits` written into it; see [`MySQLConn::limited`].
+fn with_limits(sql: &str, limits: orm_core::Limits, mariadb: bool) -> Result<String> {
+    // InnoDB counts lock waits in whole seconds.
+    let lock_secs = |d: Duration| d.as_secs_f64().ceil().max(1.0);
+    if mariadb {
+        let mut set = Vec::new();
+        if let Some(limit) = limits.statement {
+            set.push(format!(
+                "max_statement_time = {}",
+                limit.as_secs_f64().max(0.001)
+            ));
+        }
+        if let Some(limit) = limits.lock {
+            set.push(format!("innodb_lock_wait_timeout = {}", lock_secs(limit)));
+        }
+        return Ok(format!("SET STATEMENT {} FOR {sql}", set.join(", ")));
+    }
+    let body = sql.trim_start();
+    let keyword = body.split_whitespace().next().unwrap_or("");
+    let mut hints = Vec::new();
+    if let Some(limit) = limits.statement {
+        if !keyword.eq_ignore_ascii_case("select") {
+            return Err(Error::Query(
+                "MySQL limits the time of SELECT statements only (MAX_EXECUTION_TIME); set \
+                 MySQLConfig::statement_timeout, or use MariaDB"
+                    .into(),
+            ));
+        }
+        hints.push(format!("MAX_EXECUTION_TIME({})", limit.as_millis().max(1)));
+    }
+    if let Some(limit) = limits.lock {
+        hints.push(format!(
+            "SET_VAR(innodb_lock_wait_timeout = {})",
+            lock_secs(limit)
+        ));
+    }
+    Ok(format!(
+        "{keyword} /*+ {} */{}",
+        hints.join(" "),
+        &body[keyword.len()..]
+    ))
+}
+
 impl MySQLConn {
     pub(crate) async fn connect(config: &MySQLConfig, tls: &Tls) -> Result<Self> {
         let mut conn = match Conn::new(config.opts(tls.attempt())).await {
@@ -109,37 +152,16 @@ impl MySQLConn {
         })
     }
 
-    /// `stmt` with its own time limit written into it: MariaDB's `SET STATEMENT
-    /// max_statement_time = s FOR ...`, MySQL's `MAX_EXECUTION_TIME` hint, which only a
-    /// SELECT takes.
+    /// `stmt` with its own time limits written into it: MariaDB's `SET STATEMENT
+    /// max_statement_time = s, innodb_lock_wait_timeout = s FOR ...`; MySQL's optimizer
+    /// hints `MAX_EXECUTION_TIME` (a SELECT only) and `SET_VAR(innodb_lock_wait_timeout)`.
     pub(crate) fn limited<'a>(&self, stmt: Cow<'a, Statement>) -> Result<Cow<'a, Statement>> {
-        let Some(limit) = stmt.timeout else {
+        if stmt.limits.is_empty() {
             return Ok(stmt);
-        };
+        }
         let mut stmt = stmt.into_owned();
-        stmt.sql =
-            if self.mariadb {
-                format!(
-                    "SET STATEMENT max_statement_time = {} FOR {}",
-                    limit.as_secs_f64().max(0.001),
-                    stmt.sql
-                )
-            } else {
-                let body = stmt.sql.trim_start();
-                match body.get(..6) {
-                    Some(head) if head.eq_ignore_ascii_case("select") => format!(
-                        "SELECT /*+ MAX_EXECUTION_TIME({}) */{}",
-                        limit.as_millis().max(1),
-                        &body[6..]
-                    ),
-                    _ => return Err(Error::Query(
-                        "MySQL limits the time of SELECT statements only (MAX_EXECUTION_TIME); \
-                         set MySQLConfig::statement_timeout, or use MariaDB"
-                            .into(),
-                    )),
-                }
-            };
-        stmt.timeout = None;
+        let limits = std::mem::take(&mut stmt.limits);
+        stmt.sql = with_limits(&stmt.sql, limits, self.mariadb)?;
         Ok(Cow::Owned(stmt))
     }
 
@@ -390,5 +412,44 @@ impl std::fmt::Debug for MySQLConn {
         f.debug_struct("MySQLConn")
             .field("usable", &self.is_usable())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orm_core::Limits;
+
+    const BOTH: Limits = Limits {
+        statement: Some(Duration::from_millis(1500)),
+        lock: Some(Duration::from_millis(200)),
+    };
+
+    #[test]
+    fn mariadb_sets_the_limits_for_the_statement() {
+        assert_eq!(
+            with_limits("UPDATE t SET n = ?", BOTH, true).unwrap(),
+            "SET STATEMENT max_statement_time = 1.5, innodb_lock_wait_timeout = 1 FOR UPDATE t SET n = ?"
+        );
+    }
+
+    #[test]
+    fn mysql_writes_optimizer_hints() {
+        assert_eq!(
+            with_limits("  SELECT a FROM t", BOTH, false).unwrap(),
+            "SELECT /*+ MAX_EXECUTION_TIME(1500) SET_VAR(innodb_lock_wait_timeout = 1) */ a FROM t"
+        );
+        let lock_only = Limits {
+            statement: None,
+            ..BOTH
+        };
+        assert_eq!(
+            with_limits("DELETE FROM t", lock_only, false).unwrap(),
+            "DELETE /*+ SET_VAR(innodb_lock_wait_timeout = 1) */ FROM t"
+        );
+        assert!(matches!(
+            with_limits("DELETE FROM t", BOTH, false),
+            Err(Error::Query(_))
+        ));
     }
 }

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use orm_core::{Dialect, ElementType, ExecResult, FromRow, Result, Statement, TxOptions, Value};
+use orm_core::{
+    Dialect, ElementType, ExecResult, FromRow, Limits, Result, Statement, TxOptions, Value,
+};
 use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
 use tokio_postgres::types::Type;
@@ -125,13 +127,37 @@ impl PostgresqlConn {
         })
     }
 
-    /// `SET LOCAL statement_timeout` to `limit`, or with `None` to what the connection's
-    /// transactions begin with (pooler mode's limit, or the session's).
-    pub(crate) fn local_timeout(&self, limit: Option<std::time::Duration>) -> String {
-        match limit.or(self.pooler.and_then(|p| p.statement)) {
-            Some(limit) => format!("SET LOCAL statement_timeout = {}", limit.as_millis().max(1)),
-            None => "SET LOCAL statement_timeout = DEFAULT".into(),
+    /// `SET LOCAL` of the settings `limits` has; with `restore`, those settings back to
+    /// what the transaction began with (its own, pooler mode's, or the session's).
+    pub(crate) fn local_limits(&self, limits: Limits, restore: Option<&TxOptions>) -> String {
+        let pooler = self.pooler.as_ref();
+        let settings = [
+            (
+                "statement_timeout",
+                limits.statement,
+                restore.and_then(|tx| tx.statement_timeout),
+                pooler.and_then(|p| p.statement),
+            ),
+            (
+                "lock_timeout",
+                limits.lock,
+                restore.and_then(|tx| tx.lock_timeout),
+                pooler.and_then(|p| p.lock),
+            ),
+        ];
+        let mut sql = Vec::new();
+        for (name, own, began, default) in settings {
+            let Some(own) = own else { continue };
+            let value = match restore {
+                None => Some(own),
+                Some(_) => began.or(default),
+            };
+            sql.push(match value {
+                Some(limit) => format!("SET LOCAL {name} = {}", limit.as_millis().max(1)),
+                None => format!("SET LOCAL {name} = DEFAULT"),
+            });
         }
+        sql.join("; ")
     }
 
     /// The statements that open a transaction with `options`; see [`PostgresqlConfig::pooler`].

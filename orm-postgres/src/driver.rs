@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use orm_core::{
-    Dialect, Error, ExecResult, FromRow, PostgresqlDialect, Result, RowStream, Statement, TxOptions,
+    Dialect, Error, ExecResult, FromRow, Limits, PostgresqlDialect, Result, RowStream, Statement,
+    TxOptions,
 };
 use orm_runtime::{Call, Driver, Role};
 
@@ -26,8 +27,9 @@ impl Driver for PostgresqlDriver {
     /// A read lost with its connection (a server restart, a terminated backend) is sent
     /// once more on a new connection; a write never is.
     const RETRIES: bool = true;
-    /// `SET LOCAL statement_timeout`: PostgreSQL limits statements per transaction only.
-    const TIMEOUT_BY_TRANSACTION: bool = true;
+    /// `SET LOCAL statement_timeout` / `lock_timeout`: PostgreSQL limits statements per
+    /// transaction only.
+    const LIMITS_BY_TRANSACTION: bool = true;
 
     type Config = PostgresqlConfig;
     type Conn = PostgresqlConn;
@@ -87,8 +89,8 @@ impl Driver for PostgresqlDriver {
         matches!(err, Error::ConnectionLost { .. }) && orm_runtime::is_read(&stmt.sql)
     }
 
-    fn local_timeout(conn: &PostgresqlConn, limit: Option<std::time::Duration>) -> String {
-        conn.local_timeout(limit)
+    fn local_limits(conn: &PostgresqlConn, limits: Limits, restore: Option<&TxOptions>) -> String {
+        conn.local_limits(limits, restore)
     }
 
     fn begin_statements(conn: &PostgresqlConn, options: &TxOptions) -> Result<Vec<String>> {

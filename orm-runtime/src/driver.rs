@@ -7,7 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orm_core::{Dialect, Error, ExecResult, FromRow, Result, RowStream, Statement, TxOptions};
+use orm_core::{
+    Dialect, Error, ExecResult, FromRow, Limits, Result, RowStream, Statement, TxOptions,
+};
 
 use crate::pool::PoolSettings;
 
@@ -66,11 +68,11 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// lends the statement to the first attempt instead of giving it away.
     const RETRIES: bool = false;
 
-    /// The server limits a statement's time only for a whole transaction (PostgreSQL's
-    /// `SET LOCAL statement_timeout`): the runtime then brings a statement with its own
-    /// limit into a transaction ([`local_timeout`](Driver::local_timeout)). Otherwise the
-    /// driver puts [`Statement::timeout`] into the statement itself.
-    const TIMEOUT_BY_TRANSACTION: bool = false;
+    /// The server sets time limits only for a whole transaction (PostgreSQL's `SET LOCAL
+    /// statement_timeout` and `lock_timeout`): the runtime then brings a statement with
+    /// limits of its own into a transaction ([`local_limits`](Driver::local_limits)).
+    /// Otherwise the driver puts [`Statement::limits`] into the statement itself.
+    const LIMITS_BY_TRANSACTION: bool = false;
 
     /// One connection.
     type Conn: Send + Sync + 'static;
@@ -138,11 +140,11 @@ pub trait Driver: Sized + Send + Sync + 'static {
         Self::dialect().begin_statements(options)
     }
 
-    /// With [`TIMEOUT_BY_TRANSACTION`](Driver::TIMEOUT_BY_TRANSACTION): the statement that
-    /// limits the rest of the open transaction to `limit`, or with `None` puts back the
-    /// limit the connection's transactions begin with.
-    fn local_timeout(conn: &Self::Conn, limit: Option<Duration>) -> String {
-        let _ = (conn, limit);
+    /// With [`LIMITS_BY_TRANSACTION`](Driver::LIMITS_BY_TRANSACTION): the statement that
+    /// sets `limits` for the rest of the open transaction; or, with `restore`, puts back
+    /// for the same settings what the transaction began with.
+    fn local_limits(conn: &Self::Conn, limits: Limits, restore: Option<&TxOptions>) -> String {
+        let _ = (conn, limits, restore);
         String::new()
     }
 

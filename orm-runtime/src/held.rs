@@ -249,8 +249,7 @@ impl<D: Driver> Executor for HeldConnection<D> {
 }
 
 impl<D: Driver> HeldConnection<D> {
-    /// Runs `stmt` in a transaction of its own (none may be open), limited by its
-    /// timeout.
+    /// Runs `stmt` in a transaction of its own (none may be open), within its limits.
     pub(crate) async fn in_own_transaction<O: Op<D>>(
         &self,
         mut stmt: Statement,
@@ -267,18 +266,14 @@ impl<D: Driver> HeldConnection<D> {
         }
     }
 
-    /// A statement with its own limit on a driver that limits transactions: in the open
+    /// A statement with limits of its own on a driver that limits transactions: in the open
     /// transaction, or in one of its own.
     async fn limited<O: Op<D>>(&self, stmt: Statement, op: O) -> Result<O::Out> {
         if !self.in_transaction() {
             return self.in_own_transaction(stmt, op).await;
         }
-        let restore = self
-            .options
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .statement_timeout;
-        timeout::in_transaction(&self.conn, self.call(), stmt, restore, op).await
+        let began = *self.options.lock().unwrap_or_else(PoisonError::into_inner);
+        timeout::in_transaction(&self.conn, self.call(), stmt, &began, op).await
     }
 }
 

@@ -1,8 +1,9 @@
-//! A statement's own time limit ([`Statement::timeout`]) on a driver that can only set
-//! one for a whole transaction ([`Driver::TIMEOUT_BY_TRANSACTION`]: PostgreSQL's `SET
-//! LOCAL statement_timeout`). Outside a transaction the statement runs in one of its own
-//! on a connection held for it; inside one the limit is set before the statement and the
-//! transaction's own put back after it. Other drivers put the limit in the statement.
+//! A statement's own time limits ([`Statement::limits`]) on a driver that can only set
+//! them for a whole transaction ([`Driver::LIMITS_BY_TRANSACTION`]: PostgreSQL's `SET
+//! LOCAL statement_timeout` and `lock_timeout`). Outside a transaction the statement runs
+//! in one of its own on a connection held for it (`HeldConnection::in_own_transaction`);
+//! inside one the limits are set before the statement and the transaction's own put back
+//! after it. Other drivers put the limits in the statement.
 
 use std::borrow::Cow;
 
@@ -13,41 +14,43 @@ use crate::retry::Op;
 
 /// Whether `stmt` needs the runtime's help to be limited on `D`.
 pub(crate) fn by_transaction<D: Driver>(stmt: &Statement) -> bool {
-    D::TIMEOUT_BY_TRANSACTION && stmt.timeout.is_some()
+    D::LIMITS_BY_TRANSACTION && !stmt.limits.is_empty()
 }
 
 /// The error for a limited stream on such a driver: the limit would outlive the
 /// statement, since a stream ends when its reader says.
 pub(crate) fn no_stream<D: Driver>() -> Error {
     Error::Query(format!(
-        "{} has no per-statement timeout for a stream: set TxOptions::statement_timeout on \
-         the transaction that reads it",
+        "{} has no per-statement time limits for a stream: set them with TxOptions on the \
+         transaction that reads it",
         D::BACKEND
     ))
 }
 
-/// The options of a transaction of the statement's own: its limit, taken from it (the
-/// transaction applies it).
+/// The options of a transaction of the statement's own: its limits, taken from it (the
+/// transaction applies them).
 pub(crate) fn own_options(stmt: &mut Statement) -> TxOptions {
+    let limits = std::mem::take(&mut stmt.limits);
     TxOptions {
-        statement_timeout: stmt.timeout.take(),
+        statement_timeout: limits.statement,
+        lock_timeout: limits.lock,
         ..TxOptions::new()
     }
 }
 
-/// Runs `stmt` inside the open transaction on `conn`: its limit first, the transaction's
-/// own limit (`restore`, as it began) after.
+/// Runs `stmt` inside the open transaction on `conn`, which began with `began`: its
+/// limits first, the transaction's own put back after.
 pub(crate) async fn in_transaction<D: Driver, O: Op<D>>(
     conn: &std::sync::Arc<D::Conn>,
     call: Call,
     mut stmt: Statement,
-    restore: Option<std::time::Duration>,
+    began: &TxOptions,
     op: O,
 ) -> Result<O::Out> {
-    let limit = stmt.timeout.take();
-    D::simple(conn, &D::local_timeout(conn, limit), call).await?;
+    let limits = std::mem::take(&mut stmt.limits);
+    D::simple(conn, &D::local_limits(conn, limits, None), call).await?;
     let out = op.run(conn, Cow::Owned(stmt), call).await?;
-    D::simple(conn, &D::local_timeout(conn, restore), call).await?;
+    D::simple(conn, &D::local_limits(conn, limits, Some(began)), call).await?;
     Ok(out)
 }
 

@@ -168,6 +168,7 @@ impl std::fmt::Debug for SqliteConn {
 }
 
 fn traced<R>(
+    conn: &Connection,
     peer: &Peer,
     stmt: &Statement,
     log_values: bool,
@@ -176,15 +177,37 @@ fn traced<R>(
 ) -> Result<R> {
     check_params(&stmt.params)?;
     let span = QuerySpan::start(peer, stmt, log_values);
-    let now = (std::time::Instant::now(), stmt.timeout);
+    let now = (std::time::Instant::now(), stmt.limits.statement);
     let outer = RUNNING.with(|running| running.replace(Some(now)));
-    let result = run();
+    let result = match stmt.limits.lock {
+        None => run(),
+        Some(limit) => with_busy_timeout(conn, limit, run),
+    };
     RUNNING.with(|running| running.set(outer));
     match &result {
         Ok(r) => span.finish(count(r)),
         Err(e) => span.fail(e),
     }
     result
+}
+
+/// Runs `run` with the connection waiting at most `limit` for the database lock (a
+/// statement's own lock limit), then puts the connection's busy timeout back.
+fn with_busy_timeout<R>(
+    conn: &Connection,
+    limit: std::time::Duration,
+    run: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    let before: i64 = conn
+        .pragma_query_value(None, "busy_timeout", |row| row.get(0))
+        .map_err(map)?;
+    conn.busy_timeout(limit).map_err(map)?;
+    let result = run();
+    let restored = conn
+        .busy_timeout(std::time::Duration::from_millis(before.max(0) as u64))
+        .map_err(map);
+    let out = result?;
+    restored.map(|()| out)
 }
 
 /// Runs a statement that returns no rows.
@@ -195,6 +218,7 @@ pub(crate) fn execute(
     log_values: bool,
 ) -> Result<ExecResult> {
     traced(
+        conn,
         peer,
         stmt,
         log_values,
@@ -222,6 +246,7 @@ pub(crate) fn for_each_row<T: FromRow>(
     mut each: impl FnMut(Result<T>) -> bool,
 ) -> Result<u64> {
     traced(
+        conn,
         peer,
         stmt,
         log_values,
@@ -271,6 +296,7 @@ pub(crate) fn fetch_all<T: FromRow>(
 pub(crate) fn simple(conn: &Connection, peer: &Peer, sql: &str) -> Result<()> {
     let stmt = Statement::new(sql);
     traced(
+        conn,
         peer,
         &stmt,
         false,

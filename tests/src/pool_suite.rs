@@ -342,6 +342,80 @@ pub async fn transaction_timeouts<D: Driver>(config: D::Config) {
     }
 }
 
+/// A statement's own lock limit (`Query::lock_timeout`): while another transaction holds
+/// the row (on SQLite, the database's write lock), a write limited to 300 ms fails with a
+/// retryable error within a few seconds, outside a transaction and inside one; inside one,
+/// the transaction goes on with its own setting. Once the holder is gone the write lands.
+pub async fn statement_lock_timeout<D: Driver>(config: D::Config) {
+    use std::time::Instant;
+
+    use orm_core::{Error, Query};
+    use orm_manager::Manager;
+
+    let db = PooledDatabase::<D>::new(config.max_connections(3)).expect("pool");
+    let objects = Manager::new(db.clone());
+    objects
+        .execute_raw("CREATE TABLE slot (id INT PRIMARY KEY, n INT)", vec![])
+        .await
+        .expect("create");
+    objects
+        .execute_raw("INSERT INTO slot VALUES (1, 0)", vec![])
+        .await
+        .expect("seed");
+    let holder = objects.begin_transaction().await.expect("holder");
+    holder
+        .execute_raw("UPDATE slot SET n = 1 WHERE id = 1", vec![])
+        .await
+        .expect("lock the row");
+    let limit = Duration::from_millis(300);
+    let write = || raw_query::<()>("UPDATE slot SET n = 2 WHERE id = 1", vec![]);
+    let waited_out = |outcome: std::result::Result<u64, Error>, started: Instant, what: &str| {
+        let error = outcome.expect_err(what);
+        assert!(
+            error.is_retryable(),
+            "{what}: a lock timeout is retryable: {error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{what}: gave up after {:?}",
+            started.elapsed()
+        );
+    };
+    let started = Instant::now();
+    let outside = tokio::spawn({
+        let objects = objects.clone();
+        async move { write().lock_timeout(limit).execute(&objects).await }
+    })
+    .await
+    .expect("task");
+    waited_out(outside, started, "outside a transaction");
+    if D::BACKEND != "sqlite" {
+        // SQLite's transaction waits for the lock at BEGIN, before any statement of it.
+        let started = Instant::now();
+        let inside = tokio::spawn({
+            let objects = objects.clone();
+            async move {
+                objects
+                    .transaction(|tx| async move {
+                        let limited = write().lock_timeout(limit).execute(&tx).await;
+                        Ok::<_, Error>(limited)
+                    })
+                    .await
+            }
+        })
+        .await
+        .expect("task")
+        .expect("the scope");
+        waited_out(inside, started, "in a transaction");
+    }
+    holder.rollback().await.expect("release");
+    write()
+        .lock_timeout(limit)
+        .execute(&objects)
+        .await
+        .expect("no holder, the write lands");
+}
+
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
 /// a test name; `$session` is the SQL returning the session id.
 #[macro_export]
@@ -370,6 +444,11 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn transaction_timeouts() {
             $crate::pool_suite::transaction_timeouts::<$driver>($config("tx_timeouts")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn statement_lock_timeout() {
+            $crate::pool_suite::statement_lock_timeout::<$driver>($config("stmt_lock")).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

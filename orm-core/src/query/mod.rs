@@ -15,14 +15,14 @@ use crate::value::Value;
 
 mod delete;
 mod insert;
+mod limited;
 pub(crate) mod select;
-mod timeout;
 mod update;
 
 pub use delete::Delete;
 pub use insert::{ColumnList, Insert, Upsert};
+pub use limited::{Limited, Timed};
 pub use select::{exists, not_exists, Alias, Append, Select, Selection};
-pub use timeout::{Timed, Timeout};
 pub use update::{Returning, Update};
 
 /// A statement that renders to SQL text and parameters for a dialect.
@@ -47,12 +47,12 @@ pub trait Query {
 
     /// The server stops the statement when it has run longer than `limit` and the call
     /// fails with the server's timeout error (PostgreSQL 57014, MariaDB 1969, MySQL 3024,
-    /// SQLite's interrupt), inside a transaction or out, and the transaction goes on where
-    /// the server allows it. How each server does it: MariaDB `SET STATEMENT
-    /// max_statement_time`, MySQL the `MAX_EXECUTION_TIME` hint (SELECT only), SQLite the
-    /// progress handler; PostgreSQL has no per-statement setting, so the statement runs
-    /// with `SET LOCAL statement_timeout` in its own transaction, or inside the caller's
-    /// with the transaction's own limit put back after it (not for streams).
+    /// SQLite's interrupt), inside a transaction or out. How each server does it: MariaDB
+    /// `SET STATEMENT max_statement_time`, MySQL the `MAX_EXECUTION_TIME` hint (SELECT
+    /// only), SQLite the progress handler; PostgreSQL has no per-statement setting, so the
+    /// statement runs with `SET LOCAL statement_timeout` in a transaction of its own, or
+    /// inside the caller's with the transaction's own limit put back after it (not for
+    /// streams).
     ///
     /// ```
     /// # use orm_core::*;
@@ -60,14 +60,47 @@ pub trait Query {
     /// let limited = raw_query::<i64>("SELECT count(*) FROM big", vec![])
     ///     .timeout(Duration::from_secs(2));
     /// let stmt = limited.render(&SqliteDialect)?;
-    /// assert_eq!(stmt.timeout, Some(Duration::from_secs(2)));
+    /// assert_eq!(stmt.limits.statement, Some(Duration::from_secs(2)));
     /// # Ok::<(), Error>(())
     /// ```
-    fn timeout(self, limit: std::time::Duration) -> Timeout<Self>
+    fn timeout(self, limit: std::time::Duration) -> Limited<Self>
     where
         Self: Sized,
     {
-        Timeout::new(self, limit)
+        let limits = crate::statement::Limits {
+            statement: Some(limit),
+            lock: None,
+        };
+        Limited::new(self, limits)
+    }
+
+    /// The statement fails when it has waited longer than `limit` for a lock (a row lock,
+    /// SQLite's database lock), with the server's lock-timeout error, which is retryable
+    /// (PostgreSQL 55P03, MySQL 1205, SQLite busy). MariaDB `SET STATEMENT
+    /// innodb_lock_wait_timeout`, MySQL the `SET_VAR` hint, SQLite the busy timeout around
+    /// the statement, PostgreSQL `SET LOCAL lock_timeout` as for
+    /// [`timeout`](Query::timeout). MySQL counts whole seconds (at least one).
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # use std::time::Duration;
+    /// let both = raw_query::<()>("UPDATE slot SET n = n + 1", vec![])
+    ///     .lock_timeout(Duration::from_millis(250))
+    ///     .timeout(Duration::from_secs(5));
+    /// let stmt = both.render(&PostgresqlDialect)?;
+    /// assert_eq!(stmt.limits.lock, Some(Duration::from_millis(250)));
+    /// assert_eq!(stmt.limits.statement, Some(Duration::from_secs(5)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    fn lock_timeout(self, limit: std::time::Duration) -> Limited<Self>
+    where
+        Self: Sized,
+    {
+        let limits = crate::statement::Limits {
+            statement: None,
+            lock: Some(limit),
+        };
+        Limited::new(self, limits)
     }
 }
 

@@ -1,27 +1,25 @@
-//! A statement's own time limit: [`Query::timeout`] wraps any query, and [`Timed`] any
-//! executor, so that every statement sent carries the limit
-//! ([`Statement::timeout`]); each backend has the server enforce it.
-
-use std::time::Duration;
+//! A statement's own time limits: [`Query::timeout`] and [`Query::lock_timeout`] wrap any
+//! query, and [`Timed`] any executor, so that every statement sent carries them
+//! ([`Statement::limits`]); each backend has the server enforce them.
 
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::executor::{Executor, RowStream};
 use crate::row::FromRow;
-use crate::statement::{ExecResult, Statement};
+use crate::statement::{ExecResult, Limits, Statement};
 
 use super::{FetchQuery, Query};
 
-/// A query with a time limit ([`Query::timeout`]).
+/// A query with time limits of its own ([`Query::timeout`], [`Query::lock_timeout`]).
 #[derive(Debug, Clone)]
-pub struct Timeout<Q> {
+pub struct Limited<Q> {
     query: Q,
-    limit: Duration,
+    limits: Limits,
 }
 
-impl<Q> Timeout<Q> {
-    pub(super) fn new(query: Q, limit: Duration) -> Self {
-        Timeout { query, limit }
+impl<Q> Limited<Q> {
+    pub(super) fn new(query: Q, limits: Limits) -> Self {
+        Limited { query, limits }
     }
 
     /// The query.
@@ -29,21 +27,21 @@ impl<Q> Timeout<Q> {
         &self.query
     }
 
-    /// The query and its limit.
-    pub fn into_parts(self) -> (Q, Duration) {
-        (self.query, self.limit)
+    /// The query and its limits.
+    pub fn into_parts(self) -> (Q, Limits) {
+        (self.query, self.limits)
     }
 }
 
-impl<Q: Query> Query for Timeout<Q> {
+impl<Q: Query> Query for Limited<Q> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         let mut stmt = self.query.render(dialect)?;
-        stmt.timeout = Some(self.limit);
+        stmt.limits = stmt.limits.and(self.limits);
         Ok(stmt)
     }
 }
 
-impl<Q: FetchQuery> FetchQuery for Timeout<Q> {
+impl<Q: FetchQuery> FetchQuery for Limited<Q> {
     type Row = Q::Row;
 
     fn model_name(&self) -> &'static str {
@@ -51,23 +49,23 @@ impl<Q: FetchQuery> FetchQuery for Timeout<Q> {
     }
 }
 
-/// An executor whose every statement carries a time limit: for operations that send
-/// statements themselves (a Manager's `execute` of a timed query, inserts sent one row at
-/// a time).
+/// An executor whose every statement carries time limits: for operations that send
+/// statements themselves (a Manager's `execute` of a limited query, inserts sent one row
+/// at a time).
 #[derive(Debug)]
 pub struct Timed<'a, E: ?Sized> {
     exec: &'a E,
-    limit: Duration,
+    limits: Limits,
 }
 
 impl<'a, E: ?Sized> Timed<'a, E> {
-    /// `exec`, each statement limited to `limit`.
-    pub fn new(exec: &'a E, limit: Duration) -> Self {
-        Timed { exec, limit }
+    /// `exec`, each statement within `limits`.
+    pub fn new(exec: &'a E, limits: Limits) -> Self {
+        Timed { exec, limits }
     }
 
     fn limited(&self, mut stmt: Statement) -> Statement {
-        stmt.timeout = Some(stmt.timeout.map_or(self.limit, |own| own.min(self.limit)));
+        stmt.limits = stmt.limits.and(self.limits);
         stmt
     }
 }
