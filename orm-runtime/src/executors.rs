@@ -16,8 +16,13 @@ macro_rules! executors {
                 stmt: orm_core::Statement,
             ) -> orm_core::Result<orm_core::ExecResult> {
                 if $crate::timeout::by_transaction::<D>(&stmt) {
-                    let held = orm_core::Database::acquire(self).await?;
-                    return held.in_own_transaction(stmt, $crate::retry::Execute).await;
+                    // Boxed: this rare path would otherwise make every statement's future
+                    // as large as a checkout plus a transaction (copied on each move).
+                    return Box::pin(async move {
+                        let held = orm_core::Database::acquire(self).await?;
+                        held.in_own_transaction(stmt, $crate::retry::Execute).await
+                    })
+                    .await;
                 }
                 $crate::retry::run(stmt, || self.$checkout(), $crate::retry::Execute).await
             }
@@ -26,12 +31,16 @@ macro_rules! executors {
                 &self,
                 stmt: orm_core::Statement,
             ) -> orm_core::Result<Vec<T>> {
-                let fetch = $crate::retry::FetchAll::new();
                 if $crate::timeout::by_transaction::<D>(&stmt) {
-                    let held = orm_core::Database::acquire(self).await?;
-                    return held.in_own_transaction(stmt, fetch).await;
+                    // Boxed, as in `execute`.
+                    return Box::pin(async move {
+                        let held = orm_core::Database::acquire(self).await?;
+                        held.in_own_transaction(stmt, $crate::retry::FetchAll::new())
+                            .await
+                    })
+                    .await;
                 }
-                $crate::retry::run(stmt, || self.$checkout(), fetch).await
+                $crate::retry::run(stmt, || self.$checkout(), $crate::retry::FetchAll::new()).await
             }
 
             fn fetch_stream<'a, T: orm_core::FromRow + Send + 'static>(

@@ -221,7 +221,8 @@ impl<D: Driver> Executor for HeldConnection<D> {
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         self.released()?;
         if timeout::by_transaction::<D>(&stmt) {
-            return self.limited(stmt, Execute).await;
+            // Boxed: a rare path that would otherwise enlarge every statement's future.
+            return Box::pin(self.limited(stmt, Execute)).await;
         }
         D::execute(&self.conn, Cow::Owned(stmt), self.call()).await
     }
@@ -229,7 +230,7 @@ impl<D: Driver> Executor for HeldConnection<D> {
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         self.released()?;
         if timeout::by_transaction::<D>(&stmt) {
-            return self.limited(stmt, FetchAll::new()).await;
+            return Box::pin(self.limited(stmt, FetchAll::new())).await;
         }
         D::fetch_all(&self.conn, Cow::Owned(stmt), self.call()).await
     }

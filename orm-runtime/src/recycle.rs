@@ -36,7 +36,14 @@ impl<D: Driver> managed::Manager for PoolManager<D> {
     type Error = Error;
 
     async fn create(&self) -> Result<Link<D>> {
-        match driver::connect::<D>(&self.config, &self.shared, Role::Pooled).await {
+        // Boxed: a driver's connect future is kilobytes (TLS, the handshake), and deadpool
+        // holds it inside every checkout's future, which is then copied on each move.
+        let connect = Box::pin(driver::connect::<D>(
+            &self.config,
+            &self.shared,
+            Role::Pooled,
+        ));
+        match connect.await {
             Ok(conn) => Ok(Link::new(conn)),
             Err(e) => {
                 self.counters.connect_failed();

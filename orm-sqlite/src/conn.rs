@@ -46,11 +46,18 @@ pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
             .map_err(map)?;
     }
     conn.set_prepared_statement_cache_capacity(256);
-    // Called every 1,000 virtual-machine steps of a running statement: it stops one that
-    // ran past the database's limit or its own (`Statement::timeout`).
-    let database_limit = config.statement_timeout;
-    conn.progress_handler(1_000, Some(move || statement_overran(database_limit)));
+    if let Some(limit) = config.statement_timeout {
+        // For the database's limit, the handler is there for every statement; for a
+        // statement's own limit alone, only while it runs (see `traced`).
+        watch(&conn, Some(limit));
+    }
     Ok(conn)
+}
+
+/// Has SQLite call, every 1,000 virtual-machine steps of a running statement, the check
+/// that stops one past the database's limit (`database_limit`) or its own.
+fn watch(conn: &Connection, database_limit: Option<std::time::Duration>) {
+    conn.progress_handler(1_000, Some(move || statement_overran(database_limit)));
 }
 
 /// The statement running on a thread: when it started, and its own limit.
@@ -61,6 +68,9 @@ thread_local! {
     /// thread (a blocking-pool thread, or the caller's when inline), and its progress
     /// handler is called on that thread.
     static RUNNING: std::cell::Cell<Running> = const { std::cell::Cell::new(None) };
+    /// Whether the connection in use on this thread watches every statement (it has a
+    /// database-wide limit): set when the connection is taken ([`SqliteConn::enter`]).
+    static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// True when the statement running on this thread has run longer than its limit (the
@@ -93,20 +103,32 @@ pub struct SqliteConn {
     gate: Option<Arc<Gate>>,
     /// What its statements' spans name.
     peer: Peer,
+    /// It watches every statement's time (the database has a limit; see `open`).
+    watched: bool,
 }
 
 impl SqliteConn {
-    pub(crate) fn new(conn: Connection, peer: Peer, inline: bool, gate: Option<Arc<Gate>>) -> Self {
+    pub(crate) fn new(
+        conn: Connection,
+        peer: Peer,
+        inline: bool,
+        gate: Option<Arc<Gate>>,
+        database_limit: Option<std::time::Duration>,
+    ) -> Self {
         SqliteConn {
             conn: Mutex::new(conn),
             order: Arc::default(),
             inline,
             gate,
             peer,
+            watched: database_limit.is_some(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// Takes the connection for a statement on this thread, and tells `traced` whether
+    /// it already watches every statement's time.
+    fn enter(&self) -> MutexGuard<'_, Connection> {
+        WATCHED.with(|watched| watched.set(self.watched));
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -126,13 +148,13 @@ impl SqliteConn {
                 Ok(turn) => turn,
                 Err(_) => self.order.lock().await,
             };
-            return work(&self.lock(), &self.peer, &stmt);
+            return work(&self.enter(), &self.peer, &stmt);
         }
         let turn = self.order.clone().lock_owned().await;
         let (conn, stmt) = (self.clone(), stmt.into_owned());
         let work = move || {
             let _turn = turn;
-            work(&conn.lock(), &conn.peer, &stmt)
+            work(&conn.enter(), &conn.peer, &stmt)
         };
         match (&self.gate, call.in_transaction) {
             (Some(gate), false) => {
@@ -153,7 +175,7 @@ impl SqliteConn {
         let conn = self.clone();
         blocking(move || {
             let _turn = turn;
-            work(&conn.lock(), &conn.peer)
+            work(&conn.enter(), &conn.peer)
         })
         .await
     }
@@ -179,10 +201,19 @@ fn traced<R>(
     let span = QuerySpan::start(peer, stmt, log_values);
     let now = (std::time::Instant::now(), stmt.limits.statement);
     let outer = RUNNING.with(|running| running.replace(Some(now)));
+    // A statement's own limit on a connection that does not watch every statement: the
+    // handler is there while it runs.
+    let watch_this = stmt.limits.statement.is_some() && !WATCHED.with(|w| w.get());
+    if watch_this {
+        watch(conn, None);
+    }
     let result = match stmt.limits.lock {
         None => run(),
         Some(limit) => with_busy_timeout(conn, limit, run),
     };
+    if watch_this {
+        conn.progress_handler(0, None::<fn() -> bool>);
+    }
     RUNNING.with(|running| running.set(outer));
     match &result {
         Ok(r) => span.finish(count(r)),

@@ -71,22 +71,22 @@ impl Driver for SqliteDriver {
         shared: &Arc<SqliteShared>,
         role: Role,
     ) -> Result<SqliteConn> {
-        let (inline, peer) = (config.inline, config.peer());
+        let (inline, peer, limit) = (config.inline, config.peer(), config.statement_timeout);
         let (config, opener) = (config.clone(), shared.clone());
         let open = move || opener.open(&config);
         match role {
-            Role::Blocking => open().map(|c| SqliteConn::new(c, peer, true, None)),
+            Role::Blocking => open().map(|c| SqliteConn::new(c, peer, true, None, limit)),
             // Pooled connections always work on the blocking pool: inline, a statement
             // waiting for another connection's write lock would stall the async worker.
             Role::Pooled => {
                 let gate = shared.gate.clone();
                 blocking(open)
                     .await
-                    .map(|c| SqliteConn::new(c, peer, false, Some(gate)))
+                    .map(|c| SqliteConn::new(c, peer, false, Some(gate), limit))
             }
             Role::Single => offload(inline, open)
                 .await
-                .map(|c| SqliteConn::new(c, peer, inline, None)),
+                .map(|c| SqliteConn::new(c, peer, inline, None, limit)),
         }
     }
 
