@@ -22,6 +22,7 @@ mod link;
 mod pool;
 mod pooled;
 mod recycle;
+pub mod replicated;
 mod retry;
 mod single;
 mod timeout;
@@ -36,5 +37,6 @@ pub use pool::{
     AUTONOMOUS_CONNECTIONS,
 };
 pub use pooled::PooledDatabase;
+pub use replicated::ReplicatedDatabase;
 pub use retry::is_read;
 pub use single::SingleDatabase;

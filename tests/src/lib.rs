@@ -9,6 +9,7 @@ pub mod models;
 pub mod pgbouncer;
 pub mod pool_suite;
 pub mod probe;
+pub mod replica;
 pub mod services;
 pub mod suite;
 pub mod tls_servers;

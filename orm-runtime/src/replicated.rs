@@ -1,0 +1,470 @@
+//! A primary and its read replicas behind one database: plain reads go to a replica
+//! (round robin), everything else to the primary: writes, `SELECT ... FOR UPDATE` /
+//! `FOR SHARE`, every statement of a transaction (`acquire` is the primary's), DDL. A
+//! replica that fails to answer (down, unreachable) is skipped for a while and the read
+//! runs on the primary instead; a read is safe to send twice. With
+//! [`read_your_writes`](ReplicatedDatabase::read_your_writes), reads go to the primary
+//! for a while after each write, so a write is seen by the reads that follow it.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orm_core::{
+    Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream,
+    Statement, SyncExecutor, SyncGate, SyncPolicy, TxOptions,
+};
+
+/// How long a replica that failed is left out before it is tried again.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// A primary database `P` and replicas `R` (any single or pooled databases of one
+/// backend) as one [`Database`]. See the module documentation for the routing.
+///
+/// ```
+/// use orm_core::{raw_query, FetchQuery};
+/// use orm_runtime::ReplicatedDatabase;
+/// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+/// # fn main() -> orm_core::Result<()> {
+/// # let primary = SqliteDatabase::new(SqliteConfig::memory())?;
+/// # let replica = SqliteDatabase::new(SqliteConfig::memory())?;
+/// let db = ReplicatedDatabase::new(primary, vec![replica]);
+/// // Reads go to the replica; `db.primary()` pins one to the primary.
+/// let one: i64 = raw_query("SELECT 1", vec![]).fetch_one_sync(&db)?;
+/// assert_eq!(one, 1);
+/// # Ok(()) }
+/// ```
+pub struct ReplicatedDatabase<P, R = P> {
+    inner: Arc<Inner<P, R>>,
+}
+
+struct Inner<P, R> {
+    primary: P,
+    replicas: Vec<Replica<R>>,
+    next: AtomicUsize,
+    retry_after: Duration,
+    /// When this was made: the replicas' "left out until" times count from here.
+    epoch: Instant,
+    /// When the last write was sent, for read-your-writes.
+    writes: Arc<WriteClock>,
+}
+
+/// When a database last wrote, for [`ReplicatedDatabase::read_your_writes`].
+struct WriteClock {
+    epoch: Instant,
+    /// Reads stay on the primary this long after a write (none: they never do).
+    window: Option<Duration>,
+    /// Milliseconds after `epoch` of the last write (0: none yet).
+    last_ms: AtomicU64,
+}
+
+impl WriteClock {
+    fn mark(&self) {
+        if self.window.is_some() {
+            let now = self.epoch.elapsed().as_millis() as u64;
+            self.last_ms.store(now.max(1), Ordering::Relaxed);
+        }
+    }
+
+    fn recent(&self) -> bool {
+        let Some(window) = self.window else {
+            return false;
+        };
+        let last = self.last_ms.load(Ordering::Relaxed);
+        let now = self.epoch.elapsed().as_millis() as u64;
+        last != 0 && now < last + window.as_millis() as u64
+    }
+}
+
+struct Replica<R> {
+    db: R,
+    /// Left out until this many milliseconds after `epoch` (0: in).
+    out_until_ms: AtomicU64,
+}
+
+impl<P, R> Clone for ReplicatedDatabase<P, R> {
+    fn clone(&self) -> Self {
+        ReplicatedDatabase {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
+    /// `primary` with `replicas` (none: everything goes to the primary).
+    pub fn new(primary: P, replicas: Vec<R>) -> Self {
+        Self::with_retry_after(primary, replicas, DEFAULT_RETRY_AFTER)
+    }
+
+    /// As [`new`](Self::new); a replica that failed is left out for `retry_after`
+    /// (5 s by default).
+    pub fn with_retry_after(primary: P, replicas: Vec<R>, retry_after: Duration) -> Self {
+        let replicas = replicas
+            .into_iter()
+            .map(|db| Replica {
+                db,
+                out_until_ms: AtomicU64::new(0),
+            })
+            .collect();
+        ReplicatedDatabase {
+            inner: Arc::new(Inner {
+                primary,
+                replicas,
+                next: AtomicUsize::new(0),
+                retry_after,
+                epoch: Instant::now(),
+                writes: Arc::new(WriteClock {
+                    epoch: Instant::now(),
+                    window: None,
+                    last_ms: AtomicU64::new(0),
+                }),
+            }),
+        }
+    }
+
+    /// After a write (or a transaction, which may write: counted from its end), reads go
+    /// to the primary for `window`: long enough for the replicas to replay it, so that
+    /// what was written is what is read. It holds for every task using this database (it
+    /// does not track which task wrote). Set it before the database is shared.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use orm_runtime::ReplicatedDatabase;
+    /// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+    /// # let primary = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// # let replica = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// let db = ReplicatedDatabase::new(primary, vec![replica])
+    ///     .read_your_writes(Duration::from_secs(2));
+    /// ```
+    pub fn read_your_writes(self, window: Duration) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => {
+                tracing::warn!("read_your_writes on a shared ReplicatedDatabase is ignored");
+                return ReplicatedDatabase { inner: shared };
+            }
+        };
+        inner.writes = Arc::new(WriteClock {
+            epoch: Instant::now(),
+            window: Some(window),
+            last_ms: AtomicU64::new(0),
+        });
+        ReplicatedDatabase {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Notes a write, for [`read_your_writes`](Self::read_your_writes).
+    fn wrote(&self) {
+        self.inner.writes.mark();
+    }
+
+    /// Whether a write was sent within the read-your-writes window.
+    fn wrote_lately(&self) -> bool {
+        self.inner.writes.recent()
+    }
+
+    /// The primary: queries run on it directly are pinned to it.
+    pub fn primary(&self) -> &P {
+        &self.inner.primary
+    }
+
+    /// The replicas.
+    pub fn replicas(&self) -> impl Iterator<Item = &R> {
+        self.inner.replicas.iter().map(|r| &r.db)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.inner.epoch.elapsed().as_millis() as u64
+    }
+
+    /// The next replica in turn that is not left out; none right after a write when reads
+    /// should see it.
+    fn pick(&self) -> Option<&Replica<R>> {
+        let replicas = &self.inner.replicas;
+        if replicas.is_empty() || self.wrote_lately() {
+            return None;
+        }
+        let now = self.now_ms();
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        (0..replicas.len())
+            .map(|i| &replicas[(start + i) % replicas.len()])
+            .find(|r| r.out_until_ms.load(Ordering::Relaxed) <= now)
+    }
+
+    /// Leaves `replica` out for a while after it failed with `err`.
+    fn leave_out(&self, replica: &Replica<R>, err: &Error) {
+        let until = self.now_ms() + self.inner.retry_after.as_millis() as u64;
+        replica.out_until_ms.store(until.max(1), Ordering::Relaxed);
+        tracing::warn!(error = %err, "a replica failed; reads go elsewhere for {:?}", self.inner.retry_after);
+    }
+}
+
+/// A plain read, which a replica may answer: a SELECT (or SHOW) that locks nothing.
+///
+/// ```
+/// use orm_runtime::replicated::for_replica;
+/// assert!(for_replica("SELECT * FROM t WHERE id = $1"));
+/// assert!(!for_replica("SELECT * FROM t WHERE id = $1 FOR UPDATE"));
+/// assert!(!for_replica("UPDATE t SET n = 1"));
+/// ```
+pub fn for_replica(sql: &str) -> bool {
+    const LOCKS: [&str; 3] = [" FOR UPDATE", " FOR SHARE", " LOCK IN SHARE MODE"];
+    const KEY_LOCKS: [&str; 2] = [" FOR NO KEY UPDATE", " FOR KEY SHARE"];
+    crate::is_read(sql)
+        && !LOCKS
+            .iter()
+            .chain(KEY_LOCKS.iter())
+            .any(|lock| contains_ignore_case(sql, lock))
+}
+
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Whether a replica's error means it cannot answer now (rather than the statement
+/// being wrong, which the primary would say too).
+fn unavailable(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::ConnectionLost { .. }
+            | Error::ConnectTimeout(_)
+            | Error::PoolTimeout { .. }
+            | Error::Tls(_)
+    )
+}
+
+impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        Executor::dialect(&self.inner.primary)
+    }
+
+    fn execute(
+        &self,
+        stmt: Statement,
+    ) -> impl std::future::Future<Output = Result<ExecResult>> + Send {
+        self.wrote();
+        self.inner.primary.execute(stmt)
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        if for_replica(&stmt.sql) {
+            if let Some(replica) = self.pick() {
+                match replica.db.fetch_all(stmt.clone()).await {
+                    Err(e) if unavailable(&e) => self.leave_out(replica, &e),
+                    answered => return answered,
+                }
+            }
+        } else {
+            // INSERT ... RETURNING, SELECT ... FOR UPDATE: the primary's, and may write.
+            self.wrote();
+        }
+        self.inner.primary.fetch_all(stmt).await
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        match self.pick().filter(|_| for_replica(&stmt.sql)) {
+            Some(replica) => replica.db.fetch_stream(stmt),
+            None => self.inner.primary.fetch_stream(stmt),
+        }
+    }
+}
+
+impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        SyncExecutor::dialect(&self.inner.primary)
+    }
+
+    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        self.wrote();
+        self.inner.primary.execute_sync(stmt)
+    }
+
+    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        if for_replica(&stmt.sql) {
+            if let Some(replica) = self.pick() {
+                match replica.db.fetch_all_sync(stmt.clone()) {
+                    Err(e) if unavailable(&e) => self.leave_out(replica, &e),
+                    answered => return answered,
+                }
+            }
+        } else {
+            self.wrote();
+        }
+        self.inner.primary.fetch_all_sync(stmt)
+    }
+}
+
+impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
+    /// Transactions run on the primary.
+    type Connection = ReplicatedConnection<P::Connection>;
+
+    async fn acquire(&self) -> Result<Self::Connection> {
+        let conn = self.inner.primary.acquire().await?;
+        Ok(ReplicatedConnection {
+            conn: Arc::new(conn),
+            writes: self.inner.writes.clone(),
+        })
+    }
+
+    /// Opens the primary; a replica that cannot be reached is left out for now.
+    async fn connect(&self) -> Result<()> {
+        self.inner.primary.connect().await?;
+        for replica in &self.inner.replicas {
+            if let Err(e) = replica.db.connect().await {
+                self.leave_out(replica, &e);
+            }
+        }
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.inner.primary.close().await;
+        for replica in &self.inner.replicas {
+            replica.db.close().await;
+        }
+    }
+
+    fn close_sync(&self) {
+        self.inner.primary.close_sync();
+        for replica in &self.inner.replicas {
+            replica.db.close_sync();
+        }
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        self.inner.primary.sync_gate()
+    }
+
+    /// Sets the policy on the primary and every replica.
+    fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
+        for replica in &self.inner.replicas {
+            replica.db.set_allow_sync(policy);
+        }
+        self.inner.primary.set_allow_sync(policy)
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as *const () as usize
+    }
+
+    /// The primary's side connection, with the same replicas.
+    fn autonomous(&self) -> Option<Self> {
+        let primary = self.inner.primary.autonomous()?;
+        let replicas = self.inner.replicas.iter().map(|r| r.db.clone()).collect();
+        let side = Self::with_retry_after(primary, replicas, self.inner.retry_after);
+        Some(match self.inner.writes.window {
+            Some(window) => side.read_your_writes(window),
+            None => side,
+        })
+    }
+}
+
+/// The primary's connection, held for a transaction; when it is given back, the
+/// database's reads stay on the primary for the read-your-writes window.
+pub struct ReplicatedConnection<C> {
+    conn: Arc<C>,
+    writes: Arc<WriteClock>,
+}
+
+impl<C> Drop for ReplicatedConnection<C> {
+    fn drop(&mut self) {
+        self.writes.mark();
+    }
+}
+
+impl<C: Connection> Executor for ReplicatedConnection<C> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.conn.dialect()
+    }
+
+    fn execute(
+        &self,
+        stmt: Statement,
+    ) -> impl std::future::Future<Output = Result<ExecResult>> + Send {
+        self.conn.execute(stmt)
+    }
+
+    fn fetch_all<T: FromRow + Send + 'static>(
+        &self,
+        stmt: Statement,
+    ) -> impl std::future::Future<Output = Result<Vec<T>>> + Send {
+        self.conn.fetch_all(stmt)
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        self.conn.fetch_stream(stmt)
+    }
+}
+
+impl<C: Connection> Connection for ReplicatedConnection<C> {
+    fn begin(&self, options: &TxOptions) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.begin(options)
+    }
+
+    fn commit(&self) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.commit()
+    }
+
+    fn rollback(&self) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.rollback()
+    }
+
+    fn savepoint(&self, name: &str) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.savepoint(name)
+    }
+
+    fn release_savepoint(
+        &self,
+        name: &str,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.release_savepoint(name)
+    }
+
+    fn rollback_to_savepoint(
+        &self,
+        name: &str,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.conn.rollback_to_savepoint(name)
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.conn.in_transaction()
+    }
+
+    fn fetch_stream_owned<T: FromRow + Send + 'static>(
+        self: Arc<Self>,
+        stmt: Statement,
+    ) -> RowStream<'static, T> {
+        // The stream holds the connection; the write mark comes when it is dropped.
+        let conn = self.conn.clone();
+        let rows = conn.fetch_stream_owned(stmt);
+        Box::pin(futures_util::StreamExt::map(rows, move |row| {
+            let _held = &self;
+            row
+        }))
+    }
+}
+
+impl<C> std::fmt::Debug for ReplicatedConnection<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplicatedConnection")
+    }
+}
+
+impl<P, R> std::fmt::Debug for ReplicatedDatabase<P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicatedDatabase")
+            .field("replicas", &self.inner.replicas.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,123 @@
+//! A PostgreSQL primary with a streaming hot standby, of the tests' own: `initdb` for the
+//! primary on a free port, `pg_basebackup -R` for the standby on another, both in a
+//! temporary directory, started on first use by this test process and stopped and
+//! deleted when it ends. The shared server is not touched.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::services::{as_postgres, free_port, run_until_exit, sh, wait_for_port, work_dir};
+
+/// The two servers.
+#[derive(Debug)]
+pub struct Pair {
+    /// The primary's port.
+    pub primary: u16,
+    /// The standby's port.
+    pub standby: u16,
+    /// The standby's data directory (to stop it: `pg_ctl stop -D`).
+    pub standby_data: PathBuf,
+}
+
+fn pg_bin(name: &str) -> String {
+    let dir = sh("ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1");
+    format!("{}/{name}", dir.trim())
+}
+
+/// Starts `postgres` on `data` and `port`, stopped when the process ends.
+fn serve(
+    data: &std::path::Path,
+    dir: &std::path::Path,
+    port: u16,
+    hba: &std::path::Path,
+    name: &str,
+) {
+    let log = dir.join(format!("{name}.log"));
+    let start = as_postgres(&format!(
+        "{postgres} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 \
+         -c hba_file={hba} -c fsync=off -c wal_level=replica -c max_wal_senders=5 \
+         -c hot_standby=on -c max_connections=60 -c wal_receiver_status_interval=1s",
+        postgres = pg_bin("postgres"),
+        data = data.display(),
+        dir = dir.display(),
+        hba = hba.display(),
+    ));
+    run_until_exit(&start, "true", &log);
+    wait_for_port(port, name, &log);
+    sh(&format!(
+        "for i in $(seq 1 200); do pg_isready -q -h 127.0.0.1 -p {port} && exit 0; sleep 0.1; done; \
+         cat {log}; exit 1",
+        log = log.display()
+    ));
+}
+
+/// The primary and its standby, made once per test process.
+pub fn pair() -> &'static Pair {
+    static PAIR: OnceLock<Pair> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let dir = work_dir("replica");
+        let hba = dir.join("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            "host replication all 127.0.0.1/32 trust\n\
+             host all all 127.0.0.1/32 trust\n\
+             local all all trust\n",
+        )
+        .expect("pg_hba.conf");
+        let primary_data = dir.join("primary");
+        sh(&as_postgres(&format!(
+            "{} -D {} -A trust -U postgres --no-sync >/dev/null",
+            pg_bin("initdb"),
+            primary_data.display()
+        )));
+        let primary = free_port();
+        serve(&primary_data, &dir, primary, &hba, "primary");
+        let standby_data = dir.join("standby");
+        sh(&as_postgres(&format!(
+            "{} -h 127.0.0.1 -p {primary} -U postgres -D {} -R -X stream --no-sync",
+            pg_bin("pg_basebackup"),
+            standby_data.display()
+        )));
+        let standby = free_port();
+        serve(&standby_data, &dir, standby, &hba, "standby");
+        // Deleted once both servers have stopped with the process.
+        run_until_exit(
+            "sleep infinity",
+            &format!("sleep 2; rm -rf {}", dir.display()),
+            &std::env::temp_dir().join("orm-tests-replica.log"),
+        );
+        Pair {
+            primary,
+            standby,
+            standby_data,
+        }
+    })
+}
+
+/// Stops the standby now (fast shutdown), as an outage would.
+pub fn stop_standby() {
+    let pair = pair();
+    sh(&as_postgres(&format!(
+        "{} stop -D {} -m fast -w >/dev/null",
+        pg_bin("pg_ctl"),
+        pair.standby_data.display()
+    )));
+}
+
+/// Waits until the standby has replayed everything the primary has written so far.
+pub fn wait_for_replay(timeout: Duration) {
+    let pair = pair();
+    let lsn = sh(&format!(
+        "psql -h 127.0.0.1 -p {} -U postgres -Atc 'SELECT pg_current_wal_lsn()'",
+        pair.primary
+    ));
+    let tries = (timeout.as_millis() / 50).max(1);
+    sh(&format!(
+        "for i in $(seq 1 {tries}); do \
+           r=$(psql -h 127.0.0.1 -p {port} -U postgres -Atc \"SELECT pg_last_wal_replay_lsn() >= '{lsn}'\"); \
+           [ \"$r\" = t ] && exit 0; sleep 0.05; done; exit 1",
+        port = pair.standby,
+        lsn = lsn.trim()
+    ));
+}
