@@ -85,7 +85,7 @@ pub(crate) fn map(err: MyError) -> Error {
             source: Box::new(MyError::Server(server)),
         };
     }
-    let retryable = matches!(server.code, 1213 | 1205);
+    let retryable = retryable(server.code);
     Error::Database {
         code,
         message,
@@ -94,9 +94,27 @@ pub(crate) fn map(err: MyError) -> Error {
     }
 }
 
+/// Errors after which the whole transaction may run again: InnoDB's deadlock (also a
+/// Galera certification conflict) and lock wait timeout; TiDB's write conflict (9007),
+/// "can not retry select for update" (8002) and schema changed during the transaction
+/// (8028).
+fn retryable(code: u16) -> bool {
+    matches!(code, 1213 | 1205 | 9007 | 8002 | 8028)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quoted_after;
+    use super::{quoted_after, retryable};
+
+    #[test]
+    fn conflicts_are_retryable_and_mistakes_are_not() {
+        for code in [1213, 1205, 9007, 8002, 8028] {
+            assert!(retryable(code), "{code}");
+        }
+        for code in [1062, 1064, 1146, 1451] {
+            assert!(!retryable(code), "{code}");
+        }
+    }
 
     #[test]
     fn names_are_read_from_server_messages() {
