@@ -255,6 +255,18 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn create_table_suffix(&self) -> &'static str {
         ""
     }
+
+    /// A query a replica answers with how far behind its primary it is, in seconds (one
+    /// `f64`), if the server has one.
+    ///
+    /// ```
+    /// use orm_core::{Dialect, PostgresqlDialect, SqliteDialect};
+    /// assert!(PostgresqlDialect.replica_lag_sql().is_some());
+    /// assert!(SqliteDialect.replica_lag_sql().is_none());
+    /// ```
+    fn replica_lag_sql(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// PostgreSQL: `$n` placeholders, `"` quotes, RETURNING, ON CONFLICT, ILIKE.
@@ -262,6 +274,16 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 pub struct PostgresqlDialect;
 
 impl Dialect for PostgresqlDialect {
+    /// Nothing to replay: 0. Otherwise the age of the last transaction replayed (it grows
+    /// while replay is behind or paused).
+    fn replica_lag_sql(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM \
+             pg_last_wal_replay_lsn() THEN 0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - \
+             pg_last_xact_replay_timestamp()), 0) END::float8",
+        )
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }

@@ -6,7 +6,7 @@
 //! [`read_your_writes`](ReplicatedDatabase::read_your_writes), reads go to the primary
 //! for a while after each write, so a write is seen by the reads that follow it.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,9 @@ use orm_core::{
 
 /// How long a replica that failed is left out before it is tried again.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// How often a replica's lag is asked, with [`ReplicatedDatabase::max_lag`].
+const LAG_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// A primary database `P` and replicas `R` (any single or pooled databases of one
 /// backend) as one [`Database`]. See the module documentation for the routing.
@@ -47,6 +50,8 @@ struct Inner<P, R> {
     epoch: Instant,
     /// When the last write was sent, for read-your-writes.
     writes: Arc<WriteClock>,
+    /// Replicas further behind than this are skipped, and the query that asks them.
+    max_lag: Option<(Duration, &'static str)>,
 }
 
 /// When a database last wrote, for [`ReplicatedDatabase::read_your_writes`].
@@ -80,6 +85,10 @@ struct Replica<R> {
     db: R,
     /// Left out until this many milliseconds after `epoch` (0: in).
     out_until_ms: AtomicU64,
+    /// When its lag was last asked, in milliseconds after `epoch` (0: never).
+    lag_checked_ms: AtomicU64,
+    /// It was further behind than `max_lag` when last asked.
+    behind: AtomicBool,
 }
 
 impl<P, R> Clone for ReplicatedDatabase<P, R> {
@@ -104,6 +113,8 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
             .map(|db| Replica {
                 db,
                 out_until_ms: AtomicU64::new(0),
+                lag_checked_ms: AtomicU64::new(0),
+                behind: AtomicBool::new(false),
             })
             .collect();
         ReplicatedDatabase {
@@ -118,8 +129,38 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                     window: None,
                     last_ms: AtomicU64::new(0),
                 }),
+                max_lag: None,
             }),
         }
+    }
+
+    /// Skips a replica that is further behind its primary than `bound` (asked at most once
+    /// a second, on the way to a read: PostgreSQL answers with the age of the last
+    /// transaction it replayed while it has WAL left to replay). Reads go to the other
+    /// replicas, or the primary. An error for a backend whose replicas cannot say.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use orm_runtime::ReplicatedDatabase;
+    /// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+    /// # let primary = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// # let replica = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// let refused = ReplicatedDatabase::new(primary, vec![replica]).max_lag(Duration::from_secs(5));
+    /// assert!(refused.is_err(), "SQLite has no replicas to ask");
+    /// ```
+    pub fn max_lag(self, bound: Duration) -> Result<Self> {
+        let Some(sql) = Executor::dialect(&self.inner.primary).replica_lag_sql() else {
+            return Err(Error::Config(format!(
+                "{} replicas cannot report their lag",
+                Executor::dialect(&self.inner.primary).name()
+            )));
+        };
+        let mut inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::Config("max_lag on a ReplicatedDatabase already shared".into()))?;
+        inner.max_lag = Some((bound, sql));
+        Ok(ReplicatedDatabase {
+            inner: Arc::new(inner),
+        })
     }
 
     /// After a write (or a transaction, which may write: counted from its end), reads go
@@ -189,7 +230,65 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
         let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
         (0..replicas.len())
             .map(|i| &replicas[(start + i) % replicas.len()])
-            .find(|r| r.out_until_ms.load(Ordering::Relaxed) <= now)
+            .find(|r| {
+                r.out_until_ms.load(Ordering::Relaxed) <= now
+                    && (!r.behind.load(Ordering::Relaxed) || self.lag_check_due(r))
+            })
+    }
+
+    /// With `max_lag`: the replica's lag was last asked long enough ago to ask again.
+    fn lag_check_due(&self, replica: &Replica<R>) -> bool {
+        self.inner.max_lag.is_some() && {
+            let checked = replica.lag_checked_ms.load(Ordering::Relaxed);
+            checked == 0 || self.now_ms() >= checked + LAG_CHECK_EVERY.as_millis() as u64
+        }
+    }
+
+    /// Records the lag the replica reported (or its failure to); whether it may serve.
+    fn note_lag(&self, replica: &Replica<R>, lag: Result<Vec<f64>>) -> bool {
+        let Some((bound, _)) = self.inner.max_lag else {
+            return true;
+        };
+        replica
+            .lag_checked_ms
+            .store(self.now_ms().max(1), Ordering::Relaxed);
+        match lag {
+            Ok(lag) => {
+                let seconds = lag.first().copied().unwrap_or(0.0);
+                let behind = seconds > bound.as_secs_f64();
+                if behind && !replica.behind.load(Ordering::Relaxed) {
+                    tracing::warn!(lag_s = seconds, "a replica is behind; reads go elsewhere");
+                }
+                replica.behind.store(behind, Ordering::Relaxed);
+                !behind
+            }
+            Err(e) => {
+                self.leave_out(replica, &e);
+                false
+            }
+        }
+    }
+
+    /// Asks the replica its lag if it is time to; whether it may serve.
+    async fn fit(&self, replica: &Replica<R>) -> bool {
+        match self.inner.max_lag {
+            Some((_, sql)) if self.lag_check_due(replica) => {
+                let lag = replica.db.fetch_all::<f64>(Statement::new(sql)).await;
+                self.note_lag(replica, lag)
+            }
+            _ => !replica.behind.load(Ordering::Relaxed),
+        }
+    }
+
+    /// As [`fit`](Self::fit), blocking.
+    fn fit_sync(&self, replica: &Replica<R>) -> bool {
+        match self.inner.max_lag {
+            Some((_, sql)) if self.lag_check_due(replica) => {
+                let lag = replica.db.fetch_all_sync::<f64>(Statement::new(sql));
+                self.note_lag(replica, lag)
+            }
+            _ => !replica.behind.load(Ordering::Relaxed),
+        }
     }
 
     /// Leaves `replica` out for a while after it failed with `err`.
@@ -253,6 +352,9 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         if for_replica(&stmt.sql) {
             if let Some(replica) = self.pick() {
+                if !self.fit(replica).await {
+                    return self.inner.primary.fetch_all(stmt).await;
+                }
                 match replica.db.fetch_all(stmt.clone()).await {
                     Err(e) if unavailable(&e) => self.leave_out(replica, &e),
                     answered => return answered,
@@ -269,7 +371,11 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        match self.pick().filter(|_| for_replica(&stmt.sql)) {
+        // A stream does not wait for a lag check: a replica known to be behind is skipped.
+        let replica = self
+            .pick()
+            .filter(|r| for_replica(&stmt.sql) && !r.behind.load(Ordering::Relaxed));
+        match replica {
             Some(replica) => replica.db.fetch_stream(stmt),
             None => self.inner.primary.fetch_stream(stmt),
         }
@@ -289,6 +395,9 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         if for_replica(&stmt.sql) {
             if let Some(replica) = self.pick() {
+                if !self.fit_sync(replica) {
+                    return self.inner.primary.fetch_all_sync(stmt);
+                }
                 match replica.db.fetch_all_sync(stmt.clone()) {
                     Err(e) if unavailable(&e) => self.leave_out(replica, &e),
                     answered => return answered,
@@ -358,11 +467,14 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
     fn autonomous(&self) -> Option<Self> {
         let primary = self.inner.primary.autonomous()?;
         let replicas = self.inner.replicas.iter().map(|r| r.db.clone()).collect();
-        let side = Self::with_retry_after(primary, replicas, self.inner.retry_after);
-        Some(match self.inner.writes.window {
-            Some(window) => side.read_your_writes(window),
-            None => side,
-        })
+        let mut side = Self::with_retry_after(primary, replicas, self.inner.retry_after);
+        if let Some(window) = self.inner.writes.window {
+            side = side.read_your_writes(window);
+        }
+        match self.inner.max_lag {
+            Some((bound, _)) => side.max_lag(bound).ok(),
+            None => Some(side),
+        }
     }
 }
 

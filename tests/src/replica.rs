@@ -121,3 +121,11 @@ pub fn wait_for_replay(timeout: Duration) {
         lsn = lsn.trim()
     ));
 }
+
+/// Runs `sql` on the standby directly (e.g. `SELECT pg_wal_replay_pause()`).
+pub fn on_standby(sql: &str) {
+    sh(&format!(
+        "psql -h 127.0.0.1 -p {} -U postgres -qAtc \"{sql}\" >/dev/null",
+        pair().standby
+    ));
+}

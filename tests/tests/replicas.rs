@@ -1,7 +1,8 @@
 //! A primary with a streaming hot standby behind `ReplicatedDatabase` (servers of the
 //! tests' own, see `orm_tests::replica`): where each statement runs, as the server says
 //! (`pg_is_in_recovery()` is true on the standby only), replication seen through it,
-//! read-your-writes, and reads going on when the replica is unreachable or stopped.
+//! read-your-writes, a bound on lag, and reads going on when the replica is unreachable
+//! or stopped.
 
 use std::time::{Duration, Instant};
 
@@ -110,6 +111,33 @@ async fn reads_go_to_the_standby_and_the_rest_to_the_primary() {
     assert!(
         on_standby().fetch_one(&fresh).await.expect("read"),
         "after the window, reads go to the standby again"
+    );
+
+    // A bound on lag: while the standby's replay is paused behind the primary, reads go
+    // to the primary; once it has caught up, to the standby again.
+    let bounded = ReplicatedDatabase::new(pooled(pair.primary), vec![pooled(pair.standby)])
+        .max_lag(Duration::from_millis(500))
+        .expect("PostgreSQL replicas report their lag");
+    assert!(
+        on_standby().fetch_one(&bounded).await.expect("read"),
+        "caught up"
+    );
+    orm_tests::replica::on_standby("SELECT pg_wal_replay_pause()");
+    raw_query::<()>("INSERT INTO routed VALUES (30, 0)", vec![])
+        .execute(bounded.primary())
+        .await
+        .expect("a write the standby will not replay yet");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(
+        !on_standby().fetch_one(&bounded).await.expect("read"),
+        "the standby is behind: the primary answers"
+    );
+    orm_tests::replica::on_standby("SELECT pg_wal_replay_resume()");
+    wait_for_replay(Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        on_standby().fetch_one(&bounded).await.expect("read"),
+        "caught up again: the standby answers"
     );
 
     // The standby stops: reads go on, from the primary, and so do writes.
