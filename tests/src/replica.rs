@@ -129,3 +129,79 @@ pub fn on_standby(sql: &str) {
         pair().standby
     ));
 }
+
+/// A MariaDB primary and a replica of it (GTID replication, the replica `read_only`), of
+/// the tests' own, on free ports. User `orm` (no password) may do anything in database
+/// `app`, and only there, so the replica's `read_only` refuses its writes.
+#[derive(Debug)]
+pub struct MariaDbPair {
+    /// The primary's port.
+    pub primary: u16,
+    /// The replica's port.
+    pub replica: u16,
+    /// The replica's socket, for root (to stop and start its replication).
+    pub replica_socket: PathBuf,
+}
+
+/// The MariaDB pair, made once per test process.
+pub fn mariadb_pair() -> &'static MariaDbPair {
+    use crate::services::{mariadb_root, start_mariadb};
+    static PAIR: OnceLock<MariaDbPair> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let (primary, primary_socket) = start_mariadb(
+            &work_dir("mariadb-primary"),
+            "mariadb-primary",
+            "--server-id=1 --log-bin=binlog --binlog-format=ROW",
+        );
+        let (replica, replica_socket) = start_mariadb(
+            &work_dir("mariadb-replica"),
+            "mariadb-replica",
+            "--server-id=2 --read-only=1 --skip-log-bin",
+        );
+        mariadb_root(
+            &primary_socket,
+            "CREATE USER 'repl'@'%'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';",
+        );
+        mariadb_root(
+            &replica_socket,
+            &format!(
+                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary}, \
+                 MASTER_USER='repl', MASTER_USE_GTID=slave_pos; START SLAVE;"
+            ),
+        );
+        // Made on the primary after replication started: the replica gets them too.
+        mariadb_root(
+            &primary_socket,
+            "CREATE DATABASE app; CREATE USER 'orm'@'%'; GRANT ALL ON app.* TO 'orm'@'%';",
+        );
+        let pair = MariaDbPair {
+            primary,
+            replica,
+            replica_socket,
+        };
+        wait_for_mariadb_replica(&pair, &primary_socket, Duration::from_secs(20));
+        pair
+    })
+}
+
+/// Waits until the replica has applied everything the primary has written so far.
+fn wait_for_mariadb_replica(pair: &MariaDbPair, primary_socket: &std::path::Path, limit: Duration) {
+    let gtid = crate::services::mariadb_root(primary_socket, "SELECT @@gtid_binlog_pos");
+    let waited = crate::services::mariadb_root(
+        &pair.replica_socket,
+        &format!(
+            "SELECT MASTER_GTID_WAIT('{}', {})",
+            gtid.trim(),
+            limit.as_secs()
+        ),
+    );
+    assert_eq!(waited.trim(), "0", "the replica did not catch up: {waited}");
+}
+
+/// Shuts the MariaDB replica down now, as an outage would.
+pub fn stop_mariadb_replica() {
+    crate::services::sh(&format!(
+        "mariadb-admin --no-defaults -uroot --socket={} shutdown",
+        mariadb_pair().replica_socket.display()
+    ));
+}

@@ -116,3 +116,43 @@ pub fn work_dir(name: &str) -> PathBuf {
     }
     dir
 }
+
+/// A private MariaDB of this test process: `mariadb-install-db` in `dir/data`, then
+/// `mariadbd` on a free port with `options` added, stopped (and `dir` deleted) when the
+/// process ends. Returns its port and socket; root connects over the socket.
+pub fn start_mariadb(dir: &Path, name: &str, options: &str) -> (u16, PathBuf) {
+    let d = dir.display();
+    let data = dir.join("data");
+    let log = dir.join(format!("{name}.log"));
+    let socket = dir.join(format!("{name}.sock"));
+    let user = if is_root() {
+        sh(&format!("chown -R mysql {d}"));
+        "--user=mysql"
+    } else {
+        ""
+    };
+    sh(&format!(
+        "mariadb-install-db --no-defaults {user} --datadir={data} \
+         --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1",
+        data = data.display()
+    ));
+    let port = free_port();
+    let start = format!(
+        "mariadbd --no-defaults {user} --datadir={data} --port={port} \
+         --bind-address=127.0.0.1 --socket={socket} --pid-file={d}/{name}.pid \
+         --innodb-buffer-pool-size=16M --innodb-log-file-size=8M {options}",
+        data = data.display(),
+        socket = socket.display(),
+    );
+    run_until_exit(&start, &format!("rm -rf {d}"), &log);
+    wait_for_port(port, name, &log);
+    (port, socket)
+}
+
+/// Runs `sql` as root on the MariaDB listening on `socket`.
+pub fn mariadb_root(socket: &Path, sql: &str) -> String {
+    sh(&format!(
+        "mariadb --no-defaults -uroot --socket={} -N -e \"{sql}\"",
+        socket.display()
+    ))
+}

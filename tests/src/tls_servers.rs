@@ -135,9 +135,6 @@ pub fn mariadb_port() -> u16 {
         let certs = certs();
         let dir = work_dir("mariadb-tls");
         let d = dir.display();
-        let data = dir.join("data");
-        let log = dir.join("mariadb.log");
-        let socket = dir.join("mariadb.sock");
         // The server's own copies of its key and certificates, readable by its user.
         sh(&format!(
             "cp {cert} {ca} {d}/ && cp {key} {d}/server.key && chmod 600 {d}/server.key",
@@ -145,34 +142,19 @@ pub fn mariadb_port() -> u16 {
             ca = certs.ca.display(),
             key = certs.server_key.display(),
         ));
-        let user = if crate::services::is_root() {
-            sh(&format!("chown -R mysql {d}"));
-            "--user=mysql"
-        } else {
-            ""
-        };
-        sh(&format!(
-            "mariadb-install-db --no-defaults {user} --datadir={data} \
-             --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1",
-            data = data.display()
-        ));
-        let port = crate::services::free_port();
-        let start = format!(
-            "mariadbd --no-defaults {user} --datadir={data} --port={port} \
-             --bind-address=127.0.0.1 --socket={socket} --pid-file={d}/mariadb.pid \
-             --ssl-ca={d}/ca.pem --ssl-cert={d}/server.pem --ssl-key={d}/server.key \
-             --innodb-buffer-pool-size=16M --innodb-log-file-size=8M --skip-log-bin",
-            data = data.display(),
-            socket = socket.display(),
+        let (port, socket) = crate::services::start_mariadb(
+            &dir,
+            "mariadb-tls",
+            &format!(
+                "--ssl-ca={d}/ca.pem --ssl-cert={d}/server.pem --ssl-key={d}/server.key \
+                 --skip-log-bin"
+            ),
         );
-        run_until_exit(&start, &format!("rm -rf {d}"), &log);
-        wait_for_port(port, "the TLS MariaDB", &log);
-        sh(&format!(
-            "mariadb --no-defaults -uroot --socket={socket} -e \"\
-             CREATE USER 'orm'@'%'; GRANT ALL ON *.* TO 'orm'@'%'; \
-             CREATE USER 'certuser'@'%' REQUIRE X509; GRANT ALL ON *.* TO 'certuser'@'%';\"",
-            socket = socket.display()
-        ));
+        crate::services::mariadb_root(
+            &socket,
+            "CREATE USER 'orm'@'%'; GRANT ALL ON *.* TO 'orm'@'%'; \
+             CREATE USER 'certuser'@'%' REQUIRE X509; GRANT ALL ON *.* TO 'certuser'@'%';",
+        );
         port
     })
 }
