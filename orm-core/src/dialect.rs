@@ -256,15 +256,16 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         ""
     }
 
-    /// A query a replica answers with how far behind its primary it is, in seconds (one
-    /// `f64`), if the server has one.
+    /// How to ask a replica how far behind its primary it is: a query and the column of
+    /// its answer that holds the seconds (NULL: not replicating; no row: not a replica).
     ///
     /// ```
-    /// use orm_core::{Dialect, PostgresqlDialect, SqliteDialect};
-    /// assert!(PostgresqlDialect.replica_lag_sql().is_some());
-    /// assert!(SqliteDialect.replica_lag_sql().is_none());
+    /// use orm_core::{Dialect, MySQLDialect, PostgresqlDialect, SqliteDialect};
+    /// assert!(PostgresqlDialect.replica_lag().is_some());
+    /// assert_eq!(MySQLDialect.replica_lag().map(|(_, column)| column), Some("Seconds_Behind_Master"));
+    /// assert!(SqliteDialect.replica_lag().is_none());
     /// ```
-    fn replica_lag_sql(&self) -> Option<&'static str> {
+    fn replica_lag(&self) -> Option<(&'static str, &'static str)> {
         None
     }
 }
@@ -276,12 +277,13 @@ pub struct PostgresqlDialect;
 impl Dialect for PostgresqlDialect {
     /// Nothing to replay: 0. Otherwise the age of the last transaction replayed (it grows
     /// while replay is behind or paused).
-    fn replica_lag_sql(&self) -> Option<&'static str> {
-        Some(
+    fn replica_lag(&self) -> Option<(&'static str, &'static str)> {
+        Some((
             "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM \
              pg_last_wal_replay_lsn() THEN 0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - \
-             pg_last_xact_replay_timestamp()), 0) END::float8",
-        )
+             pg_last_xact_replay_timestamp()), 0) END::float8 AS lag",
+            "lag",
+        ))
     }
 
     fn name(&self) -> &'static str {
@@ -387,6 +389,12 @@ impl Dialect for PostgresqlDialect {
 pub struct MySQLDialect;
 
 impl Dialect for MySQLDialect {
+    /// `SHOW SLAVE STATUS` (the user needs `SLAVE MONITOR` on MariaDB, `REPLICATION
+    /// CLIENT` on MySQL); NULL while the replica's SQL thread is stopped.
+    fn replica_lag(&self) -> Option<(&'static str, &'static str)> {
+        Some(("SHOW SLAVE STATUS", "Seconds_Behind_Master"))
+    }
+
     fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {
         // `SET TRANSACTION` (no SESSION) sets the level of the next transaction only. The
         // timeouts are session settings: the session's own are kept in user variables and

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orm_core::{
-    Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream,
-    Statement, SyncExecutor, SyncGate, SyncPolicy, TxOptions,
+    Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowMap, RowStream,
+    Statement, SyncExecutor, SyncGate, SyncPolicy, TxOptions, Value,
 };
 
 /// How long a replica that failed is left out before it is tried again.
@@ -50,8 +50,9 @@ struct Inner<P, R> {
     epoch: Instant,
     /// When the last write was sent, for read-your-writes.
     writes: Arc<WriteClock>,
-    /// Replicas further behind than this are skipped, and the query that asks them.
-    max_lag: Option<(Duration, &'static str)>,
+    /// Replicas further behind than this are skipped, and how to ask them (a query and
+    /// the column with the seconds).
+    max_lag: Option<(Duration, (&'static str, &'static str))>,
 }
 
 /// When a database last wrote, for [`ReplicatedDatabase::read_your_writes`].
@@ -136,8 +137,11 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
 
     /// Skips a replica that is further behind its primary than `bound` (asked at most once
     /// a second, on the way to a read: PostgreSQL answers with the age of the last
-    /// transaction it replayed while it has WAL left to replay). Reads go to the other
-    /// replicas, or the primary. An error for a backend whose replicas cannot say.
+    /// transaction it replayed while it has WAL left to replay, MySQL and MariaDB with
+    /// `Seconds_Behind_Master`, NULL while the replica does not apply, which counts as
+    /// behind). Reads go to the other replicas, or the primary. A replica that cannot
+    /// answer (a user without the privilege to ask) is left out like a failed one. An
+    /// error for a backend whose replicas cannot say.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -149,7 +153,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// assert!(refused.is_err(), "SQLite has no replicas to ask");
     /// ```
     pub fn max_lag(self, bound: Duration) -> Result<Self> {
-        let Some(sql) = Executor::dialect(&self.inner.primary).replica_lag_sql() else {
+        let Some(ask) = Executor::dialect(&self.inner.primary).replica_lag() else {
             return Err(Error::Config(format!(
                 "{} replicas cannot report their lag",
                 Executor::dialect(&self.inner.primary).name()
@@ -157,7 +161,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
         };
         let mut inner = Arc::try_unwrap(self.inner)
             .map_err(|_| Error::Config("max_lag on a ReplicatedDatabase already shared".into()))?;
-        inner.max_lag = Some((bound, sql));
+        inner.max_lag = Some((bound, ask));
         Ok(ReplicatedDatabase {
             inner: Arc::new(inner),
         })
@@ -245,16 +249,20 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     }
 
     /// Records the lag the replica reported (or its failure to); whether it may serve.
-    fn note_lag(&self, replica: &Replica<R>, lag: Result<Vec<f64>>) -> bool {
-        let Some((bound, _)) = self.inner.max_lag else {
+    fn note_lag(&self, replica: &Replica<R>, answer: Result<Vec<RowMap>>) -> bool {
+        let Some((bound, (_, column))) = self.inner.max_lag else {
             return true;
         };
         replica
             .lag_checked_ms
             .store(self.now_ms().max(1), Ordering::Relaxed);
-        match lag {
-            Ok(lag) => {
-                let seconds = lag.first().copied().unwrap_or(0.0);
+        match answer {
+            Ok(rows) => {
+                let seconds = match rows.first() {
+                    // Not a replica: nothing to be behind.
+                    None => 0.0,
+                    Some(row) => seconds(row.get(column)),
+                };
                 let behind = seconds > bound.as_secs_f64();
                 if behind && !replica.behind.load(Ordering::Relaxed) {
                     tracing::warn!(lag_s = seconds, "a replica is behind; reads go elsewhere");
@@ -272,8 +280,8 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// Asks the replica its lag if it is time to; whether it may serve.
     async fn fit(&self, replica: &Replica<R>) -> bool {
         match self.inner.max_lag {
-            Some((_, sql)) if self.lag_check_due(replica) => {
-                let lag = replica.db.fetch_all::<f64>(Statement::new(sql)).await;
+            Some((_, (sql, _))) if self.lag_check_due(replica) => {
+                let lag = replica.db.fetch_all::<RowMap>(Statement::new(sql)).await;
                 self.note_lag(replica, lag)
             }
             _ => !replica.behind.load(Ordering::Relaxed),
@@ -283,8 +291,8 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// As [`fit`](Self::fit), blocking.
     fn fit_sync(&self, replica: &Replica<R>) -> bool {
         match self.inner.max_lag {
-            Some((_, sql)) if self.lag_check_due(replica) => {
-                let lag = replica.db.fetch_all_sync::<f64>(Statement::new(sql));
+            Some((_, (sql, _))) if self.lag_check_due(replica) => {
+                let lag = replica.db.fetch_all_sync::<RowMap>(Statement::new(sql));
                 self.note_lag(replica, lag)
             }
             _ => !replica.behind.load(Ordering::Relaxed),
@@ -296,6 +304,19 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
         let until = self.now_ms() + self.inner.retry_after.as_millis() as u64;
         replica.out_until_ms.store(until.max(1), Ordering::Relaxed);
         tracing::warn!(error = %err, "a replica failed; reads go elsewhere for {:?}", self.inner.retry_after);
+    }
+}
+
+/// Seconds from a lag column: a number (or its text); missing or NULL (not replicating)
+/// is infinitely behind.
+fn seconds(value: Option<&Value>) -> f64 {
+    match value {
+        Some(Value::F64(s)) => *s,
+        Some(Value::F32(s)) => f64::from(*s),
+        Some(Value::I64(s)) => *s as f64,
+        Some(Value::I32(s)) => f64::from(*s),
+        Some(Value::Text(s)) => s.trim().parse().unwrap_or(f64::INFINITY),
+        _ => f64::INFINITY,
     }
 }
 

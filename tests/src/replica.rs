@@ -132,7 +132,8 @@ pub fn on_standby(sql: &str) {
 
 /// A MariaDB primary and a replica of it (GTID replication, the replica `read_only`), of
 /// the tests' own, on free ports. User `orm` (no password) may do anything in database
-/// `app`, and only there, so the replica's `read_only` refuses its writes.
+/// `app`, and only there, so the replica's `read_only` refuses its writes; it may also
+/// ask the replica's status (`SLAVE MONITOR`).
 #[derive(Debug)]
 pub struct MariaDbPair {
     /// The primary's port.
@@ -172,7 +173,8 @@ pub fn mariadb_pair() -> &'static MariaDbPair {
         // Made on the primary after replication started: the replica gets them too.
         mariadb_root(
             &primary_socket,
-            "CREATE DATABASE app; CREATE USER 'orm'@'%'; GRANT ALL ON app.* TO 'orm'@'%';",
+            "CREATE DATABASE app; CREATE USER 'orm'@'%'; GRANT ALL ON app.* TO 'orm'@'%'; \
+             GRANT SLAVE MONITOR ON *.* TO 'orm'@'%';",
         );
         let pair = MariaDbPair {
             primary,
@@ -204,4 +206,9 @@ pub fn stop_mariadb_replica() {
         "mariadb-admin --no-defaults -uroot --socket={} shutdown",
         mariadb_pair().replica_socket.display()
     ));
+}
+
+/// Runs `sql` as root on the MariaDB replica (e.g. `STOP SLAVE SQL_THREAD`).
+pub fn on_mariadb_replica(sql: &str) {
+    crate::services::mariadb_root(&mariadb_pair().replica_socket, sql);
 }

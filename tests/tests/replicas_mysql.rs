@@ -9,7 +9,7 @@ use orm_core::{raw_query, Error, FetchQuery, Query};
 use orm_manager::Manager;
 use orm_mysql::{MySQLConfig, PooledMySQLDatabase};
 use orm_runtime::{PoolSettings, ReplicatedDatabase};
-use orm_tests::replica::{mariadb_pair, stop_mariadb_replica};
+use orm_tests::replica::{mariadb_pair, on_mariadb_replica, stop_mariadb_replica};
 
 fn pooled(port: u16) -> PooledMySQLDatabase {
     let config = MySQLConfig::new("app")
@@ -97,10 +97,32 @@ async fn reads_go_to_the_replica_and_the_rest_to_the_primary() {
         .expect("read");
         assert_eq!(seen, [(id, 1)], "row {id} is read right after its write");
     }
-    // MariaDB replicas cannot report their lag yet: the bound is refused.
+    // A bound on lag: while the replica does not apply (its SQL thread stopped: no
+    // `Seconds_Behind_Master`), reads go to the primary; once it applies again, to it.
     let bounded = ReplicatedDatabase::new(pooled(pair.primary), vec![pooled(pair.replica)])
-        .max_lag(Duration::from_secs(1));
-    assert!(matches!(bounded, Err(Error::Config(_))), "{bounded:?}");
+        .max_lag(Duration::from_secs(5))
+        .expect("MariaDB replicas report their lag");
+    assert_eq!(server().fetch_one(&bounded).await.expect("read"), 2);
+    on_mariadb_replica("STOP SLAVE SQL_THREAD");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        server().fetch_one(&bounded).await.expect("read"),
+        1,
+        "the replica does not apply: the primary answers"
+    );
+    on_mariadb_replica("START SLAVE SQL_THREAD");
+    eventually(&db, "SELECT count(*) FROM routed", vec![7]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        server().fetch_one(&bounded).await.expect("read"),
+        2,
+        "applying again: the replica answers"
+    );
+    // SQLite has no replicas to ask: the bound is refused.
+    let sqlite = orm_sqlite::SqliteDatabase::new(orm_sqlite::SqliteConfig::memory()).expect("db");
+    let refused =
+        ReplicatedDatabase::new(sqlite.clone(), vec![sqlite]).max_lag(Duration::from_secs(1));
+    assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
 
     // The replica goes down: reads go on, from the primary.
     stop_mariadb_replica();
