@@ -24,6 +24,7 @@ mod pooled;
 mod recycle;
 pub mod replicated;
 mod retry;
+mod rotation;
 mod single;
 mod timeout;
 pub mod tls;

@@ -6,7 +6,9 @@
 //! [`read_your_writes`](ReplicatedDatabase::read_your_writes), reads go to the primary
 //! for a while after each write, so a write is seen by the reads that follow it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::rotation::{unavailable, Member, Rotation};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,9 +16,6 @@ use orm_core::{
     Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowMap, RowStream,
     Statement, SyncExecutor, SyncGate, SyncPolicy, TxOptions, Value,
 };
-
-/// How long a replica that failed is left out before it is tried again.
-const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// How often a replica's lag is asked, with [`ReplicatedDatabase::max_lag`].
 const LAG_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -43,11 +42,7 @@ pub struct ReplicatedDatabase<P, R = P> {
 
 struct Inner<P, R> {
     primary: P,
-    replicas: Vec<Replica<R>>,
-    next: AtomicUsize,
-    retry_after: Duration,
-    /// When this was made: the replicas' "left out until" times count from here.
-    epoch: Instant,
+    replicas: Rotation<Replica<R>>,
     /// When the last write was sent, for read-your-writes.
     writes: Arc<WriteClock>,
     /// Replicas further behind than this are skipped, and how to ask them (a query and
@@ -84,9 +79,7 @@ impl WriteClock {
 
 struct Replica<R> {
     db: R,
-    /// Left out until this many milliseconds after `epoch` (0: in).
-    out_until_ms: AtomicU64,
-    /// When its lag was last asked, in milliseconds after `epoch` (0: never).
+    /// When its lag was last asked, in milliseconds on the rotation's clock (0: never).
     lag_checked_ms: AtomicU64,
     /// It was further behind than `max_lag` when last asked.
     behind: AtomicBool,
@@ -103,7 +96,7 @@ impl<P, R> Clone for ReplicatedDatabase<P, R> {
 impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// `primary` with `replicas` (none: everything goes to the primary).
     pub fn new(primary: P, replicas: Vec<R>) -> Self {
-        Self::with_retry_after(primary, replicas, DEFAULT_RETRY_AFTER)
+        Self::with_retry_after(primary, replicas, crate::rotation::DEFAULT_RETRY_AFTER)
     }
 
     /// As [`new`](Self::new); a replica that failed is left out for `retry_after`
@@ -113,7 +106,6 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
             .into_iter()
             .map(|db| Replica {
                 db,
-                out_until_ms: AtomicU64::new(0),
                 lag_checked_ms: AtomicU64::new(0),
                 behind: AtomicBool::new(false),
             })
@@ -121,10 +113,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
         ReplicatedDatabase {
             inner: Arc::new(Inner {
                 primary,
-                replicas,
-                next: AtomicUsize::new(0),
-                retry_after,
-                epoch: Instant::now(),
+                replicas: Rotation::new(replicas, retry_after),
                 writes: Arc::new(WriteClock {
                     epoch: Instant::now(),
                     window: None,
@@ -216,28 +205,22 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
 
     /// The replicas.
     pub fn replicas(&self) -> impl Iterator<Item = &R> {
-        self.inner.replicas.iter().map(|r| &r.db)
+        self.inner.replicas.all().map(|r| &r.db)
     }
 
     fn now_ms(&self) -> u64 {
-        self.inner.epoch.elapsed().as_millis() as u64
+        self.inner.replicas.now_ms()
     }
 
     /// The next replica in turn that is not left out; none right after a write when reads
     /// should see it.
-    fn pick(&self) -> Option<&Replica<R>> {
-        let replicas = &self.inner.replicas;
-        if replicas.is_empty() || self.wrote_lately() {
+    fn pick(&self) -> Option<&Member<Replica<R>>> {
+        if self.inner.replicas.is_empty() || self.wrote_lately() {
             return None;
         }
-        let now = self.now_ms();
-        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        (0..replicas.len())
-            .map(|i| &replicas[(start + i) % replicas.len()])
-            .find(|r| {
-                r.out_until_ms.load(Ordering::Relaxed) <= now
-                    && (!r.behind.load(Ordering::Relaxed) || self.lag_check_due(r))
-            })
+        self.inner
+            .replicas
+            .pick(|r| !r.behind.load(Ordering::Relaxed) || self.lag_check_due(r))
     }
 
     /// With `max_lag`: the replica's lag was last asked long enough ago to ask again.
@@ -249,7 +232,8 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     }
 
     /// Records the lag the replica reported (or its failure to); whether it may serve.
-    fn note_lag(&self, replica: &Replica<R>, answer: Result<Vec<RowMap>>) -> bool {
+    fn note_lag(&self, member: &Member<Replica<R>>, answer: Result<Vec<RowMap>>) -> bool {
+        let replica = &member.value;
         let Some((bound, (_, column))) = self.inner.max_lag else {
             return true;
         };
@@ -271,39 +255,39 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                 !behind
             }
             Err(e) => {
-                self.leave_out(replica, &e);
+                self.leave_out(member, &e);
                 false
             }
         }
     }
 
     /// Asks the replica its lag if it is time to; whether it may serve.
-    async fn fit(&self, replica: &Replica<R>) -> bool {
+    async fn fit(&self, member: &Member<Replica<R>>) -> bool {
+        let replica = &member.value;
         match self.inner.max_lag {
             Some((_, (sql, _))) if self.lag_check_due(replica) => {
                 let lag = replica.db.fetch_all::<RowMap>(Statement::new(sql)).await;
-                self.note_lag(replica, lag)
+                self.note_lag(member, lag)
             }
             _ => !replica.behind.load(Ordering::Relaxed),
         }
     }
 
     /// As [`fit`](Self::fit), blocking.
-    fn fit_sync(&self, replica: &Replica<R>) -> bool {
+    fn fit_sync(&self, member: &Member<Replica<R>>) -> bool {
+        let replica = &member.value;
         match self.inner.max_lag {
             Some((_, (sql, _))) if self.lag_check_due(replica) => {
                 let lag = replica.db.fetch_all_sync::<RowMap>(Statement::new(sql));
-                self.note_lag(replica, lag)
+                self.note_lag(member, lag)
             }
             _ => !replica.behind.load(Ordering::Relaxed),
         }
     }
 
     /// Leaves `replica` out for a while after it failed with `err`.
-    fn leave_out(&self, replica: &Replica<R>, err: &Error) {
-        let until = self.now_ms() + self.inner.retry_after.as_millis() as u64;
-        replica.out_until_ms.store(until.max(1), Ordering::Relaxed);
-        tracing::warn!(error = %err, "a replica failed; reads go elsewhere for {:?}", self.inner.retry_after);
+    fn leave_out(&self, replica: &Member<Replica<R>>, err: &Error) {
+        self.inner.replicas.leave_out(replica, err, "a replica");
     }
 }
 
@@ -345,18 +329,6 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// Whether a replica's error means it cannot answer now (rather than the statement
-/// being wrong, which the primary would say too).
-fn unavailable(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::ConnectionLost { .. }
-            | Error::ConnectTimeout(_)
-            | Error::PoolTimeout { .. }
-            | Error::Tls(_)
-    )
-}
-
 impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
     fn dialect(&self) -> &'static dyn Dialect {
         Executor::dialect(&self.inner.primary)
@@ -376,7 +348,7 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
                 if !self.fit(replica).await {
                     return self.inner.primary.fetch_all(stmt).await;
                 }
-                match replica.db.fetch_all(stmt.clone()).await {
+                match replica.value.db.fetch_all(stmt.clone()).await {
                     Err(e) if unavailable(&e) => self.leave_out(replica, &e),
                     answered => return answered,
                 }
@@ -395,9 +367,9 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
         // A stream does not wait for a lag check: a replica known to be behind is skipped.
         let replica = self
             .pick()
-            .filter(|r| for_replica(&stmt.sql) && !r.behind.load(Ordering::Relaxed));
+            .filter(|r| for_replica(&stmt.sql) && !r.value.behind.load(Ordering::Relaxed));
         match replica {
-            Some(replica) => replica.db.fetch_stream(stmt),
+            Some(replica) => replica.value.db.fetch_stream(stmt),
             None => self.inner.primary.fetch_stream(stmt),
         }
     }
@@ -419,7 +391,7 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
                 if !self.fit_sync(replica) {
                     return self.inner.primary.fetch_all_sync(stmt);
                 }
-                match replica.db.fetch_all_sync(stmt.clone()) {
+                match replica.value.db.fetch_all_sync(stmt.clone()) {
                     Err(e) if unavailable(&e) => self.leave_out(replica, &e),
                     answered => return answered,
                 }
@@ -446,8 +418,8 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
     /// Opens the primary; a replica that cannot be reached is left out for now.
     async fn connect(&self) -> Result<()> {
         self.inner.primary.connect().await?;
-        for replica in &self.inner.replicas {
-            if let Err(e) = replica.db.connect().await {
+        for replica in self.inner.replicas.members() {
+            if let Err(e) = replica.value.db.connect().await {
                 self.leave_out(replica, &e);
             }
         }
@@ -456,14 +428,14 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
 
     async fn close(&self) {
         self.inner.primary.close().await;
-        for replica in &self.inner.replicas {
+        for replica in self.inner.replicas.all() {
             replica.db.close().await;
         }
     }
 
     fn close_sync(&self) {
         self.inner.primary.close_sync();
-        for replica in &self.inner.replicas {
+        for replica in self.inner.replicas.all() {
             replica.db.close_sync();
         }
     }
@@ -474,7 +446,7 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
 
     /// Sets the policy on the primary and every replica.
     fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        for replica in &self.inner.replicas {
+        for replica in self.inner.replicas.all() {
             replica.db.set_allow_sync(policy);
         }
         self.inner.primary.set_allow_sync(policy)
@@ -487,8 +459,8 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
     /// The primary's side connection, with the same replicas.
     fn autonomous(&self) -> Option<Self> {
         let primary = self.inner.primary.autonomous()?;
-        let replicas = self.inner.replicas.iter().map(|r| r.db.clone()).collect();
-        let mut side = Self::with_retry_after(primary, replicas, self.inner.retry_after);
+        let replicas = self.inner.replicas.all().map(|r| r.db.clone()).collect();
+        let mut side = Self::with_retry_after(primary, replicas, self.inner.replicas.retry_after());
         if let Some(window) = self.inner.writes.window {
             side = side.read_your_writes(window);
         }
@@ -597,7 +569,7 @@ impl<C> std::fmt::Debug for ReplicatedConnection<C> {
 impl<P, R> std::fmt::Debug for ReplicatedDatabase<P, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReplicatedDatabase")
-            .field("replicas", &self.inner.replicas.len())
+            .field("replicas", &self.inner.replicas.all().count())
             .finish_non_exhaustive()
     }
 }
