@@ -74,7 +74,7 @@ pub use orm_derive::Model;
 /// The connection runtime, re-exported: pool options and the driver trait.
 pub use orm_runtime;
 pub use orm_runtime::tls::{SslMode, TlsOptions, TlsSettings};
-pub use orm_runtime::{PoolOptions, PoolSettings, ReplicatedDatabase};
+pub use orm_runtime::{ClusterDatabase, PoolOptions, PoolSettings, ReplicatedDatabase};
 
 #[cfg(feature = "mysql")]
 pub use orm_mysql::{MySQLConfig, MySQLConnection, MySQLDatabase, PooledMySQLDatabase};

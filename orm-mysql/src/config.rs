@@ -32,6 +32,8 @@ pub struct MySQLConfig {
     lock_timeout: Option<Duration>,
     idle_in_transaction_timeout: Option<Duration>,
     pub(crate) tls: TlsOptions,
+    /// Statements of the user's for every session, after the ORM's own.
+    session_setup: Vec<String>,
 }
 
 impl MySQLConfig {
@@ -83,6 +85,7 @@ impl MySQLConfig {
                 mode: SslMode::Prefer,
                 ..TlsOptions::default()
             },
+            session_setup: Vec::new(),
         }
     }
 
@@ -119,6 +122,20 @@ impl MySQLConfig {
     /// Records parameter values in query traces (off by default: values may be secrets).
     pub fn log_values(mut self, on: bool) -> Self {
         self.log_values = on;
+        self
+    }
+
+    /// Runs `sql` on every new session and again after each reset, after the ORM's own
+    /// set-up: a session variable the application relies on. On a Galera cluster,
+    /// `SET SESSION wsrep_sync_wait = 1` makes each read see what any node committed
+    /// before it.
+    ///
+    /// ```
+    /// let config = orm_mysql::MySQLConfig::new("app").session_setup("SET SESSION wsrep_sync_wait = 1");
+    /// # let _ = config;
+    /// ```
+    pub fn session_setup(mut self, sql: impl Into<String>) -> Self {
+        self.session_setup.push(sql.into());
         self
     }
 
@@ -198,6 +215,7 @@ impl MySQLConfig {
             let secs = timeout.as_secs_f64().ceil().max(1.0);
             setup.push(format!("SET SESSION innodb_lock_wait_timeout = {secs}"));
         }
+        setup.extend(self.session_setup.iter().cloned());
         self.opts
             .clone()
             .setup(setup)

@@ -15,6 +15,7 @@
 
 pub mod batch;
 mod blocking;
+pub mod cluster;
 mod driver;
 mod executors;
 mod held;
@@ -31,6 +32,7 @@ pub mod tls;
 pub mod trace;
 pub mod url;
 
+pub use cluster::ClusterDatabase;
 pub use driver::{Call, Driver, DriverConfig, Role};
 pub use held::HeldConnection;
 pub use pool::{

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod cut;
+pub mod galera;
 pub mod harness;
 pub mod manager_suite;
 pub mod models;

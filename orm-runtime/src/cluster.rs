@@ -1,0 +1,217 @@
+//! A multi-primary cluster (MariaDB Galera) behind one database: every statement and
+//! every transaction goes to the next node in turn, so writes are spread over the nodes.
+//! A node that cannot be reached is left out for a while and the work goes to the next
+//! one, as long as nothing was sent: a connection is taken on a node first, and only a
+//! read that was cut is sent again elsewhere. A write whose connection was lost is the
+//! caller's to retry (`transaction_with_retry` does, for a connection lost before BEGIN
+//! and for certification conflicts, which Galera reports as deadlocks).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orm_core::{
+    Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, Statement,
+    SyncExecutor, SyncGate, SyncPolicy,
+};
+
+use crate::rotation::{unavailable, Member, Rotation, DEFAULT_RETRY_AFTER};
+
+/// Nodes of one cluster (any single or pooled databases of one backend) as one
+/// [`Database`]; see the module documentation.
+///
+/// ```
+/// use orm_core::{raw_query, FetchQuery};
+/// use orm_runtime::ClusterDatabase;
+/// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+/// # fn main() -> orm_core::Result<()> {
+/// # let (a, b) = (SqliteDatabase::new(SqliteConfig::memory())?, SqliteDatabase::new(SqliteConfig::memory())?);
+/// let cluster = ClusterDatabase::new(vec![a, b])?;
+/// let one: i64 = raw_query("SELECT 1", vec![]).fetch_one_sync(&cluster)?;
+/// assert_eq!(one, 1);
+/// # Ok(()) }
+/// ```
+pub struct ClusterDatabase<D> {
+    nodes: Arc<Rotation<D>>,
+}
+
+impl<D> Clone for ClusterDatabase<D> {
+    fn clone(&self) -> Self {
+        ClusterDatabase {
+            nodes: self.nodes.clone(),
+        }
+    }
+}
+
+impl<D: Database> ClusterDatabase<D> {
+    /// The nodes (at least one).
+    pub fn new(nodes: Vec<D>) -> Result<Self> {
+        Self::with_retry_after(nodes, DEFAULT_RETRY_AFTER)
+    }
+
+    /// As [`new`](Self::new); a node that failed is left out for `retry_after` (5 s by
+    /// default).
+    pub fn with_retry_after(nodes: Vec<D>, retry_after: Duration) -> Result<Self> {
+        if nodes.is_empty() {
+            return Err(Error::Config("a cluster needs at least one node".into()));
+        }
+        Ok(ClusterDatabase {
+            nodes: Arc::new(Rotation::new(nodes, retry_after)),
+        })
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> impl Iterator<Item = &D> {
+        self.nodes.all()
+    }
+
+    /// A connection on the next node that can give one: nothing has been sent yet, so a
+    /// node that cannot is left out and the next one asked.
+    async fn take(&self) -> Result<D::Connection> {
+        let mut last = None;
+        for _ in 0..self.nodes.members().len() {
+            let Some(node) = self.nodes.pick(|_| true) else {
+                break;
+            };
+            match node.value.acquire().await {
+                Ok(conn) => return Ok(conn),
+                Err(e) if unavailable(&e) => {
+                    self.nodes.leave_out(node, &e, "a cluster node");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config("no cluster node is available".into())))
+    }
+
+    /// The next node that is not left out (for streams and blocking calls, which do not
+    /// take a connection first).
+    fn next(&self) -> Result<&Member<D>> {
+        self.nodes
+            .pick(|_| true)
+            .ok_or_else(|| Error::Config("no cluster node is available".into()))
+    }
+}
+
+impl<D: Database> Executor for ClusterDatabase<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        Executor::dialect(&self.nodes.members()[0].value)
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
+        self.take().await?.execute(stmt).await
+    }
+
+    async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        if !crate::is_read(&stmt.sql) {
+            return self.take().await?.fetch_all(stmt).await;
+        }
+        // A read cut with its connection is sent once more, on another node.
+        match self.take().await?.fetch_all(stmt.clone()).await {
+            Err(e) if unavailable(&e) => self.take().await?.fetch_all(stmt).await,
+            answered => answered,
+        }
+    }
+
+    fn fetch_stream<'a, T: FromRow + Send + 'static>(
+        &'a self,
+        stmt: Statement,
+    ) -> RowStream<'a, T> {
+        match self.next() {
+            Ok(node) => node.value.fetch_stream(stmt),
+            Err(e) => Box::pin(orm_core::ErrorStream::new(e)),
+        }
+    }
+}
+
+impl<D: Database> SyncExecutor for ClusterDatabase<D> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        SyncExecutor::dialect(&self.nodes.members()[0].value)
+    }
+
+    fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        self.next()?.value.execute_sync(stmt)
+    }
+
+    fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        let node = self.next()?;
+        match node.value.fetch_all_sync(stmt.clone()) {
+            Err(e) if unavailable(&e) && crate::is_read(&stmt.sql) => {
+                self.nodes.leave_out(node, &e, "a cluster node");
+                self.next()?.value.fetch_all_sync(stmt)
+            }
+            answered => answered,
+        }
+    }
+}
+
+impl<D: Database> Database for ClusterDatabase<D> {
+    type Connection = D::Connection;
+
+    fn acquire(&self) -> impl std::future::Future<Output = Result<D::Connection>> + Send {
+        self.take()
+    }
+
+    /// Opens every node; one that cannot be reached is left out for now. Fails only when
+    /// none can.
+    async fn connect(&self) -> Result<()> {
+        let mut last = None;
+        let mut any = false;
+        for node in self.nodes.members() {
+            match node.value.connect().await {
+                Ok(()) => any = true,
+                Err(e) => {
+                    self.nodes.leave_out(node, &e, "a cluster node");
+                    last = Some(e);
+                }
+            }
+        }
+        match (any, last) {
+            (false, Some(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn close(&self) {
+        for node in self.nodes.all() {
+            node.close().await;
+        }
+    }
+
+    fn close_sync(&self) {
+        for node in self.nodes.all() {
+            node.close_sync();
+        }
+    }
+
+    fn sync_gate(&self) -> &SyncGate {
+        self.nodes.members()[0].value.sync_gate()
+    }
+
+    /// Sets the policy on every node.
+    fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
+        let mut previous = policy;
+        for node in self.nodes.all() {
+            previous = node.set_allow_sync(policy);
+        }
+        previous
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.nodes) as *const () as usize
+    }
+
+    /// Every node's side connection, as a cluster.
+    fn autonomous(&self) -> Option<Self> {
+        let nodes: Option<Vec<D>> = self.nodes.all().map(Database::autonomous).collect();
+        Self::with_retry_after(nodes?, self.nodes.retry_after()).ok()
+    }
+}
+
+impl<D> std::fmt::Debug for ClusterDatabase<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterDatabase")
+            .field("nodes", &self.nodes.all().count())
+            .finish_non_exhaustive()
+    }
+}
