@@ -91,7 +91,7 @@ async fn generated_keys_are_right_on_every_node() {
     let mut keys = Vec::new();
     for i in 0..12 {
         let made = objects
-            .create(PageBlock::new(&format!("k{i}"), "text"))
+            .create(PageBlock::new(format!("k{i}"), "text"))
             .await
             .expect("insert");
         keys.push((made.id, made.key));
