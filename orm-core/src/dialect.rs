@@ -236,6 +236,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         if let Some(timeout) = options.lock_timeout {
             statements.push(format!("SET LOCAL lock_timeout = {}", millis(timeout)));
         }
+        if let Some(timeout) = options.idle_timeout {
+            statements.push(format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {}",
+                millis(timeout)
+            ));
+        }
         Ok(statements)
     }
 
@@ -415,6 +421,14 @@ impl Dialect for MySQLDialect {
                 timeout.as_secs_f64().max(0.001)
             ));
         }
+        if let Some(timeout) = options.idle_timeout {
+            // MariaDB's; MySQL refuses the variable, and the error says so.
+            statements.push("SET @orm_idle = @@SESSION.idle_transaction_timeout".into());
+            statements.push(format!(
+                "SET SESSION idle_transaction_timeout = {}",
+                timeout.as_secs_f64().ceil().max(1.0)
+            ));
+        }
         if let Some(level) = options.isolation {
             statements.push(format!(
                 "SET TRANSACTION ISOLATION LEVEL {}",
@@ -435,6 +449,9 @@ impl Dialect for MySQLDialect {
         }
         if options.statement_timeout.is_some() {
             statements.push("SET SESSION max_statement_time = @orm_statement_time".into());
+        }
+        if options.idle_timeout.is_some() {
+            statements.push("SET SESSION idle_transaction_timeout = @orm_idle".into());
         }
         statements
     }
@@ -598,7 +615,10 @@ impl Dialect for SqliteDialect {
         })
     }
     fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {
-        if options.statement_timeout.is_some() || options.lock_timeout.is_some() {
+        if options.statement_timeout.is_some()
+            || options.lock_timeout.is_some()
+            || options.idle_timeout.is_some()
+        {
             return Err(crate::Error::Config(
                 "SQLite has no per-transaction timeouts; set SqliteConfig::statement_timeout \
                  or busy_timeout on the database"

@@ -98,6 +98,11 @@ pub struct TxOptions {
     /// `SET LOCAL lock_timeout`, MySQL `innodb_lock_wait_timeout` in whole seconds; SQLite
     /// refuses it: set `busy_timeout` on the database).
     pub lock_timeout: Option<Duration>,
+    /// The server ends the session if this transaction sits idle (no statement running)
+    /// longer, and rolls it back (PostgreSQL `SET LOCAL
+    /// idle_in_transaction_session_timeout`, MariaDB `idle_transaction_timeout` in whole
+    /// seconds; MySQL and SQLite refuse it).
+    pub idle_timeout: Option<Duration>,
 }
 
 impl TxOptions {
@@ -133,6 +138,27 @@ impl TxOptions {
     /// A lock wait bound for this transaction only.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// An idle-in-transaction bound for this transaction only.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use orm_core::{Dialect, MySQLDialect, PostgresqlDialect, TxOptions};
+    /// let watched = TxOptions::new().idle_timeout(Duration::from_secs(2));
+    /// assert_eq!(
+    ///     PostgresqlDialect.begin_statements(&watched)?,
+    ///     ["BEGIN", "SET LOCAL idle_in_transaction_session_timeout = 2000"]
+    /// );
+    /// assert_eq!(
+    ///     MySQLDialect.end_statements(&watched),
+    ///     ["SET SESSION idle_transaction_timeout = @orm_idle"]
+    /// );
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
         self
     }
 }

@@ -367,13 +367,8 @@ impl SessionTimeouts {
         let mut options = *options;
         options.statement_timeout = options.statement_timeout.or(self.statement);
         options.lock_timeout = options.lock_timeout.or(self.lock);
-        let mut statements = orm_core::PostgresqlDialect.begin_statements(&options)?;
-        if let Some(timeout) = self.idle_in_transaction {
-            statements.push(format!(
-                "SET LOCAL idle_in_transaction_session_timeout = {}",
-                timeout.as_millis().max(1)
-            ));
-        }
+        options.idle_timeout = options.idle_timeout.or(self.idle_in_transaction);
+        let statements = orm_core::PostgresqlDialect.begin_statements(&options)?;
         Ok(vec![statements.join("; ")])
     }
 }

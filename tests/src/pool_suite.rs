@@ -416,6 +416,73 @@ pub async fn statement_lock_timeout<D: Driver>(config: D::Config) {
         .expect("no holder, the write lands");
 }
 
+/// An idle-in-transaction bound for one transaction (`TxOptions::idle_timeout`): left
+/// idle past it, the transaction is ended by the server and its work rolled back; a busy
+/// one commits, and the session's own setting holds again afterwards. SQLite refuses it.
+pub async fn transaction_idle_timeout<D: Driver>(config: D::Config) {
+    use orm_core::{Error, TxOptions};
+    use orm_manager::Manager;
+
+    let db = PooledDatabase::<D>::new(config.max_connections(1)).expect("pool");
+    let objects = Manager::new(db.clone());
+    let watched = TxOptions::new().idle_timeout(Duration::from_secs(1));
+    if D::BACKEND == "sqlite" {
+        let refused = objects.begin_transaction_with(watched).await;
+        assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
+        return;
+    }
+    objects
+        .execute_raw("CREATE TABLE slot (id INT PRIMARY KEY)", vec![])
+        .await
+        .expect("create");
+    let setting = if D::BACKEND == "postgres" {
+        "SELECT current_setting('idle_in_transaction_session_timeout')"
+    } else {
+        "SELECT CAST(@@SESSION.idle_transaction_timeout AS CHAR)"
+    };
+    let before: Vec<String> = objects
+        .execute(raw_query(setting, vec![]))
+        .await
+        .expect("setting");
+    let inside: Vec<String> = objects
+        .transaction_with(watched, |tx| async move {
+            tx.execute_raw("INSERT INTO slot VALUES (1)", vec![])
+                .await?;
+            tx.execute(raw_query(setting, vec![])).await
+        })
+        .await
+        .expect("a busy transaction commits");
+    assert!(matches!(inside[0].as_str(), "1s" | "1"), "{inside:?}");
+    let after: Vec<String> = objects
+        .execute(raw_query(setting, vec![]))
+        .await
+        .expect("setting");
+    assert_eq!(before, after, "the session's own setting is back");
+
+    let guard = objects
+        .begin_transaction_with(watched)
+        .await
+        .expect("begin");
+    guard
+        .execute_raw("INSERT INTO slot VALUES (2)", vec![])
+        .await
+        .expect("insert");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let late = guard
+        .execute_raw("INSERT INTO slot VALUES (3)", vec![])
+        .await;
+    assert!(
+        late.is_err(),
+        "the server ended the idle transaction: {late:?}"
+    );
+    drop(guard);
+    let ids: Vec<i32> = objects
+        .execute(raw_query("SELECT id FROM slot ORDER BY id", vec![]))
+        .await
+        .expect("the pool goes on with a new connection");
+    assert_eq!(ids, [1], "the idle transaction's insert was rolled back");
+}
+
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
 /// a test name; `$session` is the SQL returning the session id.
 #[macro_export]
@@ -444,6 +511,11 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn transaction_timeouts() {
             $crate::pool_suite::transaction_timeouts::<$driver>($config("tx_timeouts")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn transaction_idle_timeout() {
+            $crate::pool_suite::transaction_idle_timeout::<$driver>($config("tx_idle")).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
