@@ -2,9 +2,11 @@
 //! every transaction goes to the next node in turn, so writes are spread over the nodes.
 //! A node that cannot be reached is left out for a while and the work goes to the next
 //! one, as long as nothing was sent: a connection is taken on a node first, and only a
-//! read that was cut is sent again elsewhere. A write whose connection was lost is the
-//! caller's to retry (`transaction_with_retry` does, for a connection lost before BEGIN
-//! and for certification conflicts, which Galera reports as deadlocks).
+//! read that was cut is sent again elsewhere. A statement of its own (outside a
+//! transaction) that a certification conflict or deadlock rolled back is run again, a few
+//! times. A write whose connection was lost is the caller's to retry, as is a
+//! transaction (`transaction_with_retry` does, for a connection lost before BEGIN and for
+//! certification conflicts, which Galera reports as deadlocks).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +86,20 @@ impl<D: Database> ClusterDatabase<D> {
         Err(last.unwrap_or_else(|| Error::Config("no cluster node is available".into())))
     }
 
+    /// Whether a statement that failed with `err` on its own (outside a transaction) runs
+    /// again: a certification conflict or deadlock rolled it back whole, so it is safe,
+    /// and on a cluster it is common (a write racing a DDL or another node's write to the
+    /// same row). A few times, after a short, growing pause.
+    async fn again(&self, err: &Error, attempt: &mut u32) -> bool {
+        match pause_before_again(err, attempt) {
+            Some(pause) => {
+                tokio::time::sleep(pause).await;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The next node that is not left out (for streams and blocking calls, which do not
     /// take a connection first).
     fn next(&self) -> Result<&Member<D>> {
@@ -93,23 +109,54 @@ impl<D: Database> ClusterDatabase<D> {
     }
 }
 
+/// The pause before running a statement again after `err`, if it runs again; counts the
+/// attempt.
+fn pause_before_again(err: &Error, attempt: &mut u32) -> Option<Duration> {
+    const ATTEMPTS: u32 = 5;
+    if !err.is_retryable() || *attempt + 1 >= ATTEMPTS {
+        return None;
+    }
+    let pause = Duration::from_millis(5 << *attempt);
+    *attempt += 1;
+    Some(pause)
+}
+
+/// As `ClusterDatabase::again`, blocking.
+fn again_sync(err: &Error, attempt: &mut u32) -> bool {
+    match pause_before_again(err, attempt) {
+        Some(pause) => {
+            std::thread::sleep(pause);
+            true
+        }
+        None => false,
+    }
+}
+
 impl<D: Database> Executor for ClusterDatabase<D> {
     fn dialect(&self) -> &'static dyn Dialect {
         Executor::dialect(&self.nodes.members()[0].value)
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
-        self.take().await?.execute(stmt).await
+        let mut attempt = 0;
+        loop {
+            match self.take().await?.execute(stmt.clone()).await {
+                Err(e) if self.again(&e, &mut attempt).await => {}
+                answered => return answered,
+            }
+        }
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        if !crate::is_read(&stmt.sql) {
-            return self.take().await?.fetch_all(stmt).await;
-        }
-        // A read cut with its connection is sent once more, on another node.
-        match self.take().await?.fetch_all(stmt.clone()).await {
-            Err(e) if unavailable(&e) => self.take().await?.fetch_all(stmt).await,
-            answered => answered,
+        let read = crate::is_read(&stmt.sql);
+        let mut attempt = 0;
+        loop {
+            match self.take().await?.fetch_all(stmt.clone()).await {
+                // A read cut with its connection is sent once more, on another node.
+                Err(e) if read && unavailable(&e) && attempt == 0 => attempt += 1,
+                Err(e) if self.again(&e, &mut attempt).await => {}
+                answered => return answered,
+            }
         }
     }
 
@@ -130,17 +177,28 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.next()?.value.execute_sync(stmt)
+        let mut attempt = 0;
+        loop {
+            match self.next()?.value.execute_sync(stmt.clone()) {
+                Err(e) if again_sync(&e, &mut attempt) => {}
+                answered => return answered,
+            }
+        }
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        let node = self.next()?;
-        match node.value.fetch_all_sync(stmt.clone()) {
-            Err(e) if unavailable(&e) && crate::is_read(&stmt.sql) => {
-                self.nodes.leave_out(node, &e, "a cluster node");
-                self.next()?.value.fetch_all_sync(stmt)
+        let read = crate::is_read(&stmt.sql);
+        let mut attempt = 0;
+        loop {
+            let node = self.next()?;
+            match node.value.fetch_all_sync(stmt.clone()) {
+                Err(e) if read && unavailable(&e) && attempt == 0 => {
+                    self.nodes.leave_out(node, &e, "a cluster node");
+                    attempt += 1;
+                }
+                Err(e) if again_sync(&e, &mut attempt) => {}
+                answered => return answered,
             }
-            answered => answered,
         }
     }
 }

@@ -109,3 +109,8 @@ pub fn cluster(name: &str, size: usize) -> ClusterDatabase<PooledMySQLDatabase> 
 pub fn kill(i: usize) {
     sh(&format!("kill -9 $(cat {})", nodes()[i].pid_file.display()));
 }
+
+/// The cluster of [`cluster`] for one test of a suite, in a fresh database of its own.
+pub fn suite_cluster(name: &str) -> ClusterDatabase<PooledMySQLDatabase> {
+    cluster(&format!("t_galera_{name}"), 2)
+}
