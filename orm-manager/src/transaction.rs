@@ -134,6 +134,11 @@ impl<D: Database> TransactionGuard<D> {
             },
             Ok(Err(err)) => match self.rollback().await {
                 Ok(()) => Err(Failure::Body(err)),
+                // A deadlock or serialization failure answering the ROLLBACK says the
+                // server has rolled the transaction back already (a Galera node reports a
+                // transaction aborted by a replicated write so): the body's error stands.
+                // The connection stays marked and is closed all the same.
+                Err(rollback) if rollback.is_retryable() => Err(Failure::Body(err)),
                 // The connection stays in its transaction and is closed: the server rolls
                 // back.
                 Err(rollback) => {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use orm_core::{
     Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, Statement,
-    SyncExecutor, SyncGate, SyncPolicy,
+    SyncExecutor, SyncGate,
 };
 
 use crate::rotation::{unavailable, Member, Rotation, DEFAULT_RETRY_AFTER};
@@ -34,12 +34,15 @@ use crate::rotation::{unavailable, Member, Rotation, DEFAULT_RETRY_AFTER};
 /// ```
 pub struct ClusterDatabase<D> {
     nodes: Arc<Rotation<D>>,
+    /// The sync policy of the whole cluster (the nodes' own are set to allow).
+    gate: Arc<SyncGate>,
 }
 
 impl<D> Clone for ClusterDatabase<D> {
     fn clone(&self) -> Self {
         ClusterDatabase {
             nodes: self.nodes.clone(),
+            gate: self.gate.clone(),
         }
     }
 }
@@ -56,8 +59,10 @@ impl<D: Database> ClusterDatabase<D> {
         if nodes.is_empty() {
             return Err(Error::Config("a cluster needs at least one node".into()));
         }
+        let gate = Arc::new(crate::rotation::one_gate(&nodes));
         Ok(ClusterDatabase {
             nodes: Arc::new(Rotation::new(nodes, retry_after)),
+            gate,
         })
     }
 
@@ -177,6 +182,7 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        self.gate.check(&stmt.sql)?;
         let mut attempt = 0;
         loop {
             match self.next()?.value.execute_sync(stmt.clone()) {
@@ -187,6 +193,7 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        self.gate.check(&stmt.sql)?;
         let read = crate::is_read(&stmt.sql);
         let mut attempt = 0;
         loop {
@@ -242,17 +249,9 @@ impl<D: Database> Database for ClusterDatabase<D> {
         }
     }
 
+    /// The cluster's own: the nodes' are set to allow, and this one decides.
     fn sync_gate(&self) -> &SyncGate {
-        self.nodes.members()[0].value.sync_gate()
-    }
-
-    /// Sets the policy on every node.
-    fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        let mut previous = policy;
-        for node in self.nodes.all() {
-            previous = node.set_allow_sync(policy);
-        }
-        previous
+        &self.gate
     }
 
     fn id(&self) -> usize {

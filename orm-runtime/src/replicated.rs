@@ -41,6 +41,8 @@ pub struct ReplicatedDatabase<P, R = P> {
 }
 
 struct Inner<P, R> {
+    /// The sync policy of the whole (the members' own are set to allow).
+    gate: SyncGate,
     primary: P,
     replicas: Rotation<Replica<R>>,
     /// When the last write was sent, for read-your-writes.
@@ -102,6 +104,9 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// As [`new`](Self::new); a replica that failed is left out for `retry_after`
     /// (5 s by default).
     pub fn with_retry_after(primary: P, replicas: Vec<R>, retry_after: Duration) -> Self {
+        for replica in &replicas {
+            replica.set_allow_sync(SyncPolicy::Allow);
+        }
         let replicas = replicas
             .into_iter()
             .map(|db| Replica {
@@ -110,8 +115,10 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                 behind: AtomicBool::new(false),
             })
             .collect();
+        let gate = crate::rotation::one_gate(std::slice::from_ref(&primary));
         ReplicatedDatabase {
             inner: Arc::new(Inner {
+                gate,
                 primary,
                 replicas: Rotation::new(replicas, retry_after),
                 writes: Arc::new(WriteClock {
@@ -381,11 +388,13 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
+        self.inner.gate.check(&stmt.sql)?;
         self.wrote();
         self.inner.primary.execute_sync(stmt)
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
+        self.inner.gate.check(&stmt.sql)?;
         if for_replica(&stmt.sql) {
             if let Some(replica) = self.pick() {
                 if !self.fit_sync(replica) {
@@ -440,16 +449,9 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
         }
     }
 
+    /// Its own: the members' are set to allow, and this one decides.
     fn sync_gate(&self) -> &SyncGate {
-        self.inner.primary.sync_gate()
-    }
-
-    /// Sets the policy on the primary and every replica.
-    fn set_allow_sync(&self, policy: SyncPolicy) -> SyncPolicy {
-        for replica in self.inner.replicas.all() {
-            replica.db.set_allow_sync(policy);
-        }
-        self.inner.primary.set_allow_sync(policy)
+        &self.inner.gate
     }
 
     fn id(&self) -> usize {

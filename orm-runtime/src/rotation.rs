@@ -86,6 +86,19 @@ impl<T> Rotation<T> {
     }
 }
 
+/// One sync policy for several databases behind one: it starts as the first one's, and
+/// the members' own gates are set to allow, so that the whole's decides (the Manager's
+/// `allow_sync` guard sets the whole's gate only).
+pub(crate) fn one_gate<D: orm_core::Database>(members: &[D]) -> orm_core::SyncGate {
+    let policy = members
+        .first()
+        .map_or(orm_core::SyncPolicy::default(), |m| m.sync_policy());
+    for member in members {
+        member.set_allow_sync(orm_core::SyncPolicy::Allow);
+    }
+    orm_core::SyncGate::new(policy)
+}
+
 /// Whether an error means the database cannot answer now (down, unreachable, full),
 /// rather than that the statement is wrong, which another would say too.
 pub(crate) fn unavailable(err: &Error) -> bool {

@@ -82,7 +82,8 @@ fn wait_ready(socket: &std::path::Path, limit: Duration) {
 }
 
 /// A fresh database `name` (letters, digits, `_`) on the cluster, and a cluster database over all three nodes
-/// (a pool of `size` on each), whose reads see what any node committed before them.
+/// (a pool of `size` on each), whose statements see what any node committed before them
+/// (`wsrep_sync_wait = 7`: reads, updates and deletes, inserts).
 pub fn cluster(name: &str, size: usize) -> ClusterDatabase<PooledMySQLDatabase> {
     let nodes = nodes();
     mariadb_root(
@@ -96,7 +97,7 @@ pub fn cluster(name: &str, size: usize) -> ClusterDatabase<PooledMySQLDatabase> 
                 .host("127.0.0.1")
                 .port(node.port)
                 .user("orm")
-                .session_setup("SET SESSION wsrep_sync_wait = 1")
+                .session_setup("SET SESSION wsrep_sync_wait = 7")
                 .connect_timeout(Duration::from_secs(2))
                 .max_connections(size);
             PooledMySQLDatabase::new(config).expect("pool")

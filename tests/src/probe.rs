@@ -65,8 +65,13 @@ async fn pg_open(config: &PostgresqlConfig) -> i64 {
 }
 
 async fn mysql_open(config: &MySQLConfig) -> i64 {
-    let database = config.database().expect("the harness names a database");
     let admin = MySQLDatabase::connect_lazy(&mysql_url()).expect("MYSQL_URL");
+    mysql_open_on(admin, config).await
+}
+
+/// As `mysql_open`, asking the server `admin` is connected to.
+async fn mysql_open_on(admin: MySQLDatabase, config: &MySQLConfig) -> i64 {
+    let database = config.database().expect("the harness names a database");
     let open = settle(|| {
         let (admin, database) = (admin.clone(), database.clone());
         async move { mysql_busy(&admin, &database).await }
@@ -97,7 +102,8 @@ async fn mysql_open(config: &MySQLConfig) -> i64 {
 /// transaction, and no idle-transaction timeout ends it.)
 async fn mysql_busy(admin: &MySQLDatabase, database: &str) -> i64 {
     let running = raw_query::<i64>(
-        "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query'",
+        "SELECT count(*) FROM information_schema.PROCESSLIST \
+         WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
         vec![database.into()],
     )
     .fetch_one(admin)
@@ -191,6 +197,18 @@ impl Inspect for SqliteDatabase {
 impl Inspect for PooledSqliteDatabase {
     async fn busy_sessions(&self) -> i64 {
         sqlite_open(self.config()).await
+    }
+}
+
+/// Every node of a cluster, each asked about itself.
+impl Inspect for orm_runtime::ClusterDatabase<PooledMySQLDatabase> {
+    async fn busy_sessions(&self) -> i64 {
+        let mut busy = 0;
+        for node in self.nodes() {
+            let admin = MySQLDatabase::new(node.config().clone()).expect("node");
+            busy += mysql_open_on(admin, node.config()).await;
+        }
+        busy
     }
 }
 
