@@ -128,7 +128,11 @@ fn worth_another<E: Retryable>(failure: &Failure<E>) -> bool {
         // A COMMIT refused by the server (a serialization failure found at commit) rolled
         // everything back; one whose answer never came may have committed.
         Failure::Commit(e) => !matches!(e, Error::CommitOutcomeUnknown { .. }) && e.is_retryable(),
-        Failure::Rollback(_) => false,
+        // The body failed and the ROLLBACK after it too: the connection failed under the
+        // transaction (a node killed, a server restarted) and is closed, so the server
+        // rolled everything back and no COMMIT was sent. Running again is safe; a body
+        // whose own error was meant returns it again on a sound connection.
+        Failure::Rollback(_) => true,
     }
 }
 

@@ -491,6 +491,54 @@ pub async fn transaction_idle_timeout<D: Driver>(config: D::Config) {
     assert_eq!(ids, [1, 2], "the idle transaction's insert was rolled back");
 }
 
+/// A retried transaction whose connection is lost under its body (the session killed)
+/// runs again on a new connection: the server rolled the first attempt back and no COMMIT
+/// was sent. Only the second attempt's row is there. (SQLite has no session to lose.)
+pub async fn retried_after_a_lost_connection<D: Driver>(config: D::Config) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use orm_core::{Error, TxOptions};
+    use orm_manager::{Manager, RetryPolicy};
+
+    if D::BACKEND == "sqlite" {
+        return;
+    }
+    let db = PooledDatabase::<D>::new(config.max_connections(2)).expect("pool");
+    let objects = Manager::new(db.clone());
+    slot(&objects).await;
+    let sabotage = if D::BACKEND == "postgres" {
+        "SELECT pg_terminate_backend(pg_backend_pid())"
+    } else {
+        "KILL CONNECTION_ID()"
+    };
+    let attempts = AtomicUsize::new(0);
+    objects
+        .transaction_with_retry(TxOptions::new(), &RetryPolicy::new(3), |tx| {
+            let attempt = attempts.fetch_add(1, Ordering::Relaxed) as i64;
+            async move {
+                tx.execute_raw(
+                    "INSERT INTO slot VALUES (?, 0)",
+                    vec![(10 + attempt).into()],
+                )
+                .await?;
+                if attempt == 0 {
+                    let _ = tx.execute_raw(sabotage, vec![]).await;
+                }
+                tx.execute_raw("UPDATE slot SET n = n + 1 WHERE id = 1", vec![])
+                    .await?;
+                Ok::<_, Error>(())
+            }
+        })
+        .await
+        .expect("the second attempt commits");
+    assert_eq!(attempts.load(Ordering::Relaxed), 2);
+    let rows: Vec<(i32, i32)> = objects
+        .execute(raw_query("SELECT id, n FROM slot ORDER BY id", vec![]))
+        .await
+        .expect("rows");
+    assert_eq!(rows, [(1, 1), (11, 0)], "only the second attempt's work");
+}
+
 /// Instantiates the pool suite for one backend: `$config` makes a fresh configuration for
 /// a test name; `$session` is the SQL returning the session id.
 #[macro_export]
@@ -519,6 +567,12 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn transaction_timeouts() {
             $crate::pool_suite::transaction_timeouts::<$driver>($config("tx_timeouts")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn retried_after_a_lost_connection() {
+            $crate::pool_suite::retried_after_a_lost_connection::<$driver>($config("retry_lost"))
+                .await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
