@@ -238,7 +238,7 @@ mod tests {
     }
 
     #[test]
-    fn never_again_after_an_unknown_commit_or_a_failed_rollback() {
+    fn never_again_after_an_unknown_commit_but_after_a_failed_rollback() {
         let unknown = Failure::<Error>::Commit(Error::CommitOutcomeUnknown {
             source: "connection closed".into(),
         });
@@ -250,8 +250,9 @@ mod tests {
             source: None,
         };
         assert!(worth_another(&Failure::<Error>::Commit(serialization)));
+        // The connection failed under the transaction: rolled back, no COMMIT sent.
         let rollback = Failure::<Error>::Rollback(Error::ConnectionLost { source: "x".into() });
-        assert!(!worth_another(&rollback));
+        assert!(worth_another(&rollback));
         let body = Failure::Body(Error::Query("bad".into()));
         assert!(!worth_another(&body));
         assert!(lost_before_begin(&Error::ConnectionLost {
