@@ -274,6 +274,21 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn replica_lag(&self) -> Option<(&'static str, &'static str)> {
         None
     }
+
+    /// How to tell whether a replica has replayed a write, for reads that must see it:
+    /// PostgreSQL's WAL position, MariaDB's GTID position. `None` where the server cannot
+    /// say (reads then wait for a set time instead).
+    ///
+    /// ```
+    /// use orm_core::{Dialect, MySQLDialect, PostgresqlDialect, SqliteDialect};
+    /// let pg = PostgresqlDialect.replay_positions().expect("WAL positions");
+    /// assert!((pg.includes)("0/3000100", "0/3000060"));
+    /// assert!(MySQLDialect.replay_positions().is_some());
+    /// assert!(SqliteDialect.replay_positions().is_none());
+    /// ```
+    fn replay_positions(&self) -> Option<crate::ReplayPositions> {
+        None
+    }
 }
 
 /// PostgreSQL: `$n` placeholders, `"` quotes, RETURNING, ON CONFLICT, ILIKE.
@@ -290,6 +305,16 @@ impl Dialect for PostgresqlDialect {
              pg_last_xact_replay_timestamp()), 0) END::float8 AS lag",
             "lag",
         ))
+    }
+
+    /// The primary's current WAL position; the position a standby has replayed (NULL on
+    /// a server that is not one).
+    fn replay_positions(&self) -> Option<crate::ReplayPositions> {
+        Some(crate::ReplayPositions {
+            written: "SELECT pg_current_wal_lsn()::text AS position",
+            replayed: "SELECT pg_last_wal_replay_lsn()::text AS position",
+            includes: crate::replay::lsn_includes,
+        })
     }
 
     fn name(&self) -> &'static str {
@@ -399,6 +424,16 @@ impl Dialect for MySQLDialect {
     /// CLIENT` on MySQL); NULL while the replica's SQL thread is stopped.
     fn replica_lag(&self) -> Option<(&'static str, &'static str)> {
         Some(("SHOW SLAVE STATUS", "Seconds_Behind_Master"))
+    }
+
+    /// MariaDB's GTID positions: the primary's binary log, what a replica has applied.
+    /// MySQL has no such variables: asking fails, and reads wait for a set time instead.
+    fn replay_positions(&self) -> Option<crate::ReplayPositions> {
+        Some(crate::ReplayPositions {
+            written: "SELECT @@GLOBAL.gtid_binlog_pos AS position",
+            replayed: "SELECT @@GLOBAL.gtid_slave_pos AS position",
+            includes: crate::replay::gtid_includes,
+        })
     }
 
     fn begin_statements(&self, options: &TxOptions) -> crate::Result<Vec<String>> {

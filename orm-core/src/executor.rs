@@ -179,6 +179,15 @@ pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
     fn autonomous(&self) -> Option<Self> {
         None
     }
+
+    /// The [`autonomous`](Self::autonomous) side for statements made while `conn` holds a
+    /// transaction: by default the database's one. A database of several servers answers
+    /// with the side on the transaction's own server, so that the transaction sees at once
+    /// what the side commits.
+    fn autonomous_for(&self, conn: &Self::Connection) -> Option<Self> {
+        let _ = conn;
+        self.autonomous()
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for &E {

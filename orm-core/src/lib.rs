@@ -46,6 +46,7 @@ pub mod model;
 pub mod query;
 pub mod registry;
 mod render;
+pub mod replay;
 pub mod row;
 pub mod statement;
 pub mod sync;
@@ -76,6 +77,7 @@ pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
     Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert,
 };
+pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};
 pub use statement::{ExecResult, Limits, Statement};
 pub use sync::{SyncGate, SyncPolicy};

@@ -290,8 +290,9 @@ impl<D: Database> Manager<D> {
     /// [`lowlevel::get_or_create`] for the concurrency guarantees.
     ///
     /// Inside a transaction on PostgreSQL and MySQL, a missing row is created on the
-    /// database's [`autonomous`](Database::autonomous) side and committed at once, then
-    /// read inside the transaction: transactions that create the same keys in different
+    /// database's [`autonomous`](Database::autonomous) side (on a cluster, the
+    /// transaction's own node's) and committed at once, then read inside the
+    /// transaction: transactions that create the same keys in different
     /// orders (a request tagging a post with tags other requests create too) never wait
     /// for each other, so they cannot deadlock. The created row stays if the transaction
     /// later rolls back. On SQLite (one writer at a time) it is created inside the
@@ -301,20 +302,27 @@ impl<D: Database> Manager<D> {
         lookup: Condition,
         defaults: M,
     ) -> Result<(M, bool)> {
-        match (self.target(), self.db.autonomous()) {
-            (target @ Target::Tx(_), Some(side)) => {
-                lowlevel::get_or_create_with(&target, &side, lookup, defaults).await
-            }
-            (target, _) => lowlevel::get_or_create(&target, lookup, defaults).await,
+        match self.target() {
+            Target::Tx(tx) => match self.db.autonomous_for(tx.connection()) {
+                Some(side) => {
+                    let target = Target::<D>::Tx(tx);
+                    lowlevel::get_or_create_with(&target, &side, lookup, defaults).await
+                }
+                None => lowlevel::get_or_create(&Target::<D>::Tx(tx), lookup, defaults).await,
+            },
+            target => lowlevel::get_or_create(&target, lookup, defaults).await,
         }
     }
 
     /// Creates `obj`, or returns the stored row it conflicts with on a unique key; inside
     /// a transaction the row is created as [`get_or_create`](Manager::get_or_create) does.
     pub async fn create_or_get<M: Model>(&self, obj: M) -> Result<(M, bool)> {
-        match (self.target(), self.db.autonomous()) {
-            (Target::Tx(_), Some(side)) => lowlevel::create_or_get_on(&side, obj).await,
-            (target, _) => lowlevel::create_or_get(&target, obj).await,
+        match self.target() {
+            Target::Tx(tx) => match self.db.autonomous_for(tx.connection()) {
+                Some(side) => lowlevel::create_or_get_on(&side, obj).await,
+                None => lowlevel::create_or_get(&Target::<D>::Tx(tx), obj).await,
+            },
+            target => lowlevel::create_or_get(&target, obj).await,
         }
     }
 

@@ -37,6 +37,11 @@ impl<C: Connection> TxShared<C> {
         self.db_id
     }
 
+    /// The transaction's connection.
+    pub(crate) fn connection(&self) -> &C {
+        &self.conn
+    }
+
     pub(crate) fn pending(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }

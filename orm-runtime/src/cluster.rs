@@ -8,7 +8,7 @@
 //! transaction (`transaction_with_retry` does, for a connection lost before BEGIN and for
 //! certification conflicts, which Galera reports as deadlocks).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use orm_core::{
@@ -16,6 +16,7 @@ use orm_core::{
     SyncExecutor, SyncGate,
 };
 
+use crate::member::MemberConnection;
 use crate::rotation::{unavailable, Member, Rotation, DEFAULT_RETRY_AFTER};
 
 /// Nodes of one cluster (any single or pooled databases of one backend) as one
@@ -36,6 +37,9 @@ pub struct ClusterDatabase<D> {
     nodes: Arc<Rotation<D>>,
     /// The sync policy of the whole cluster (the nodes' own are set to allow).
     gate: Arc<SyncGate>,
+    /// Each node's autonomous side, as a cluster of that one node, made when first asked
+    /// (`None`: the nodes have none).
+    sides: Arc<OnceLock<Option<Vec<ClusterDatabase<D>>>>>,
 }
 
 impl<D> Clone for ClusterDatabase<D> {
@@ -43,6 +47,7 @@ impl<D> Clone for ClusterDatabase<D> {
         ClusterDatabase {
             nodes: self.nodes.clone(),
             gate: self.gate.clone(),
+            sides: self.sides.clone(),
         }
     }
 }
@@ -63,6 +68,7 @@ impl<D: Database> ClusterDatabase<D> {
         Ok(ClusterDatabase {
             nodes: Arc::new(Rotation::new(nodes, retry_after)),
             gate,
+            sides: Arc::new(OnceLock::new()),
         })
     }
 
@@ -71,16 +77,16 @@ impl<D: Database> ClusterDatabase<D> {
         self.nodes.all()
     }
 
-    /// A connection on the next node that can give one: nothing has been sent yet, so a
-    /// node that cannot is left out and the next one asked.
-    async fn take(&self) -> Result<D::Connection> {
+    /// A connection on the next node that can give one, and that node's place: nothing
+    /// has been sent yet, so a node that cannot is left out and the next one asked.
+    async fn take(&self) -> Result<(usize, D::Connection)> {
         let mut last = None;
         for _ in 0..self.nodes.members().len() {
             let Some(node) = self.nodes.pick(|_| true) else {
                 break;
             };
             match node.value.acquire().await {
-                Ok(conn) => return Ok(conn),
+                Ok(conn) => return Ok((node.index, conn)),
                 Err(e) if unavailable(&e) => {
                     self.nodes.leave_out(node, &e, "a cluster node");
                     last = Some(e);
@@ -145,7 +151,7 @@ impl<D: Database> Executor for ClusterDatabase<D> {
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         let mut attempt = 0;
         loop {
-            match self.take().await?.execute(stmt.clone()).await {
+            match self.take().await?.1.execute(stmt.clone()).await {
                 Err(e) if self.again(&e, &mut attempt).await => {}
                 answered => return answered,
             }
@@ -156,7 +162,7 @@ impl<D: Database> Executor for ClusterDatabase<D> {
         let read = crate::is_read(&stmt.sql);
         let mut attempt = 0;
         loop {
-            match self.take().await?.fetch_all(stmt.clone()).await {
+            match self.take().await?.1.fetch_all(stmt.clone()).await {
                 // A read cut with its connection is sent once more, on another node.
                 Err(e) if read && unavailable(&e) && attempt == 0 => attempt += 1,
                 Err(e) if self.again(&e, &mut attempt).await => {}
@@ -211,10 +217,12 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
 }
 
 impl<D: Database> Database for ClusterDatabase<D> {
-    type Connection = D::Connection;
+    /// A node's connection, which knows its node.
+    type Connection = MemberConnection<D::Connection>;
 
-    fn acquire(&self) -> impl std::future::Future<Output = Result<D::Connection>> + Send {
-        self.take()
+    async fn acquire(&self) -> Result<Self::Connection> {
+        let (node, conn) = self.take().await?;
+        Ok(MemberConnection::new(conn, node, None))
     }
 
     /// Opens every node; one that cannot be reached is left out for now. Fails only when
@@ -262,6 +270,22 @@ impl<D: Database> Database for ClusterDatabase<D> {
     fn autonomous(&self) -> Option<Self> {
         let nodes: Option<Vec<D>> = self.nodes.all().map(Database::autonomous).collect();
         Self::with_retry_after(nodes?, self.nodes.retry_after()).ok()
+    }
+
+    /// The side connection of the transaction's own node: what it commits is seen by
+    /// the transaction at once. (On another node it may not be yet: Galera's causal
+    /// reads, `wsrep_sync_wait`, do not wait inside a transaction.)
+    fn autonomous_for(&self, conn: &Self::Connection) -> Option<Self> {
+        let sides = self.sides.get_or_init(|| {
+            self.nodes
+                .all()
+                .map(|node| {
+                    let side = node.autonomous()?;
+                    Self::with_retry_after(vec![side], self.nodes.retry_after()).ok()
+                })
+                .collect()
+        });
+        sides.as_ref()?.get(conn.member()).cloned()
     }
 }
 

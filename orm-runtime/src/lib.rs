@@ -20,6 +20,7 @@ mod driver;
 mod executors;
 mod held;
 mod link;
+mod member;
 mod pool;
 mod pooled;
 mod recycle;
@@ -31,10 +32,12 @@ mod timeout;
 pub mod tls;
 pub mod trace;
 pub mod url;
+mod written;
 
 pub use cluster::ClusterDatabase;
 pub use driver::{Call, Driver, DriverConfig, Role};
 pub use held::HeldConnection;
+pub use member::MemberConnection;
 pub use pool::{
     autonomous_config, autonomous_lock_timeout, PoolMetrics, PoolOptions, PoolSettings,
     AUTONOMOUS_CONNECTIONS,

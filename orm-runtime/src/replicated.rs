@@ -1,21 +1,24 @@
 //! A primary and its read replicas behind one database: plain reads go to a replica
-//! (round robin), everything else to the primary: writes, `SELECT ... FOR UPDATE` /
-//! `FOR SHARE`, every statement of a transaction (`acquire` is the primary's), DDL. A
-//! replica that fails to answer (down, unreachable) is skipped for a while and the read
-//! runs on the primary instead; a read is safe to send twice. With
-//! [`read_your_writes`](ReplicatedDatabase::read_your_writes), reads go to the primary
-//! for a while after each write, so a write is seen by the reads that follow it.
+//! (in turn, or the least busy), everything else to the primary: writes, `SELECT ... FOR
+//! UPDATE` / `FOR SHARE`, every statement of a transaction (`acquire` is the primary's),
+//! DDL. A replica that fails to answer (down, unreachable) is skipped for a while and the
+//! read runs on the primary instead; a read is safe to send twice. With
+//! [`read_your_writes`](ReplicatedDatabase::read_your_writes), a task that wrote reads
+//! from the primary until a replica has replayed its write, so what it wrote is what it
+//! reads.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-use crate::rotation::{unavailable, Member, Rotation};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use orm_core::{
-    Connection, Database, Dialect, Error, ExecResult, Executor, FromRow, Result, RowMap, RowStream,
-    Statement, SyncExecutor, SyncGate, SyncPolicy, TxOptions, Value,
+    Database, Dialect, Error, ExecResult, Executor, FromRow, ReplayPositions, Result, RowMap,
+    RowStream, Statement, SyncExecutor, SyncGate, SyncPolicy, Value,
 };
+
+use crate::member::MemberConnection;
+use crate::rotation::{unavailable, Member, Rotation};
+use crate::written::{Writes, Written};
 
 /// How often a replica's lag is asked, with [`ReplicatedDatabase::max_lag`].
 const LAG_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -45,38 +48,22 @@ struct Inner<P, R> {
     gate: SyncGate,
     primary: P,
     replicas: Rotation<Replica<R>>,
-    /// When the last write was sent, for read-your-writes.
-    writes: Arc<WriteClock>,
+    settings: Settings,
+    /// The primary could not say its replication position (MySQL): reads after a write
+    /// stay on it for the read-your-writes window.
+    positions_unknown: AtomicBool,
+}
+
+/// What the builder methods set.
+#[derive(Clone)]
+struct Settings {
+    /// Reads go to the least busy replica rather than the next in turn.
+    least_busy: bool,
+    /// Who wrote lately, for read-your-writes (shared with the autonomous side).
+    writes: Arc<Writes>,
     /// Replicas further behind than this are skipped, and how to ask them (a query and
     /// the column with the seconds).
     max_lag: Option<(Duration, (&'static str, &'static str))>,
-}
-
-/// When a database last wrote, for [`ReplicatedDatabase::read_your_writes`].
-struct WriteClock {
-    epoch: Instant,
-    /// Reads stay on the primary this long after a write (none: they never do).
-    window: Option<Duration>,
-    /// Milliseconds after `epoch` of the last write (0: none yet).
-    last_ms: AtomicU64,
-}
-
-impl WriteClock {
-    fn mark(&self) {
-        if self.window.is_some() {
-            let now = self.epoch.elapsed().as_millis() as u64;
-            self.last_ms.store(now.max(1), Ordering::Relaxed);
-        }
-    }
-
-    fn recent(&self) -> bool {
-        let Some(window) = self.window else {
-            return false;
-        };
-        let last = self.last_ms.load(Ordering::Relaxed);
-        let now = self.epoch.elapsed().as_millis() as u64;
-        last != 0 && now < last + window.as_millis() as u64
-    }
 }
 
 struct Replica<R> {
@@ -85,6 +72,18 @@ struct Replica<R> {
     lag_checked_ms: AtomicU64,
     /// It was further behind than `max_lag` when last asked.
     behind: AtomicBool,
+    /// The position it last said it has replayed.
+    replayed: Mutex<Option<String>>,
+}
+
+impl<R> Replica<R> {
+    /// Whether the position it last said it has replayed includes `written`.
+    fn known_to_include(&self, positions: &ReplayPositions, written: &str) -> bool {
+        let replayed = self.replayed.lock().unwrap_or_else(PoisonError::into_inner);
+        replayed
+            .as_deref()
+            .is_some_and(|r| (positions.includes)(r, written))
+    }
 }
 
 impl<P, R> Clone for ReplicatedDatabase<P, R> {
@@ -104,6 +103,15 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// As [`new`](Self::new); a replica that failed is left out for `retry_after`
     /// (5 s by default).
     pub fn with_retry_after(primary: P, replicas: Vec<R>, retry_after: Duration) -> Self {
+        let settings = Settings {
+            least_busy: false,
+            writes: Arc::new(Writes::new(None)),
+            max_lag: None,
+        };
+        Self::assemble(primary, replicas, retry_after, settings)
+    }
+
+    fn assemble(primary: P, replicas: Vec<R>, retry_after: Duration, settings: Settings) -> Self {
         for replica in &replicas {
             replica.set_allow_sync(SyncPolicy::Allow);
         }
@@ -113,6 +121,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                 db,
                 lag_checked_ms: AtomicU64::new(0),
                 behind: AtomicBool::new(false),
+                replayed: Mutex::new(None),
             })
             .collect();
         let gate = crate::rotation::one_gate(std::slice::from_ref(&primary));
@@ -121,14 +130,20 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                 gate,
                 primary,
                 replicas: Rotation::new(replicas, retry_after),
-                writes: Arc::new(WriteClock {
-                    epoch: Instant::now(),
-                    window: None,
-                    last_ms: AtomicU64::new(0),
-                }),
-                max_lag: None,
+                settings,
+                positions_unknown: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Changes a setting; an error once the database is shared (set them first).
+    fn configure(self, what: &str, change: impl FnOnce(&mut Settings)) -> Result<Self> {
+        let mut inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::Config(format!("{what} on a ReplicatedDatabase already shared")))?;
+        change(&mut inner.settings);
+        Ok(ReplicatedDatabase {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Skips a replica that is further behind its primary than `bound` (asked at most once
@@ -137,7 +152,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// `Seconds_Behind_Master`, NULL while the replica does not apply, which counts as
     /// behind). Reads go to the other replicas, or the primary. A replica that cannot
     /// answer (a user without the privilege to ask) is left out like a failed one. An
-    /// error for a backend whose replicas cannot say.
+    /// error for a backend whose replicas cannot say, or once the database is shared.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -149,24 +164,25 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// assert!(refused.is_err(), "SQLite has no replicas to ask");
     /// ```
     pub fn max_lag(self, bound: Duration) -> Result<Self> {
-        let Some(ask) = Executor::dialect(&self.inner.primary).replica_lag() else {
+        let dialect = Executor::dialect(&self.inner.primary);
+        let Some(ask) = dialect.replica_lag() else {
             return Err(Error::Config(format!(
                 "{} replicas cannot report their lag",
-                Executor::dialect(&self.inner.primary).name()
+                dialect.name()
             )));
         };
-        let mut inner = Arc::try_unwrap(self.inner)
-            .map_err(|_| Error::Config("max_lag on a ReplicatedDatabase already shared".into()))?;
-        inner.max_lag = Some((bound, ask));
-        Ok(ReplicatedDatabase {
-            inner: Arc::new(inner),
-        })
+        self.configure("max_lag", |s| s.max_lag = Some((bound, ask)))
     }
 
-    /// After a write (or a transaction, which may write: counted from its end), reads go
-    /// to the primary for `window`: long enough for the replicas to replay it, so that
-    /// what was written is what is read. It holds for every task using this database (it
-    /// does not track which task wrote). Set it before the database is shared.
+    /// Read-your-writes: after a task writes (a statement, or a transaction, counted from
+    /// its end), its reads go to the primary until a replica has replayed the write, then
+    /// to that replica again; other tasks' reads are not held back. Whether a replica has
+    /// replayed it is known from replication positions: the primary's WAL position after
+    /// the write and the standby's replayed one (PostgreSQL), or their GTID positions
+    /// (MariaDB); a replica is asked only while a task waits for it. `window` bounds the
+    /// wait; where positions are unknown (MySQL), a task's reads stay on the primary for
+    /// the whole `window` after its write. Blocking calls made outside a task count per
+    /// thread. An error once the database is shared.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -175,34 +191,33 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// # let primary = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
     /// # let replica = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
     /// let db = ReplicatedDatabase::new(primary, vec![replica])
-    ///     .read_your_writes(Duration::from_secs(2));
+    ///     .read_your_writes(Duration::from_secs(2))
+    ///     .expect("set before the database is shared");
     /// ```
-    pub fn read_your_writes(self, window: Duration) -> Self {
-        let mut inner = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => {
-                tracing::warn!("read_your_writes on a shared ReplicatedDatabase is ignored");
-                return ReplicatedDatabase { inner: shared };
-            }
-        };
-        inner.writes = Arc::new(WriteClock {
-            epoch: Instant::now(),
-            window: Some(window),
-            last_ms: AtomicU64::new(0),
-        });
-        ReplicatedDatabase {
-            inner: Arc::new(inner),
-        }
+    pub fn read_your_writes(self, window: Duration) -> Result<Self> {
+        self.configure("read_your_writes", |s| {
+            s.writes = Arc::new(Writes::new(Some(window)))
+        })
+    }
+
+    /// Sends each read to the replica answering the fewest statements of this database
+    /// now, rather than to the next in turn (equals take turns). An error once the
+    /// database is shared.
+    ///
+    /// ```
+    /// # use orm_runtime::ReplicatedDatabase;
+    /// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+    /// # let primary = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// # let replica = SqliteDatabase::new(SqliteConfig::memory()).unwrap();
+    /// let db = ReplicatedDatabase::new(primary, vec![replica]).least_busy().expect("not shared");
+    /// ```
+    pub fn least_busy(self) -> Result<Self> {
+        self.configure("least_busy", |s| s.least_busy = true)
     }
 
     /// Notes a write, for [`read_your_writes`](Self::read_your_writes).
     fn wrote(&self) {
-        self.inner.writes.mark();
-    }
-
-    /// Whether a write was sent within the read-your-writes window.
-    fn wrote_lately(&self) -> bool {
-        self.inner.writes.recent()
+        self.inner.settings.writes.wrote();
     }
 
     /// The primary: queries run on it directly are pinned to it.
@@ -219,20 +234,133 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
         self.inner.replicas.now_ms()
     }
 
-    /// The next replica in turn that is not left out; none right after a write when reads
-    /// should see it.
+    /// The replica to try next, not left out nor known to be behind (unless its lag is
+    /// due to be asked again).
     fn pick(&self) -> Option<&Member<Replica<R>>> {
-        if self.inner.replicas.is_empty() || self.wrote_lately() {
+        let fit = |r: &Replica<R>| !r.behind.load(Ordering::Relaxed) || self.lag_check_due(r);
+        if self.inner.settings.least_busy {
+            self.inner.replicas.pick_least_busy(fit)
+        } else {
+            self.inner.replicas.pick(fit)
+        }
+    }
+
+    /// How to compare replication positions, unless they are unknown here.
+    fn positions(&self) -> Option<ReplayPositions> {
+        if self.inner.positions_unknown.load(Ordering::Relaxed) {
             return None;
         }
-        self.inner
-            .replicas
-            .pick(|r| !r.behind.load(Ordering::Relaxed) || self.lag_check_due(r))
+        Executor::dialect(&self.inner.primary).replay_positions()
+    }
+
+    /// The replica a read goes to, if any: the next one that is fit and, for a task that
+    /// wrote lately, has replayed its write.
+    async fn replica_for_read(&self) -> Option<&Member<Replica<R>>> {
+        let written = self.inner.settings.writes.pending();
+        let positions = match written {
+            Some(_) => Some(self.positions()?),
+            None => None,
+        };
+        let replica = self.pick()?;
+        if !self.fit(replica).await {
+            return None;
+        }
+        let (Some(written), Some(positions)) = (written, positions) else {
+            return Some(replica);
+        };
+        let position = match &written.position {
+            Some(position) => position.clone(),
+            None => {
+                let answer = ask(&self.inner.primary, positions.written).await;
+                self.note_written(&written, answer)?
+            }
+        };
+        if !replica.value.known_to_include(&positions, &position) {
+            let answer = ask(&replica.value.db, positions.replayed).await;
+            self.note_replayed(replica, answer);
+            if !replica.value.known_to_include(&positions, &position) {
+                return None;
+            }
+        }
+        self.inner.settings.writes.replayed(&written);
+        Some(replica)
+    }
+
+    /// As [`replica_for_read`](Self::replica_for_read), blocking.
+    fn replica_for_read_sync(&self) -> Option<&Member<Replica<R>>> {
+        let written = self.inner.settings.writes.pending();
+        let positions = match written {
+            Some(_) => Some(self.positions()?),
+            None => None,
+        };
+        let replica = self.pick()?;
+        if !self.fit_sync(replica) {
+            return None;
+        }
+        let (Some(written), Some(positions)) = (written, positions) else {
+            return Some(replica);
+        };
+        let position = match &written.position {
+            Some(position) => position.clone(),
+            None => {
+                let answer = ask_sync(&self.inner.primary, positions.written);
+                self.note_written(&written, answer)?
+            }
+        };
+        if !replica.value.known_to_include(&positions, &position) {
+            let answer = ask_sync(&replica.value.db, positions.replayed);
+            self.note_replayed(replica, answer);
+            if !replica.value.known_to_include(&positions, &position) {
+                return None;
+            }
+        }
+        self.inner.settings.writes.replayed(&written);
+        Some(replica)
+    }
+
+    /// Records the primary's position after `written`; the position, if it said one. A
+    /// primary that cannot say (MySQL) is not asked again.
+    fn note_written(&self, written: &Written, answer: Result<Option<String>>) -> Option<String> {
+        match answer {
+            Ok(Some(position)) => {
+                self.inner
+                    .settings
+                    .writes
+                    .located(written, position.clone());
+                Some(position)
+            }
+            Ok(None) => None,
+            Err(e) if unavailable(&e) => None,
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "the primary cannot say its replication position: a task's reads stay \
+                     on it for the read-your-writes window after its writes"
+                );
+                self.inner.positions_unknown.store(true, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Records the position a replica said it has replayed.
+    fn note_replayed(&self, member: &Member<Replica<R>>, answer: Result<Option<String>>) {
+        match answer {
+            Ok(replayed) => {
+                *member
+                    .value
+                    .replayed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = replayed;
+            }
+            Err(e) if unavailable(&e) => self.leave_out(member, &e),
+            Err(e) => tracing::warn!(error = %e, "a replica cannot say its replayed position"),
+        }
     }
 
     /// With `max_lag`: the replica's lag was last asked long enough ago to ask again.
     fn lag_check_due(&self, replica: &Replica<R>) -> bool {
-        self.inner.max_lag.is_some() && {
+        self.inner.settings.max_lag.is_some() && {
             let checked = replica.lag_checked_ms.load(Ordering::Relaxed);
             checked == 0 || self.now_ms() >= checked + LAG_CHECK_EVERY.as_millis() as u64
         }
@@ -241,7 +369,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// Records the lag the replica reported (or its failure to); whether it may serve.
     fn note_lag(&self, member: &Member<Replica<R>>, answer: Result<Vec<RowMap>>) -> bool {
         let replica = &member.value;
-        let Some((bound, (_, column))) = self.inner.max_lag else {
+        let Some((bound, (_, column))) = self.inner.settings.max_lag else {
             return true;
         };
         replica
@@ -271,7 +399,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// Asks the replica its lag if it is time to; whether it may serve.
     async fn fit(&self, member: &Member<Replica<R>>) -> bool {
         let replica = &member.value;
-        match self.inner.max_lag {
+        match self.inner.settings.max_lag {
             Some((_, (sql, _))) if self.lag_check_due(replica) => {
                 let lag = replica.db.fetch_all::<RowMap>(Statement::new(sql)).await;
                 self.note_lag(member, lag)
@@ -283,7 +411,7 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// As [`fit`](Self::fit), blocking.
     fn fit_sync(&self, member: &Member<Replica<R>>) -> bool {
         let replica = &member.value;
-        match self.inner.max_lag {
+        match self.inner.settings.max_lag {
             Some((_, (sql, _))) if self.lag_check_due(replica) => {
                 let lag = replica.db.fetch_all_sync::<RowMap>(Statement::new(sql));
                 self.note_lag(member, lag)
@@ -295,6 +423,27 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// Leaves `replica` out for a while after it failed with `err`.
     fn leave_out(&self, replica: &Member<Replica<R>>, err: &Error) {
         self.inner.replicas.leave_out(replica, err, "a replica");
+    }
+}
+
+/// A replication position asked of `db` (`sql` answers one text column, `position`).
+async fn ask<D: Executor>(db: &D, sql: &'static str) -> Result<Option<String>> {
+    let rows = db.fetch_all::<RowMap>(Statement::new(sql)).await?;
+    Ok(position(&rows))
+}
+
+/// As [`ask`], blocking.
+fn ask_sync<D: SyncExecutor>(db: &D, sql: &'static str) -> Result<Option<String>> {
+    let rows = db.fetch_all_sync::<RowMap>(Statement::new(sql))?;
+    Ok(position(&rows))
+}
+
+/// The `position` column of the first row: text, or NULL for none.
+fn position(rows: &[RowMap]) -> Option<String> {
+    match rows.first()?.get("position")? {
+        Value::Text(text) => Some(text.clone()),
+        Value::Bytes(bytes) => String::from_utf8(bytes.clone()).ok(),
+        _ => None,
     }
 }
 
@@ -350,19 +499,15 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        if for_replica(&stmt.sql) {
-            if let Some(replica) = self.pick() {
-                if !self.fit(replica).await {
-                    return self.inner.primary.fetch_all(stmt).await;
-                }
-                match replica.value.db.fetch_all(stmt.clone()).await {
-                    Err(e) if unavailable(&e) => self.leave_out(replica, &e),
-                    answered => return answered,
-                }
-            }
-        } else {
+        if !for_replica(&stmt.sql) {
             // INSERT ... RETURNING, SELECT ... FOR UPDATE: the primary's, and may write.
             self.wrote();
+        } else if let Some(replica) = self.replica_for_read().await {
+            let _busy = replica.busy();
+            match replica.value.db.fetch_all(stmt.clone()).await {
+                Err(e) if unavailable(&e) => self.leave_out(replica, &e),
+                answered => return answered,
+            }
         }
         self.inner.primary.fetch_all(stmt).await
     }
@@ -371,10 +516,13 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
         &'a self,
         stmt: Statement,
     ) -> RowStream<'a, T> {
-        // A stream does not wait for a lag check: a replica known to be behind is skipped.
-        let replica = self
-            .pick()
-            .filter(|r| for_replica(&stmt.sql) && !r.value.behind.load(Ordering::Relaxed));
+        // A stream does not wait for a check: a replica known to be behind is skipped, and
+        // a task's stream right after its write reads from the primary.
+        let replica = self.pick().filter(|r| {
+            for_replica(&stmt.sql)
+                && !r.value.behind.load(Ordering::Relaxed)
+                && self.inner.settings.writes.pending().is_none()
+        });
         match replica {
             Some(replica) => replica.value.db.fetch_stream(stmt),
             None => self.inner.primary.fetch_stream(stmt),
@@ -395,33 +543,27 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         self.inner.gate.check(&stmt.sql)?;
-        if for_replica(&stmt.sql) {
-            if let Some(replica) = self.pick() {
-                if !self.fit_sync(replica) {
-                    return self.inner.primary.fetch_all_sync(stmt);
-                }
-                match replica.value.db.fetch_all_sync(stmt.clone()) {
-                    Err(e) if unavailable(&e) => self.leave_out(replica, &e),
-                    answered => return answered,
-                }
-            }
-        } else {
+        if !for_replica(&stmt.sql) {
             self.wrote();
+        } else if let Some(replica) = self.replica_for_read_sync() {
+            let _busy = replica.busy();
+            match replica.value.db.fetch_all_sync(stmt.clone()) {
+                Err(e) if unavailable(&e) => self.leave_out(replica, &e),
+                answered => return answered,
+            }
         }
         self.inner.primary.fetch_all_sync(stmt)
     }
 }
 
 impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
-    /// Transactions run on the primary.
-    type Connection = ReplicatedConnection<P::Connection>;
+    /// Transactions run on the primary; when one ends, its task's reads see its writes.
+    type Connection = MemberConnection<P::Connection>;
 
     async fn acquire(&self) -> Result<Self::Connection> {
         let conn = self.inner.primary.acquire().await?;
-        Ok(ReplicatedConnection {
-            conn: Arc::new(conn),
-            writes: self.inner.writes.clone(),
-        })
+        let writes = self.inner.settings.writes.clone();
+        Ok(MemberConnection::new(conn, 0, Some(writes)))
     }
 
     /// Opens the primary; a replica that cannot be reached is left out for now.
@@ -458,113 +600,14 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
         Arc::as_ptr(&self.inner) as *const () as usize
     }
 
-    /// The primary's side connection, with the same replicas.
+    /// The primary's side connection, with the same replicas and settings; its writes
+    /// count for read-your-writes as this database's do.
     fn autonomous(&self) -> Option<Self> {
         let primary = self.inner.primary.autonomous()?;
         let replicas = self.inner.replicas.all().map(|r| r.db.clone()).collect();
-        let mut side = Self::with_retry_after(primary, replicas, self.inner.replicas.retry_after());
-        if let Some(window) = self.inner.writes.window {
-            side = side.read_your_writes(window);
-        }
-        match self.inner.max_lag {
-            Some((bound, _)) => side.max_lag(bound).ok(),
-            None => Some(side),
-        }
-    }
-}
-
-/// The primary's connection, held for a transaction; when it is given back, the
-/// database's reads stay on the primary for the read-your-writes window.
-pub struct ReplicatedConnection<C> {
-    conn: Arc<C>,
-    writes: Arc<WriteClock>,
-}
-
-impl<C> Drop for ReplicatedConnection<C> {
-    fn drop(&mut self) {
-        self.writes.mark();
-    }
-}
-
-impl<C: Connection> Executor for ReplicatedConnection<C> {
-    fn dialect(&self) -> &'static dyn Dialect {
-        self.conn.dialect()
-    }
-
-    fn execute(
-        &self,
-        stmt: Statement,
-    ) -> impl std::future::Future<Output = Result<ExecResult>> + Send {
-        self.conn.execute(stmt)
-    }
-
-    fn fetch_all<T: FromRow + Send + 'static>(
-        &self,
-        stmt: Statement,
-    ) -> impl std::future::Future<Output = Result<Vec<T>>> + Send {
-        self.conn.fetch_all(stmt)
-    }
-
-    fn fetch_stream<'a, T: FromRow + Send + 'static>(
-        &'a self,
-        stmt: Statement,
-    ) -> RowStream<'a, T> {
-        self.conn.fetch_stream(stmt)
-    }
-}
-
-impl<C: Connection> Connection for ReplicatedConnection<C> {
-    fn begin(&self, options: &TxOptions) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.begin(options)
-    }
-
-    fn commit(&self) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.commit()
-    }
-
-    fn rollback(&self) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.rollback()
-    }
-
-    fn savepoint(&self, name: &str) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.savepoint(name)
-    }
-
-    fn release_savepoint(
-        &self,
-        name: &str,
-    ) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.release_savepoint(name)
-    }
-
-    fn rollback_to_savepoint(
-        &self,
-        name: &str,
-    ) -> impl std::future::Future<Output = Result<()>> + Send {
-        self.conn.rollback_to_savepoint(name)
-    }
-
-    fn in_transaction(&self) -> bool {
-        self.conn.in_transaction()
-    }
-
-    fn fetch_stream_owned<T: FromRow + Send + 'static>(
-        self: Arc<Self>,
-        stmt: Statement,
-    ) -> RowStream<'static, T> {
-        // The stream holds the connection; the write mark comes when it is dropped.
-        let conn = self.conn.clone();
-        let rows = conn.fetch_stream_owned(stmt);
-        Box::pin(futures_util::StreamExt::map(rows, move |row| {
-            let _held = &self;
-            row
-        }))
-    }
-}
-
-impl<C> std::fmt::Debug for ReplicatedConnection<C> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ReplicatedConnection")
+        let retry_after = self.inner.replicas.retry_after();
+        let settings = self.inner.settings.clone();
+        Some(Self::assemble(primary, replicas, retry_after, settings))
     }
 }
 

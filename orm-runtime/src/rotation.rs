@@ -22,6 +22,10 @@ pub(crate) struct Rotation<T> {
 /// One member and when it may serve again.
 pub(crate) struct Member<T> {
     pub(crate) value: T,
+    /// Its place among the members, from 0.
+    pub(crate) index: usize,
+    /// Statements it is answering now (for the least busy choice).
+    busy: AtomicUsize,
     /// Left out until this many milliseconds after `epoch` (0: in).
     out_until_ms: AtomicU64,
 }
@@ -31,8 +35,11 @@ impl<T> Rotation<T> {
         Rotation {
             members: members
                 .into_iter()
-                .map(|value| Member {
+                .enumerate()
+                .map(|(index, value)| Member {
                     value,
+                    index,
+                    busy: AtomicUsize::new(0),
                     out_until_ms: AtomicU64::new(0),
                 })
                 .collect(),
@@ -44,10 +51,6 @@ impl<T> Rotation<T> {
 
     pub(crate) fn retry_after(&self) -> Duration {
         self.retry_after
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.members.is_empty()
     }
 
     /// Every member, in or out.
@@ -78,11 +81,43 @@ impl<T> Rotation<T> {
             .find(|m| m.out_until_ms.load(Ordering::Relaxed) <= now && fit(&m.value))
     }
 
+    /// The member that is not left out, that `fit` accepts and that is answering the
+    /// fewest statements now; among equals, the next in turn.
+    pub(crate) fn pick_least_busy(&self, fit: impl Fn(&T) -> bool) -> Option<&Member<T>> {
+        if self.members.is_empty() {
+            return None;
+        }
+        let now = self.now_ms();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let count = self.members.len();
+        (0..count)
+            .map(|i| &self.members[(start + i) % count])
+            .filter(|m| m.out_until_ms.load(Ordering::Relaxed) <= now && fit(&m.value))
+            .min_by_key(|m| m.busy.load(Ordering::Relaxed))
+    }
+
     /// Leaves `member` out for a while after it failed with `err`.
     pub(crate) fn leave_out(&self, member: &Member<T>, err: &Error, what: &str) {
         let until = self.now_ms() + self.retry_after.as_millis() as u64;
         member.out_until_ms.store(until.max(1), Ordering::Relaxed);
         tracing::warn!(error = %err, "{what} failed; it is left out for {:?}", self.retry_after);
+    }
+}
+
+impl<T> Member<T> {
+    /// Counts a statement the member answers until the returned guard is dropped.
+    pub(crate) fn busy(&self) -> Busy<'_> {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(&self.busy)
+    }
+}
+
+/// A statement a member is answering (see [`Member::busy`]).
+pub(crate) struct Busy<'a>(&'a AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -112,3 +112,68 @@ async fn generated_keys_are_right_on_every_node() {
         .expect("count");
     assert_eq!(count, 12);
 }
+
+/// A row stamped by a trigger with the node that inserted it (row-based replication
+/// copies the stamp; the other nodes do not run the trigger).
+#[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+struct Stamped {
+    #[orm(primary_key, auto)]
+    id: i64,
+    #[orm(unique, max_length = 40)]
+    name: String,
+    #[orm(max_length = 40)]
+    node: Option<String>,
+}
+
+/// Inside a transaction, `get_or_create` creates a missing row on the autonomous side of
+/// the transaction's own node, so the transaction sees it at once (Galera's causal reads
+/// do not wait inside a transaction; on another node the row may not have arrived).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_or_create_in_a_transaction_creates_on_its_node() {
+    let db = cluster("galera_own_node", 4);
+    let objects = Manager::new(db.clone());
+    Stamped::create_table_async(&db, false)
+        .await
+        .expect("table");
+    objects
+        .execute_raw(
+            "CREATE TRIGGER stamp BEFORE INSERT ON stamped FOR EACH ROW \
+             SET NEW.node = @@wsrep_node_name",
+            vec![],
+        )
+        .await
+        .expect("trigger");
+    for i in 0..12 {
+        let (tx_node, stamped) = objects
+            .atomic(|tx| async move {
+                let node: String = raw_query("SELECT @@wsrep_node_name", vec![])
+                    .fetch_one(&tx)
+                    .await?;
+                let name = format!("row{i}");
+                let (row, created) = tx
+                    .get_or_create(
+                        Stamped::NAME.eq(name.as_str()),
+                        Stamped {
+                            id: 0,
+                            name: name.clone(),
+                            node: None,
+                        },
+                    )
+                    .await?;
+                assert!(created);
+                // The transaction sees the row on its node at once, under a lock.
+                let locked: Vec<i64> = raw_query(
+                    "SELECT id FROM stamped WHERE id = ? FOR UPDATE",
+                    vec![row.id.into()],
+                )
+                .fetch_all(&tx)
+                .await?;
+                assert_eq!(locked, [row.id]);
+                Ok::<_, Error>((node, row.id))
+            })
+            .await
+            .expect("transaction");
+        let row: Stamped = objects.get(Stamped::ID.eq(stamped)).await.expect("row");
+        assert_eq!(row.node.as_deref(), Some(tx_node.as_str()), "row {i}");
+    }
+}

@@ -76,25 +76,42 @@ async fn reads_go_to_the_standby_and_the_rest_to_the_primary() {
         .expect("read");
     assert_eq!(seen, [(1, true)]);
 
-    // Read-your-writes: right after a write, or a transaction, the reads that follow see it
-    // (they go to the primary for the window); after the window they go back to the standby.
+    // Read-your-writes, by WAL position. While the standby's replay is paused, a task that
+    // wrote reads from the primary (so it sees its rows), and a task that did not still
+    // reads from the standby. Once the standby has replayed the writes, the writer reads
+    // from it again, long before the window ends.
     let fresh = ReplicatedDatabase::new(pooled(pair.primary), vec![pooled(pair.standby)])
-        .read_your_writes(Duration::from_millis(1500));
+        .read_your_writes(Duration::from_secs(60))
+        .expect("not shared yet");
     let objects = Manager::new(fresh.clone());
+    orm_tests::replica::on_standby("SELECT pg_wal_replay_pause()");
     for id in 2..12 {
         objects
             .execute_raw("INSERT INTO routed VALUES (?, 0)", vec![id.into()])
             .await
             .expect("write");
-        let seen: Vec<bool> = raw_query(
-            "SELECT pg_is_in_recovery() FROM routed WHERE id = ?",
+        let seen: Vec<(i32, bool)> = raw_query(
+            "SELECT id, pg_is_in_recovery() FROM routed WHERE id = ?",
             vec![id.into()],
         )
         .fetch_all(&fresh)
         .await
         .expect("read");
-        assert_eq!(seen, [false], "row {id} is read right after its write");
+        assert_eq!(
+            seen,
+            [(id, false)],
+            "row {id} is read right after its write"
+        );
     }
+    let bystander = fresh.clone();
+    let elsewhere = tokio::spawn(async move { on_standby().fetch_one(&bystander).await })
+        .await
+        .expect("task")
+        .expect("read");
+    assert!(
+        elsewhere,
+        "a task that did not write reads from the standby"
+    );
     objects
         .atomic(|tx| async move {
             tx.execute_raw("INSERT INTO routed VALUES (20, 0)", vec![])
@@ -107,10 +124,19 @@ async fn reads_go_to_the_standby_and_the_rest_to_the_primary() {
         .await
         .expect("read");
     assert_eq!(seen, [20], "a committed transaction is read right after");
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    assert!(
-        on_standby().fetch_one(&fresh).await.expect("read"),
-        "after the window, reads go to the standby again"
+    orm_tests::replica::on_standby("SELECT pg_wal_replay_resume()");
+    wait_for_replay(Duration::from_secs(10));
+    let seen: Vec<(i32, bool)> = raw_query(
+        "SELECT id, pg_is_in_recovery() FROM routed WHERE id = 20",
+        vec![],
+    )
+    .fetch_all(&fresh)
+    .await
+    .expect("read");
+    assert_eq!(
+        seen,
+        [(20, true)],
+        "replayed: the standby answers the writer again"
     );
 
     // A bound on lag: while the standby's replay is paused behind the primary, reads go
@@ -185,4 +211,58 @@ async fn an_unreachable_replica_is_left_out() {
         .fetch_all(&db)
         .await;
     assert!(matches!(wrong, Err(Error::Database { .. })), "{wrong:?}");
+}
+
+/// With `least_busy`, a read goes to the replica answering the fewest reads now: while one
+/// replica runs a long read, the others take every read; in turn, they alternate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_least_busy_replica_answers() {
+    let pair = pair();
+    let named = |name: &str| {
+        let config = PostgresqlConfig::new("postgres")
+            .host("127.0.0.1")
+            .port(pair.standby)
+            .application_name(name)
+            .max_connections(2);
+        PooledPostgresqlDatabase::new(config).expect("pool")
+    };
+    let which = || raw_query::<String>("SELECT current_setting('application_name')", vec![]);
+    let replicas = || vec![named("replica_a"), named("replica_b")];
+
+    let in_turn = ReplicatedDatabase::new(pooled(pair.primary), replicas());
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(which().fetch_one(&in_turn).await.expect("read"));
+    }
+    assert_eq!(seen, ["replica_a", "replica_b", "replica_a", "replica_b"]);
+
+    let db = ReplicatedDatabase::new(pooled(pair.primary), replicas())
+        .least_busy()
+        .expect("not shared yet");
+    let slow = db.clone();
+    let long = tokio::spawn(async move {
+        raw_query::<String>(
+            "SELECT current_setting('application_name') FROM pg_sleep(1.5)",
+            vec![],
+        )
+        .fetch_one(&slow)
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(which().fetch_one(&db).await.expect("read"));
+    }
+    let busy = long.await.expect("task").expect("long read");
+    let other = if busy == "replica_a" {
+        "replica_b"
+    } else {
+        "replica_a"
+    };
+    assert_eq!(seen, [other; 4], "the busy one ({busy}) is passed over");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..4 {
+        seen.insert(which().fetch_one(&db).await.expect("read"));
+    }
+    assert_eq!(seen.len(), 2, "equals take turns: {seen:?}");
 }

@@ -80,9 +80,14 @@ async fn reads_go_to_the_replica_and_the_rest_to_the_primary() {
     );
     eventually(&db, "SELECT id FROM routed", vec![1]).await;
 
-    // Read-your-writes.
+    // Read-your-writes, by GTID position. While the replica does not apply, a task that
+    // wrote reads from the primary (so it sees its rows), and a task that did not still
+    // reads from the replica. Once the replica has applied the writes, the writer reads
+    // from it again, long before the window ends.
     let fresh = ReplicatedDatabase::new(pooled(pair.primary), vec![pooled(pair.replica)])
-        .read_your_writes(Duration::from_millis(1500));
+        .read_your_writes(Duration::from_secs(60))
+        .expect("not shared yet");
+    on_mariadb_replica("STOP SLAVE SQL_THREAD");
     for id in 2..8 {
         raw_query::<()>("INSERT INTO routed VALUES (?, 0)", vec![id.into()])
             .execute(&fresh)
@@ -97,6 +102,30 @@ async fn reads_go_to_the_replica_and_the_rest_to_the_primary() {
         .expect("read");
         assert_eq!(seen, [(id, 1)], "row {id} is read right after its write");
     }
+    let bystander = fresh.clone();
+    let elsewhere = tokio::spawn(async move { server().fetch_one(&bystander).await })
+        .await
+        .expect("task")
+        .expect("read");
+    assert_eq!(
+        elsewhere, 2,
+        "a task that did not write reads from the replica"
+    );
+    on_mariadb_replica("START SLAVE SQL_THREAD");
+    eventually(&db, "SELECT count(*) FROM routed", vec![7]).await;
+    let seen: Vec<(i64, i64)> = raw_query(
+        "SELECT id, CAST(@@server_id AS SIGNED) FROM routed WHERE id = 7",
+        vec![],
+    )
+    .fetch_all(&fresh)
+    .await
+    .expect("read");
+    assert_eq!(
+        seen,
+        [(7, 2)],
+        "applied: the replica answers the writer again"
+    );
+
     // A bound on lag: while the replica does not apply (its SQL thread stopped: no
     // `Seconds_Behind_Master`), reads go to the primary; once it applies again, to it.
     let bounded = ReplicatedDatabase::new(pooled(pair.primary), vec![pooled(pair.replica)])
