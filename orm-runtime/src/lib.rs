@@ -43,6 +43,6 @@ pub use pool::{
     AUTONOMOUS_CONNECTIONS,
 };
 pub use pooled::PooledDatabase;
-pub use replicated::ReplicatedDatabase;
+pub use replicated::{ReadCounts, ReplicatedDatabase};
 pub use retry::is_read;
 pub use single::SingleDatabase;

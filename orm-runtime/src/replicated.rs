@@ -52,6 +52,21 @@ struct Inner<P, R> {
     /// The primary could not say its replication position (MySQL): reads after a write
     /// stay on it for the read-your-writes window.
     positions_unknown: AtomicBool,
+    /// Plain reads answered by a replica, and by the primary.
+    by_replicas: AtomicU64,
+    by_primary: AtomicU64,
+}
+
+/// Where the plain reads of a [`ReplicatedDatabase`] went (see
+/// [`ReplicatedDatabase::reads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ReadCounts {
+    /// Plain reads answered by a replica.
+    pub by_replicas: u64,
+    /// Plain reads answered by the primary: right after the task's writes, while no
+    /// replica was fit, or after one failed.
+    pub by_primary: u64,
 }
 
 /// What the builder methods set.
@@ -132,6 +147,8 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
                 replicas: Rotation::new(replicas, retry_after),
                 settings,
                 positions_unknown: AtomicBool::new(false),
+                by_replicas: AtomicU64::new(0),
+                by_primary: AtomicU64::new(0),
             }),
         }
     }
@@ -228,6 +245,36 @@ impl<P: Database, R: Database> ReplicatedDatabase<P, R> {
     /// The replicas.
     pub fn replicas(&self) -> impl Iterator<Item = &R> {
         self.inner.replicas.all().map(|r| &r.db)
+    }
+
+    /// Where the plain reads (those a replica may answer) went so far.
+    ///
+    /// ```
+    /// use orm_core::{raw_query, FetchQuery};
+    /// use orm_runtime::ReplicatedDatabase;
+    /// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let primary = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// # let replica = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// let db = ReplicatedDatabase::new(primary, vec![replica]);
+    /// raw_query::<i64>("SELECT 1", vec![]).fetch_one_sync(&db)?;
+    /// assert_eq!(db.reads().by_replicas, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn reads(&self) -> ReadCounts {
+        ReadCounts {
+            by_replicas: self.inner.by_replicas.load(Ordering::Relaxed),
+            by_primary: self.inner.by_primary.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(&self, by_replica: bool) {
+        let counter = if by_replica {
+            &self.inner.by_replicas
+        } else {
+            &self.inner.by_primary
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     fn now_ms(&self) -> u64 {
@@ -502,13 +549,19 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
         if !for_replica(&stmt.sql) {
             // INSERT ... RETURNING, SELECT ... FOR UPDATE: the primary's, and may write.
             self.wrote();
-        } else if let Some(replica) = self.replica_for_read().await {
+            return self.inner.primary.fetch_all(stmt).await;
+        }
+        if let Some(replica) = self.replica_for_read().await {
             let _busy = replica.busy();
             match replica.value.db.fetch_all(stmt.clone()).await {
                 Err(e) if unavailable(&e) => self.leave_out(replica, &e),
-                answered => return answered,
+                answered => {
+                    self.count(true);
+                    return answered;
+                }
             }
         }
+        self.count(false);
         self.inner.primary.fetch_all(stmt).await
     }
 
@@ -518,11 +571,15 @@ impl<P: Database, R: Database> Executor for ReplicatedDatabase<P, R> {
     ) -> RowStream<'a, T> {
         // A stream does not wait for a check: a replica known to be behind is skipped, and
         // a task's stream right after its write reads from the primary.
+        let read = for_replica(&stmt.sql);
+        if !read {
+            return self.inner.primary.fetch_stream(stmt);
+        }
         let replica = self.pick().filter(|r| {
-            for_replica(&stmt.sql)
-                && !r.value.behind.load(Ordering::Relaxed)
+            !r.value.behind.load(Ordering::Relaxed)
                 && self.inner.settings.writes.pending().is_none()
         });
+        self.count(replica.is_some());
         match replica {
             Some(replica) => replica.value.db.fetch_stream(stmt),
             None => self.inner.primary.fetch_stream(stmt),
@@ -545,13 +602,19 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
         self.inner.gate.check(&stmt.sql)?;
         if !for_replica(&stmt.sql) {
             self.wrote();
-        } else if let Some(replica) = self.replica_for_read_sync() {
+            return self.inner.primary.fetch_all_sync(stmt);
+        }
+        if let Some(replica) = self.replica_for_read_sync() {
             let _busy = replica.busy();
             match replica.value.db.fetch_all_sync(stmt.clone()) {
                 Err(e) if unavailable(&e) => self.leave_out(replica, &e),
-                answered => return answered,
+                answered => {
+                    self.count(true);
+                    return answered;
+                }
             }
         }
+        self.count(false);
         self.inner.primary.fetch_all_sync(stmt)
     }
 }

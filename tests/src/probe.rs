@@ -40,17 +40,22 @@ where
 }
 
 async fn pg_open(config: &PostgresqlConfig) -> i64 {
+    let admin = PostgresqlDatabase::connect_lazy(&pg_url()).expect("PG_URL");
+    pg_open_on(admin, config).await
+}
+
+/// As `pg_open`, asking the server `admin` is connected to.
+async fn pg_open_on(admin: PostgresqlDatabase, config: &PostgresqlConfig) -> i64 {
     let app = config
         .get_application_name()
         .expect("the harness names every test's sessions")
         .to_owned();
-    let admin = PostgresqlDatabase::connect_lazy(&pg_url()).expect("PG_URL");
     let open = settle(|| {
         let (admin, app) = (admin.clone(), app.clone());
         async move {
             raw_query::<i64>(
                 "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = ? \
+                 WHERE application_name = ? AND pid <> pg_backend_pid() \
                  AND (state LIKE 'idle in transaction%' OR state = 'active')",
                 vec![app.into()],
             )
@@ -207,6 +212,18 @@ impl Inspect for orm_runtime::ClusterDatabase<PooledMySQLDatabase> {
         for node in self.nodes() {
             let admin = MySQLDatabase::new(node.config().clone()).expect("node");
             busy += mysql_open_on(admin, node.config()).await;
+        }
+        busy
+    }
+}
+
+/// The primary and every replica, each asked about itself.
+impl Inspect for orm_runtime::ReplicatedDatabase<PooledPostgresqlDatabase> {
+    async fn busy_sessions(&self) -> i64 {
+        let mut busy = 0;
+        for member in std::iter::once(self.primary()).chain(self.replicas()) {
+            let admin = PostgresqlDatabase::new(member.config().clone()).expect("member");
+            busy += pg_open_on(admin, member.config()).await;
         }
         busy
     }

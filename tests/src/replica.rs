@@ -212,3 +212,39 @@ pub fn stop_mariadb_replica() {
 pub fn on_mariadb_replica(sql: &str) {
     crate::services::mariadb_root(&mariadb_pair().replica_socket, sql);
 }
+
+/// A fresh schema `t_rep_<name>` made on the primary (the standby gets it by replication)
+/// and a replicated database over pools on both whose sessions use it, with
+/// read-your-writes: the behaviour and Manager suites run through it.
+pub fn suite_replicated(
+    name: &str,
+) -> orm_runtime::ReplicatedDatabase<orm_postgres::PooledPostgresqlDatabase> {
+    use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConfig};
+    use orm_runtime::PoolSettings;
+    let pair = pair();
+    let schema = format!("t_rep_{name}");
+    static HSTORE: OnceLock<()> = OnceLock::new();
+    let psql = |sql: &str| {
+        sh(&format!(
+            "psql -h 127.0.0.1 -p {} -U postgres -qAtc '{sql}' >/dev/null",
+            pair.primary
+        ))
+    };
+    HSTORE.get_or_init(|| {
+        psql("CREATE EXTENSION IF NOT EXISTS hstore SCHEMA public");
+    });
+    psql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    psql(&format!("CREATE SCHEMA \"{schema}\""));
+    let pool = |port: u16| {
+        let config = PostgresqlConfig::new("postgres")
+            .host("127.0.0.1")
+            .port(port)
+            .options(&format!("-c search_path={schema},public"))
+            .application_name(&schema)
+            .max_connections(4);
+        PooledPostgresqlDatabase::new(config).expect("pool")
+    };
+    orm_runtime::ReplicatedDatabase::new(pool(pair.primary), vec![pool(pair.standby)])
+        .read_your_writes(Duration::from_secs(10))
+        .expect("a new database")
+}
