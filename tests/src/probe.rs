@@ -106,14 +106,7 @@ async fn mysql_open_on(admin: MySQLDatabase, config: &MySQLConfig) -> i64 {
 /// session keeps such a row after an autocommit `CREATE TABLE` although it is in no
 /// transaction, and no idle-transaction timeout ends it.)
 async fn mysql_busy(admin: &MySQLDatabase, database: &str) -> i64 {
-    let running = raw_query::<i64>(
-        "SELECT count(*) FROM information_schema.PROCESSLIST \
-         WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
-        vec![database.into()],
-    )
-    .fetch_one(admin)
-    .await
-    .expect("PROCESSLIST");
+    let running = mysql_running(admin, database).await;
     let tables: Vec<String> = raw_query(
         "SELECT TABLE_NAME FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
@@ -142,6 +135,18 @@ async fn mysql_busy(admin: &MySQLDatabase, database: &str) -> i64 {
         .await
         .expect("UNLOCK TABLES");
     running + i64::from(locked.is_err())
+}
+
+/// Sessions of `database` running a statement, other than `admin`'s own.
+async fn mysql_running(admin: &MySQLDatabase, database: &str) -> i64 {
+    raw_query::<i64>(
+        "SELECT count(*) FROM information_schema.PROCESSLIST \
+         WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+        vec![database.into()],
+    )
+    .fetch_one(admin)
+    .await
+    .expect("PROCESSLIST")
 }
 
 /// SQLite has no sessions to list: a connection holds a write transaction (or runs a
@@ -224,6 +229,26 @@ impl Inspect for orm_runtime::ReplicatedDatabase<PooledPostgresqlDatabase> {
         for member in std::iter::once(self.primary()).chain(self.replicas()) {
             let admin = PostgresqlDatabase::new(member.config().clone()).expect("member");
             busy += pg_open_on(admin, member.config()).await;
+        }
+        busy
+    }
+}
+
+/// The MariaDB primary, asked as the shared server is; a replica, which never holds a
+/// transaction (only plain reads go there), for statements still running.
+impl Inspect for orm_runtime::ReplicatedDatabase<PooledMySQLDatabase> {
+    async fn busy_sessions(&self) -> i64 {
+        let primary = self.primary();
+        let admin = MySQLDatabase::new(primary.config().clone()).expect("primary");
+        let mut busy = mysql_open_on(admin, primary.config()).await;
+        for replica in self.replicas() {
+            let admin = MySQLDatabase::new(replica.config().clone()).expect("replica");
+            let database = replica.config().database().expect("named");
+            busy += settle(|| {
+                let (admin, database) = (admin.clone(), database.clone());
+                async move { mysql_running(&admin, &database).await }
+            })
+            .await;
         }
         busy
     }

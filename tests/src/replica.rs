@@ -142,6 +142,8 @@ pub struct MariaDbPair {
     pub replica: u16,
     /// The replica's socket, for root (to stop and start its replication).
     pub replica_socket: PathBuf,
+    /// The primary's socket, for root.
+    pub primary_socket: PathBuf,
 }
 
 /// The MariaDB pair, made once per test process.
@@ -180,6 +182,7 @@ pub fn mariadb_pair() -> &'static MariaDbPair {
             primary,
             replica,
             replica_socket,
+            primary_socket: primary_socket.clone(),
         };
         wait_for_mariadb_replica(&pair, &primary_socket, Duration::from_secs(20));
         pair
@@ -245,6 +248,39 @@ pub fn suite_replicated(
         PooledPostgresqlDatabase::new(config).expect("pool")
     };
     orm_runtime::ReplicatedDatabase::new(pool(pair.primary), vec![pool(pair.standby)])
+        .read_your_writes(Duration::from_secs(10))
+        .expect("a new database")
+}
+
+/// A fresh database `t_rep_<name>` made on the MariaDB primary (the replica gets it by
+/// replication) and a replicated database over pools on both, as user `orm`, with
+/// read-your-writes: the behaviour and Manager suites run through it.
+pub fn suite_replicated_mysql(
+    name: &str,
+) -> orm_runtime::ReplicatedDatabase<orm_mysql::PooledMySQLDatabase> {
+    use orm_mysql::{MySQLConfig, PooledMySQLDatabase};
+    use orm_runtime::PoolSettings;
+    let pair = mariadb_pair();
+    let database = format!("t_rep_{name}");
+    crate::services::mariadb_root(
+        &pair.primary_socket,
+        &format!(
+            "DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database} \
+             CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; \
+             GRANT ALL ON {database}.* TO 'orm'@'%';"
+        ),
+    );
+    // The replica's pool opens on the database: wait until it is there.
+    wait_for_mariadb_replica(pair, &pair.primary_socket, Duration::from_secs(20));
+    let pool = |port: u16| {
+        let config = MySQLConfig::new(&database)
+            .host("127.0.0.1")
+            .port(port)
+            .user("orm")
+            .max_connections(4);
+        PooledMySQLDatabase::new(config).expect("pool")
+    };
+    orm_runtime::ReplicatedDatabase::new(pool(pair.primary), vec![pool(pair.replica)])
         .read_your_writes(Duration::from_secs(10))
         .expect("a new database")
 }

@@ -29,3 +29,25 @@ async fn the_standby_answers_the_suites_reads() {
         "the standby answers most reads: {one:?} {two:?}"
     );
 }
+
+/// The same through a MariaDB primary and its GTID replica.
+mod mariadb {
+    orm_tests::behaviour_suite!(orm_tests::replica::suite_replicated_mysql);
+
+    /// As `the_standby_answers_the_suites_reads`, on MariaDB.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_replica_answers_the_suites_reads() {
+        let db = orm_tests::replica::suite_replicated_mysql("replica_answers");
+        orm_tests::suite::joins(&db).await;
+        let reads = db.reads();
+        eprintln!("{reads:?}");
+        assert!(
+            reads.by_replicas > reads.by_primary,
+            "the replica answers most reads: {reads:?}"
+        );
+    }
+
+    mod manager {
+        orm_tests::manager_suite!(orm_tests::replica::suite_replicated_mysql);
+    }
+}
