@@ -4,11 +4,12 @@
 //! transaction, the connection is closed (the server rolls back) and never reused.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orm_core::{
-    Connection, Dialect, Error, ExecResult, Executor, FromRow, Result, RowStream, Statement,
-    TxOptions,
+    Connection, Dialect, Error, ExecResult, Executor, FromRow, Limits, Result, RowStream,
+    Statement, TxOptions,
 };
 use tokio::sync::OwnedRwLockWriteGuard;
 
@@ -41,8 +42,25 @@ pub struct HeldConnection<D: Driver> {
     /// How the open transaction began: its end may owe statements (SQLite's read-only
     /// mode is switched off again).
     options: Mutex<TxOptions>,
+    /// What a statement with limits of its own left undone when its future was dropped
+    /// half-way, done before the connection is used again.
+    unfinished: Mutex<Option<Unfinished>>,
+    /// Whether `unfinished` holds anything (read on every statement, without the lock).
+    has_unfinished: AtomicBool,
     /// A pooled connection counts as held by a transaction until it is dropped.
     _counted: Option<Holding>,
+}
+
+/// The work a statement with limits of its own (on a driver that limits transactions)
+/// spreads over several statements, cut part-way.
+#[derive(Clone, Copy)]
+enum Unfinished {
+    /// The statement's limits were set in the caller's transaction: the transaction's
+    /// own are to be put back, or its next statements would run within them.
+    Limits(Limits),
+    /// The statement's own transaction was left open: it is rolled back, since the
+    /// caller never saw the statement succeed.
+    OwnTransaction,
 }
 
 impl<D: Driver> HeldConnection<D> {
@@ -56,6 +74,8 @@ impl<D: Driver> HeldConnection<D> {
             held: Held::Single { guard, link },
             log_values,
             options: Mutex::default(),
+            unfinished: Mutex::new(None),
+            has_unfinished: AtomicBool::new(false),
             _counted: None,
         }
     }
@@ -67,6 +87,8 @@ impl<D: Driver> HeldConnection<D> {
             _counted: Some(holding),
             log_values,
             options: Mutex::default(),
+            unfinished: Mutex::new(None),
+            has_unfinished: AtomicBool::new(false),
         }
     }
 
@@ -95,6 +117,72 @@ impl<D: Driver> HeldConnection<D> {
         for sql in statements {
             D::simple(&self.conn, sql, self.call()).await?;
         }
+        Ok(())
+    }
+
+    /// BEGIN, with `options`.
+    async fn open(&self, options: &TxOptions) -> Result<()> {
+        if self.in_transaction() {
+            return Err(Error::Transaction(
+                "a transaction is already open on this connection".into(),
+            ));
+        }
+        let statements = D::begin_statements(&self.conn, options)?;
+        *self.options.lock().unwrap_or_else(PoisonError::into_inner) = *options;
+        // Marked before anything is sent: if this future is dropped now, the connection
+        // is closed.
+        self.mark(true);
+        self.control(&statements).await
+    }
+
+    /// Sends COMMIT or ROLLBACK, and marks the connection out of its transaction once the
+    /// server answered.
+    async fn end(&self, sql: &str) -> Result<()> {
+        match D::simple(&self.conn, sql, self.call()).await {
+            Ok(()) => {
+                self.finish().await;
+                Ok(())
+            }
+            // A COMMIT sent without an answer may or may not have committed. The
+            // connection stays marked, so it is discarded.
+            Err(Error::ConnectionLost { source }) if sql == "COMMIT" => {
+                Err(Error::CommitOutcomeUnknown { source })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Notes (or, with `None`, clears) work left to do if the running operation is cut.
+    fn set_unfinished(&self, what: Option<Unfinished>) {
+        *self
+            .unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = what;
+        self.has_unfinished.store(what.is_some(), Ordering::Release);
+    }
+
+    /// Does what a cut operation left undone (see [`Unfinished`]) before the connection
+    /// is used again; an error leaves it to do.
+    async fn finish_unfinished(&self) -> Result<()> {
+        if !self.has_unfinished.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let what = *self
+            .unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match what {
+            Some(Unfinished::Limits(limits)) if self.in_transaction() => {
+                let began = *self.options.lock().unwrap_or_else(PoisonError::into_inner);
+                let restore = D::local_limits(&self.conn, limits, Some(&began));
+                D::simple(&self.conn, &restore, self.call()).await?;
+            }
+            Some(Unfinished::OwnTransaction) if self.in_transaction() => {
+                self.end("ROLLBACK").await?;
+            }
+            _ => {}
+        }
+        self.set_unfinished(None);
         Ok(())
     }
 
@@ -134,39 +222,22 @@ impl<D: Driver> Drop for HeldConnection<D> {
 
 impl<D: Driver> Connection for HeldConnection<D> {
     async fn begin(&self, options: &TxOptions) -> Result<()> {
-        if self.in_transaction() {
-            return Err(Error::Transaction(
-                "a transaction is already open on this connection".into(),
-            ));
-        }
-        let statements = D::begin_statements(&self.conn, options)?;
-        *self.options.lock().unwrap_or_else(PoisonError::into_inner) = *options;
-        // Marked before anything is sent: if this future is dropped now, the connection
-        // is closed.
-        self.mark(true);
-        self.control(&statements).await
+        self.finish_unfinished().await?;
+        self.open(options).await
     }
 
     async fn commit(&self) -> Result<()> {
-        match D::simple(&self.conn, "COMMIT", self.call()).await {
-            Ok(()) => {
-                self.finish().await;
-                Ok(())
-            }
-            // Sent, but no answer: it may or may not have committed. The connection stays
-            // marked, so it is discarded.
-            Err(Error::ConnectionLost { source }) => Err(Error::CommitOutcomeUnknown { source }),
-            Err(e) => Err(e),
-        }
+        self.end_unfinished().await?;
+        self.end("COMMIT").await
     }
 
     async fn rollback(&self) -> Result<()> {
-        D::simple(&self.conn, "ROLLBACK", self.call()).await?;
-        self.finish().await;
-        Ok(())
+        self.end_unfinished().await?;
+        self.end("ROLLBACK").await
     }
 
     async fn savepoint(&self, name: &str) -> Result<()> {
+        self.finish_unfinished().await?;
         D::simple(
             &self.conn,
             &format!("SAVEPOINT {}", ident(name)?),
@@ -176,13 +247,17 @@ impl<D: Driver> Connection for HeldConnection<D> {
     }
 
     async fn release_savepoint(&self, name: &str) -> Result<()> {
+        self.finish_unfinished().await?;
         let sql = format!("RELEASE SAVEPOINT {}", ident(name)?);
         D::simple(&self.conn, &sql, self.call()).await
     }
 
     async fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
+        // First: a cut statement may have left the transaction aborted, which only this
+        // rollback ends. The limits are put back after it.
         let sql = format!("ROLLBACK TO SAVEPOINT {}", ident(name)?);
-        D::simple(&self.conn, &sql, self.call()).await
+        D::simple(&self.conn, &sql, self.call()).await?;
+        self.finish_unfinished().await
     }
 
     fn in_transaction(&self) -> bool {
@@ -194,9 +269,25 @@ impl<D: Driver> Connection for HeldConnection<D> {
         self: Arc<Self>,
         stmt: Statement,
     ) -> RowStream<'static, T> {
+        if self.has_unfinished.load(Ordering::Acquire) {
+            return after_unfinished(async move {
+                self.finish_unfinished().await?;
+                let (conn, call) = (self.conn.clone(), self.call());
+                Ok(D::stream(conn, stmt, call, self))
+            });
+        }
         let (conn, call) = (self.conn.clone(), self.call());
         D::stream(conn, stmt, call, self)
     }
+}
+
+/// The rows of the stream `start` opens once the connection's unfinished work is done
+/// (or that work's error).
+fn after_unfinished<'a, T: Send + 'a>(
+    start: impl std::future::Future<Output = Result<RowStream<'a, T>>> + Send + 'a,
+) -> RowStream<'a, T> {
+    use futures_util::TryStreamExt;
+    Box::pin(futures_util::stream::once(start).try_flatten())
 }
 
 /// A savepoint name: letters, digits and `_` only, so it can be written into the SQL.
@@ -220,6 +311,7 @@ impl<D: Driver> Executor for HeldConnection<D> {
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult> {
         self.released()?;
+        self.finish_unfinished().await?;
         if timeout::by_transaction::<D>(&stmt) {
             // Boxed: a rare path that would otherwise enlarge every statement's future.
             return Box::pin(self.limited(stmt, Execute)).await;
@@ -229,6 +321,7 @@ impl<D: Driver> Executor for HeldConnection<D> {
 
     async fn fetch_all<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
         self.released()?;
+        self.finish_unfinished().await?;
         if timeout::by_transaction::<D>(&stmt) {
             return Box::pin(self.limited(stmt, FetchAll::new())).await;
         }
@@ -245,6 +338,12 @@ impl<D: Driver> Executor for HeldConnection<D> {
         if timeout::by_transaction::<D>(&stmt) {
             return Box::pin(orm_core::ErrorStream::new(timeout::no_stream::<D>()));
         }
+        if self.has_unfinished.load(Ordering::Acquire) {
+            return after_unfinished(async move {
+                self.finish_unfinished().await?;
+                Ok(D::stream(self.conn.clone(), stmt, self.call(), ()))
+            });
+        }
         D::stream(self.conn.clone(), stmt, self.call(), ())
     }
 }
@@ -256,12 +355,12 @@ impl<D: Driver> HeldConnection<D> {
         mut stmt: Statement,
         op: O,
     ) -> Result<O::Out> {
-        self.begin(&timeout::own_options(&mut stmt)).await?;
+        self.open(&timeout::own_options(&mut stmt)).await?;
         match op.run(&self.conn, Cow::Owned(stmt), self.call()).await {
-            Ok(out) => self.commit().await.map(|()| out),
+            Ok(out) => self.end("COMMIT").await.map(|()| out),
             Err(e) => {
                 // A failed ROLLBACK leaves the connection marked: it is discarded.
-                let _ = self.rollback().await;
+                let _ = self.end("ROLLBACK").await;
                 Err(e)
             }
         }
@@ -269,16 +368,47 @@ impl<D: Driver> HeldConnection<D> {
 
     /// A statement with limits of its own on a driver that limits transactions: in the open
     /// transaction, or in one of its own.
+    /// Each path notes what is left to do should its future be dropped part-way.
     async fn limited<O: Op<D>>(&self, stmt: Statement, op: O) -> Result<O::Out> {
         if !self.in_transaction() {
-            return self.in_own_transaction(stmt, op).await;
+            self.set_unfinished(Some(Unfinished::OwnTransaction));
+            let out = self.in_own_transaction(stmt, op).await;
+            if !self.in_transaction() {
+                self.set_unfinished(None);
+            }
+            return out;
         }
         let began = *self.options.lock().unwrap_or_else(PoisonError::into_inner);
-        timeout::in_transaction(&self.conn, self.call(), stmt, &began, op).await
+        self.set_unfinished(Some(Unfinished::Limits(stmt.limits)));
+        let out = timeout::in_transaction(&self.conn, self.call(), stmt, &began, op).await;
+        if out.is_ok() {
+            self.set_unfinished(None);
+        }
+        out
     }
 }
 
 impl<D: Driver> HeldConnection<D> {
+    /// Before the transaction ends: a transaction of a statement's own left open is
+    /// rolled back first (the caller's COMMIT or ROLLBACK then finds none); limits left
+    /// in the caller's transaction end with it.
+    async fn end_unfinished(&self) -> Result<()> {
+        if !self.has_unfinished.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let what = *self
+            .unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match what {
+            Some(Unfinished::OwnTransaction) => self.finish_unfinished().await,
+            _ => {
+                self.set_unfinished(None);
+                Ok(())
+            }
+        }
+    }
+
     /// An error once the connection was given up.
     fn released(&self) -> Result<()> {
         match self.link() {

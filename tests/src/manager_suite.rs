@@ -729,10 +729,11 @@ enum Shape {
     InnerSavepointFails,
     InnerSavepointCommits,
     InnerStatement,
+    InnerLimitedStatement,
     RetriedTransaction,
 }
 
-const SHAPES: [Shape; 14] = [
+const SHAPES: [Shape; 15] = [
     Shape::Create,
     Shape::AtomicCommits,
     Shape::AtomicFails,
@@ -746,8 +747,21 @@ const SHAPES: [Shape; 14] = [
     Shape::InnerSavepointFails,
     Shape::InnerSavepointCommits,
     Shape::InnerStatement,
+    Shape::InnerLimitedStatement,
     Shape::RetriedTransaction,
 ];
+
+/// The session's statement and lock time limits, as text (SQLite has none to leave).
+async fn limit_settings<E: Executor>(exec: &E) -> Result<String> {
+    let sql = match exec.dialect().name() {
+        "postgres" => {
+            "SELECT current_setting('statement_timeout') || '/' || current_setting('lock_timeout')"
+        }
+        "mysql" => "SELECT CONCAT(@@max_statement_time, '/', @@innodb_lock_wait_timeout)",
+        _ => "SELECT 'none'",
+    };
+    raw_query::<String>(sql, vec![]).fetch_one(exec).await
+}
 
 fn body_failed() -> Error {
     Error::Query("the scope's body failed".into())
@@ -817,6 +831,21 @@ impl Shape {
                             let result = result.map(drop);
                             result?;
                         }
+                        tx.create(c).await.map(drop)
+                    })
+                    .await
+            }
+            Shape::InnerLimitedStatement => {
+                objects
+                    .atomic(|tx| async move {
+                        tx.create(a).await?;
+                        let before = limit_settings(&tx).await?;
+                        let inner = tx.execute(b.insert().timeout(Duration::from_secs(30)));
+                        if let Some(result) = cut_inside(polls, &flag, inner).await {
+                            result?;
+                        }
+                        let after = limit_settings(&tx).await?;
+                        assert_eq!(before, after, "a statement's own limits outlived it");
                         tx.create(c).await.map(drop)
                     })
                     .await
@@ -948,9 +977,10 @@ impl Shape {
                     })
                     .await
             }
-            Shape::InnerSavepointFails | Shape::InnerSavepointCommits | Shape::InnerStatement => {
-                unreachable!("attempt() runs the inner shapes")
-            }
+            Shape::InnerSavepointFails
+            | Shape::InnerSavepointCommits
+            | Shape::InnerStatement
+            | Shape::InnerLimitedStatement => unreachable!("attempt() runs the inner shapes"),
         }
     }
 
@@ -964,7 +994,8 @@ impl Shape {
             | Shape::BulkInsert
             | Shape::GetOrCreateInAtomic
             | Shape::InnerSavepointCommits
-            | Shape::InnerStatement => &["a", "b", "c"],
+            | Shape::InnerStatement
+            | Shape::InnerLimitedStatement => &["a", "b", "c"],
             Shape::NestedFails | Shape::GuardedSavepointRollsBack | Shape::InnerSavepointFails => {
                 &["a", "c"]
             }
@@ -978,7 +1009,7 @@ impl Shape {
             // The failed savepoint's row never survives.
             Shape::InnerSavepointFails => &[&["a", "c"]],
             // Cut before or after the savepoint / statement reached the server.
-            Shape::InnerSavepointCommits | Shape::InnerStatement => {
+            Shape::InnerSavepointCommits | Shape::InnerStatement | Shape::InnerLimitedStatement => {
                 &[&["a", "c"], &["a", "b", "c"]]
             }
             // The whole operation was dropped: all of it (COMMIT had reached the server).

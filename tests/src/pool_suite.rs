@@ -272,6 +272,71 @@ async fn slot<D: Driver>(objects: &orm_manager::Manager<PooledDatabase<D>>) {
         .expect("seed");
 }
 
+/// A statement with a time limit of its own, on a connection held outside a transaction
+/// and cut at every poll: what the connection runs next is not swallowed by a
+/// transaction the cut statement left open (on PostgreSQL it runs in one of its own), and
+/// the cut statement landed once or not at all.
+pub async fn cut_limited_statement_on_a_held_connection<D: Driver>(config: D::Config) {
+    use orm_core::{Connection, Database, Query};
+    use orm_manager::Manager;
+
+    let db = PooledDatabase::<D>::new(config.max_connections(2)).expect("pool");
+    let objects = Manager::new(db.clone());
+    objects
+        .execute_raw("CREATE TABLE cut_rows (id INT PRIMARY KEY)", vec![])
+        .await
+        .expect("create");
+    let insert = |id: i32| raw_query::<()>("INSERT INTO cut_rows VALUES (?)", vec![id.into()]);
+    let stored = |id: i32| {
+        let objects = objects.clone();
+        async move {
+            raw_query::<i64>(
+                "SELECT count(*) FROM cut_rows WHERE id = ?",
+                vec![id.into()],
+            )
+            .fetch_one(&objects)
+            .await
+        }
+    };
+    for polls in 1.. {
+        assert!(polls < 1_000, "never completed");
+        let (cut, next) = (polls * 2, polls * 2 + 1);
+        let conn = db.acquire().await.expect("a connection");
+        let limited = insert(cut).timeout(Duration::from_secs(30));
+        let limited = limited.execute(&conn);
+        let finished = crate::cut::cut_after(polls as usize, limited).await;
+        // MySQL retires a connection whose statement was cut before its result was read:
+        // the next statement is refused unsent, and the connection is to be dropped.
+        let went = match insert(next).execute(&conn).await {
+            Ok(_) => true,
+            Err(orm_core::Error::ConnectionLost { .. }) if D::BACKEND == "mysql" => false,
+            Err(e) => panic!("cut after {polls} polls: the next statement: {e:?}"),
+        };
+        if went {
+            assert!(
+                !conn.in_transaction(),
+                "cut after {polls} polls: left in a transaction"
+            );
+        }
+        drop(conn);
+        assert_eq!(
+            stored(next).await.expect("read"),
+            i64::from(went),
+            "cut after {polls} polls: the next statement lost, or run unreported"
+        );
+        let landed = stored(cut).await.expect("read");
+        match finished {
+            Some(result) => {
+                result.expect("the limited insert");
+                assert_eq!(landed, 1);
+                eprintln!("{}: completed after {polls} polls", D::BACKEND);
+                break;
+            }
+            None => assert!(landed <= 1),
+        }
+    }
+}
+
 /// Timeouts for one transaction: a statement that would run on, and a lock wait that
 /// would go on, end within the bound; the session's own settings hold again afterwards.
 /// SQLite refuses them (its bounds are the database's).
@@ -578,6 +643,14 @@ macro_rules! pool_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn transaction_idle_timeout() {
             $crate::pool_suite::transaction_idle_timeout::<$driver>($config("tx_idle")).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cut_limited_statement_on_a_held_connection() {
+            $crate::pool_suite::cut_limited_statement_on_a_held_connection::<$driver>($config(
+                "cut_limited",
+            ))
+            .await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
