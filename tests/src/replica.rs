@@ -203,6 +203,12 @@ fn wait_for_mariadb_replica(pair: &MariaDbPair, primary_socket: &std::path::Path
     assert_eq!(waited.trim(), "0", "the replica did not catch up: {waited}");
 }
 
+/// Waits until the MariaDB replica has applied everything the primary has written so far.
+pub fn wait_for_mariadb_replay(limit: Duration) {
+    let pair = mariadb_pair();
+    wait_for_mariadb_replica(pair, &pair.primary_socket, limit);
+}
+
 /// Shuts the MariaDB replica down now, as an outage would.
 pub fn stop_mariadb_replica() {
     crate::services::sh(&format!(

@@ -9,24 +9,33 @@ mod manager {
     orm_tests::manager_suite!(orm_tests::replica::suite_replicated);
 }
 
-/// The suites would pass too if every read went to the primary: here the standby answers
-/// most of a suite test's reads, and the writer's reads right after its writes (which the
-/// standby may not have replayed yet) are the primary's.
+/// The suites count their reads, and once the standby has replayed a suite test's writes,
+/// the writer's reads go there and answer as the primary does. (How many of a suite
+/// test's own reads the standby answers depends on how far behind it is: under load, few.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_standby_answers_the_suites_reads() {
+async fn the_standby_answers_once_it_has_replayed() {
+    use orm_core::{raw_query, FetchQuery};
     let db = orm_tests::replica::suite_replicated("standby_answers");
     orm_tests::suite::joins(&db).await;
-    let other = orm_tests::replica::suite_replicated("standby_answers_too");
-    orm_tests::suite::aggregates(&other).await;
-    let (one, two) = (db.reads(), other.reads());
-    let (by_replicas, by_primary) = (
-        one.by_replicas + two.by_replicas,
-        one.by_primary + two.by_primary,
-    );
-    eprintln!("reads: {by_replicas} by the standby, {by_primary} by the primary");
+    let during = db.reads();
+    eprintln!("during the suite test: {during:?}");
     assert!(
-        by_replicas > by_primary,
-        "the standby answers most reads: {one:?} {two:?}"
+        during.by_replicas + during.by_primary > 0,
+        "reads are counted"
+    );
+    orm_tests::replica::wait_for_replay(std::time::Duration::from_secs(30));
+    let sql = "SELECT name FROM users ORDER BY name";
+    let from_primary: Vec<String> = raw_query(sql, vec![])
+        .fetch_all(db.primary())
+        .await
+        .expect("read");
+    let through: Vec<String> = raw_query(sql, vec![]).fetch_all(&db).await.expect("read");
+    assert_eq!(through, from_primary);
+    assert!(!through.is_empty());
+    assert_eq!(
+        db.reads().by_replicas,
+        during.by_replicas + 1,
+        "replayed: the standby answers the writer"
     );
 }
 
@@ -34,16 +43,31 @@ async fn the_standby_answers_the_suites_reads() {
 mod mariadb {
     orm_tests::behaviour_suite!(orm_tests::replica::suite_replicated_mysql);
 
-    /// As `the_standby_answers_the_suites_reads`, on MariaDB.
+    /// As `the_standby_answers_once_it_has_replayed`, on MariaDB.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_replica_answers_the_suites_reads() {
+    async fn the_replica_answers_once_it_has_replayed() {
+        use orm_core::{raw_query, FetchQuery};
         let db = orm_tests::replica::suite_replicated_mysql("replica_answers");
         orm_tests::suite::joins(&db).await;
-        let reads = db.reads();
-        eprintln!("{reads:?}");
+        let during = db.reads();
+        eprintln!("during the suite test: {during:?}");
         assert!(
-            reads.by_replicas > reads.by_primary,
-            "the replica answers most reads: {reads:?}"
+            during.by_replicas + during.by_primary > 0,
+            "reads are counted"
+        );
+        orm_tests::replica::wait_for_mariadb_replay(std::time::Duration::from_secs(30));
+        let sql = "SELECT name FROM users ORDER BY name";
+        let from_primary: Vec<String> = raw_query(sql, vec![])
+            .fetch_all(db.primary())
+            .await
+            .expect("read");
+        let through: Vec<String> = raw_query(sql, vec![]).fetch_all(&db).await.expect("read");
+        assert_eq!(through, from_primary);
+        assert!(!through.is_empty());
+        assert_eq!(
+            db.reads().by_replicas,
+            during.by_replicas + 1,
+            "applied: the replica answers the writer"
         );
     }
 
