@@ -11,6 +11,7 @@ pub mod pgbouncer;
 pub mod pool_suite;
 pub mod probe;
 pub mod replica;
+pub mod schema_suite;
 pub mod services;
 pub mod suite;
 pub mod tls_servers;
