@@ -3,7 +3,7 @@
 //! their columns, primary keys, indexes and unique constraints, and foreign keys.
 //!
 //! Each dialect asks three catalog queries (columns, indexes, foreign keys), the same
-//! for sync and async callers; [`build`] turns their rows into the schema.
+//! for sync and async callers; one function turns their rows into the schema.
 
 use std::collections::BTreeMap;
 
@@ -49,7 +49,7 @@ pub fn introspect_sync<E: SyncExecutor + ?Sized>(exec: &E) -> Result<Schema> {
 }
 
 /// The catalog queries of `dialect`: columns, indexes, foreign keys. Their rows use the
-/// column names [`build`] reads.
+/// column names the builder reads.
 fn queries(dialect: &dyn Dialect) -> [&'static str; 3] {
     match dialect.name() {
         "postgres" => [PG_COLUMNS, PG_INDEXES, PG_KEYS],
