@@ -1,6 +1,6 @@
 //! Schema tools for the async ORM, the same on SQLite, PostgreSQL and MySQL/MariaDB, sync
 //! and async: what tables a database has ([`tools`]), creating and dropping the models'
-//! tables in foreign-key order, and the live schema read back ([`introspect`]) into a
+//! tables in foreign-key order, and the live schema read back ([`introspect()`]) into a
 //! [`Schema`] that the models' metadata turns into too ([`Table::of_model`]), so the two
 //! can be compared.
 //!
