@@ -71,15 +71,18 @@ const PG_COLUMNS: &str = "SELECT c.relname AS table_name, a.attname AS column_na
      AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
 
 const PG_INDEXES: &str = "SELECT t.relname AS table_name, ix.indisprimary AS is_primary, \
-     ix.indisunique AS is_unique, array_to_string(ARRAY(SELECT a.attname FROM \
+     ix.indisunique AS is_unique, i.relname AS index_name, EXISTS (SELECT 1 FROM \
+     pg_constraint k WHERE k.conindid = ix.indexrelid AND k.contype = 'u') AS is_constraint, \
+     array_to_string(ARRAY(SELECT a.attname FROM \
      unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON \
      a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord), chr(31)) AS columns \
      FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
-     JOIN pg_namespace n ON n.oid = t.relnamespace \
+     JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
      WHERE n.nspname = current_schema() AND ix.indexprs IS NULL \
-     ORDER BY t.relname";
+     ORDER BY t.relname, i.relname";
 
-const PG_KEYS: &str = "SELECT t.relname AS table_name, rt.relname AS ref_table, \
+const PG_KEYS: &str = "SELECT t.relname AS table_name, c.conname AS name, \
+     rt.relname AS ref_table, \
      array_to_string(ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY \
      k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = \
      k.attnum ORDER BY k.ord), chr(31)) AS columns, \
@@ -128,7 +131,8 @@ const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name
      ORDER BY m.name, p.cid";
 
 const SQLITE_INDEXES: &str = "SELECT m.name AS table_name, il.origin = 'pk' AS is_primary, \
-     il.\"unique\" AS is_unique, (SELECT group_concat(ii.name, char(31)) \
+     il.\"unique\" AS is_unique, il.name AS index_name, il.origin = 'u' AS is_constraint, \
+     (SELECT group_concat(ii.name, char(31)) \
      FROM pragma_index_info(il.name) ii) AS columns \
      FROM sqlite_master m JOIN pragma_index_list(m.name) il \
      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
@@ -166,6 +170,8 @@ fn build(dialect: &dyn Dialect, columns: &[RowMap], indexes: &[RowMap], keys: &[
             ref_columns: list(row, "ref_columns"),
             on_delete: action(&text(row, "on_delete")),
             on_update: action(&text(row, "on_update")),
+            name: optional_text(row, "name"),
+            index: None,
         });
     }
     for row in indexes {
@@ -182,9 +188,15 @@ fn build(dialect: &dyn Dialect, columns: &[RowMap], indexes: &[RowMap], keys: &[
         let index = Index {
             columns,
             unique: flag(row, "is_unique"),
+            name: optional_text(row, "index_name"),
+            constraint: flag(row, "is_constraint"),
         };
-        if kind == "mysql" && backs_a_key(table, &text(row, "index_name"), &index, keys) {
-            continue;
+        if kind == "mysql" {
+            let name = text(row, "index_name");
+            if let Some(key) = key_backed_by(table, &name, &index) {
+                key.index = Some(name);
+                continue;
+            }
         }
         table.indexes.push(index);
     }
@@ -218,15 +230,20 @@ fn finish(schema: &mut Schema) {
     }
 }
 
-/// Whether a MySQL index is the one InnoDB made for a foreign key that no index served:
-/// on the key's columns, named after its constraint or its first column.
-fn backs_a_key(table: &Table, name: &str, index: &Index, keys: &[RowMap]) -> bool {
-    !index.unique
-        && keys.iter().any(|k| {
-            text(k, "table_name") == table.name
-                && list(k, "columns") == index.columns
-                && (text(k, "name") == name || index.columns.first().is_some_and(|c| c == name))
-        })
+/// The foreign key a MySQL index was made for by InnoDB, when no index served it: on the
+/// key's columns, named after its constraint or its first column.
+fn key_backed_by<'t>(
+    table: &'t mut Table,
+    name: &str,
+    index: &Index,
+) -> Option<&'t mut ForeignKey> {
+    if index.unique {
+        return None;
+    }
+    table.foreign_keys.iter_mut().find(|k| {
+        k.columns == index.columns
+            && (k.name.as_deref() == Some(name) || index.columns.first().is_some_and(|c| c == name))
+    })
 }
 
 fn column(kind: &str, row: &RowMap) -> Column {

@@ -24,9 +24,11 @@
 #![forbid(unsafe_code)]
 
 pub mod introspect;
+pub mod ops;
 pub mod schema;
 pub mod tools;
 mod types;
 
 pub use introspect::{introspect, introspect_sync};
+pub use ops::Operation;
 pub use schema::{Column, ForeignKey, Index, Schema, Table};

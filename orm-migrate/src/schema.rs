@@ -52,17 +52,60 @@ pub struct Column {
     pub auto: bool,
 }
 
-/// An index or unique constraint.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// An index or unique constraint. Two compare equal on their columns and uniqueness:
+/// the name and the kind are the server's business.
+#[derive(Debug, Clone, Default)]
 pub struct Index {
     /// Its columns, in order.
     pub columns: Vec<String>,
     /// Unique.
     pub unique: bool,
+    /// Its name, where known (to drop it).
+    pub name: Option<String>,
+    /// A unique constraint rather than an index (PostgreSQL drops those differently).
+    pub constraint: bool,
 }
 
-/// A foreign key.
-#[derive(Debug, Clone, PartialEq)]
+impl Index {
+    /// An index on `columns`, named as the ORM names its own.
+    pub fn new(table: &str, columns: Vec<String>, unique: bool) -> Index {
+        let suffix = if unique { "key" } else { "idx" };
+        let name = format!("{table}_{}_{suffix}", columns.join("_"));
+        Index {
+            columns,
+            unique,
+            name: Some(name),
+            constraint: false,
+        }
+    }
+
+    fn key(&self) -> (&[String], bool) {
+        (&self.columns, self.unique)
+    }
+}
+
+impl PartialEq for Index {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Index {}
+
+impl PartialOrd for Index {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Index {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A foreign key. Two compare equal on everything but the name.
+#[derive(Debug, Clone)]
 pub struct ForeignKey {
     /// The referencing columns.
     pub columns: Vec<String>,
@@ -74,6 +117,28 @@ pub struct ForeignKey {
     pub on_delete: FkAction,
     /// What changing the referenced key does.
     pub on_update: FkAction,
+    /// Its constraint's name, where known (to drop it).
+    pub name: Option<String>,
+    /// MySQL: the index InnoDB made for it, which goes with it.
+    pub index: Option<String>,
+}
+
+impl ForeignKey {
+    fn key(&self) -> (&[String], &str, &[String], FkAction, FkAction) {
+        (
+            &self.columns,
+            &self.ref_table,
+            &self.ref_columns,
+            self.on_delete,
+            self.on_update,
+        )
+    }
+}
+
+impl PartialEq for ForeignKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
 }
 
 impl Table {
@@ -89,7 +154,7 @@ impl Table {
     /// assert_eq!(table.columns[0].sql_type, "BIGINT");
     /// assert!(table.columns[0].auto);
     /// assert_eq!(table.columns[1].sql_type, "VARCHAR(40)");
-    /// assert_eq!(table.indexes, [Index { columns: vec!["name".into()], unique: true }]);
+    /// assert_eq!(table.indexes, [Index::new("tag", vec!["name".into()], true)]);
     /// ```
     pub fn of_model(meta: &TableMeta, dialect: &dyn Dialect) -> Table {
         let keyed = |name: &str| {
@@ -120,12 +185,13 @@ impl Table {
             .filter(|c| !(c.primary_key && whole_key))
             .filter(|c| c.unique || c.index)
             .map(|c| Index {
-                columns: vec![c.name.into()],
-                unique: c.unique,
+                // A unique column is declared UNIQUE: a constraint.
+                constraint: c.unique,
+                ..Index::new(meta.name, vec![c.name.into()], c.unique)
             })
-            .chain(meta.indexes.iter().map(|i| Index {
-                columns: i.columns.iter().map(|c| String::from(*c)).collect(),
-                unique: i.unique,
+            .chain(meta.indexes.iter().map(|i| {
+                let columns = i.columns.iter().map(|c| String::from(*c)).collect();
+                Index::new(meta.name, columns, i.unique)
             }))
             .collect();
         indexes.sort();
@@ -141,6 +207,8 @@ impl Table {
                     ref_columns: vec![fk.target_column().into()],
                     on_delete: fk.on_delete,
                     on_update: fk.on_update,
+                    name: None,
+                    index: None,
                 })
             })
             .collect();

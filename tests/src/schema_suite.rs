@@ -71,6 +71,14 @@ fn auto(name: &str, sql_type: &str) -> Column {
     }
 }
 
+fn index(columns: &[&str], unique: bool) -> Index {
+    Index {
+        columns: names(columns),
+        unique,
+        ..Index::default()
+    }
+}
+
 fn names(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| n.to_string()).collect()
 }
@@ -93,6 +101,8 @@ fn expected(dialect: &str) -> Vec<Table> {
         ref_columns: names(&["id"]),
         on_delete,
         on_update,
+        name: None,
+        index: None,
     };
     let int = ty("INTEGER", "INT", "INTEGER");
     let big = ty("BIGINT", "BIGINT", "INTEGER");
@@ -119,10 +129,7 @@ fn expected(dialect: &str) -> Vec<Table> {
                 ),
             ],
             primary_key: names(&["id"]),
-            indexes: vec![Index {
-                columns: names(&["name"]),
-                unique: true,
-            }],
+            indexes: vec![index(&["name"], true)],
             foreign_keys: vec![],
         },
         Table {
@@ -140,14 +147,8 @@ fn expected(dialect: &str) -> Vec<Table> {
             ],
             primary_key: names(&["id"]),
             indexes: vec![
-                Index {
-                    columns: names(&["author_id", "title"]),
-                    unique: true,
-                },
-                Index {
-                    columns: names(&["isbn"]),
-                    unique: false,
-                },
+                index(&["author_id", "title"], true),
+                index(&["isbn"], false),
             ],
             // MariaDB reports an action left out as RESTRICT, the others as NO ACTION.
             foreign_keys: vec![key(
@@ -285,9 +286,221 @@ macro_rules! schema_suite {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn operations_change_the_live_schema() {
+            let db = $make("schema_operations");
+            $crate::schema_suite::operations_change_the_live_schema(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sequences() {
             let db = $make("schema_sequences");
             $crate::schema_suite::sequences(&db).await;
         }
     };
+}
+
+/// Every kind of schema change, made on a live database and then undone in reverse
+/// order: after each step the schema reads back as the change describes it (on SQLite
+/// some steps rebuild the table) and the table's rows are still there.
+pub async fn operations_change_the_live_schema<D: Database>(db: &D) {
+    use orm_migrate::Operation;
+
+    let dialect = Executor::dialect(db);
+    let int = if dialect.name() == "mysql" {
+        "INT"
+    } else {
+        "INTEGER"
+    };
+    tools::create_tables(db, &[User::TABLE, Post::TABLE])
+        .await
+        .expect("create");
+    raw_query::<()>("INSERT INTO users (name, age) VALUES ('ann', 30)", vec![])
+        .execute(db)
+        .await
+        .expect("a row to keep");
+    // One connection for the changes: SQLite's rebuild turns foreign keys off for it.
+    let conn = db.acquire().await.expect("a connection");
+    let start = introspect(db).await.expect("introspect");
+    let live =
+        |schema: &orm_migrate::Schema, table: &str| schema.table(table).cloned().expect("table");
+    let column = |name: &str, sql_type: &str, nullable: bool, default: Option<&str>| {
+        crate::schema_suite::column(name, sql_type, nullable, default)
+    };
+    let badge = Table {
+        name: "badge".into(),
+        columns: vec![
+            Column {
+                auto: true,
+                ..column(
+                    "id",
+                    &live(&start, "users").columns[0].sql_type,
+                    false,
+                    None,
+                )
+            },
+            column(
+                "user_id",
+                &live(&start, "users").columns[0].sql_type,
+                false,
+                None,
+            ),
+        ],
+        primary_key: names(&["id"]),
+        ..Table::default()
+    };
+    let to_users = ForeignKey {
+        columns: names(&["user_id"]),
+        ref_table: "users".into(),
+        ref_columns: names(&["id"]),
+        on_delete: FkAction::Cascade,
+        on_update: FkAction::NoAction,
+        name: None,
+        index: None,
+    };
+    let steps: Vec<Step> = vec![
+        Box::new(|_| Operation::AddColumn {
+            table: "users".into(),
+            column: column("nickname", "VARCHAR(40)", true, None),
+        }),
+        Box::new(move |_| Operation::AddColumn {
+            table: "users".into(),
+            column: column("level", int, false, Some("1")),
+        }),
+        Box::new(|_| Operation::RenameColumn {
+            table: "users".into(),
+            from: "nickname".into(),
+            to: "handle".into(),
+        }),
+        Box::new(move |_| Operation::AlterColumn {
+            table: "users".into(),
+            from: column("level", int, false, Some("1")),
+            to: column("level", int, true, Some("2")),
+        }),
+        Box::new(|_| Operation::AlterColumn {
+            table: "users".into(),
+            from: column("handle", "VARCHAR(40)", true, None),
+            to: column("handle", "VARCHAR(80)", true, None),
+        }),
+        Box::new(|_| Operation::AddIndex {
+            table: "users".into(),
+            index: Index::new("users", names(&["handle"]), false),
+        }),
+        Box::new(|_| Operation::AddIndex {
+            table: "users".into(),
+            index: Index::new("users", names(&["age", "handle"]), true),
+        }),
+        Box::new(|schema| Operation::DropIndex {
+            table: "users".into(),
+            index: live(schema, "users")
+                .indexes
+                .into_iter()
+                .find(|i| i.columns == names(&["handle"]))
+                .expect("the index"),
+        }),
+        Box::new(move |_| Operation::CreateTable(badge.clone())),
+        Box::new(move |_| Operation::AddForeignKey {
+            table: "badge".into(),
+            key: to_users.clone(),
+        }),
+        Box::new(|schema| Operation::DropForeignKey {
+            table: "badge".into(),
+            key: live(schema, "badge").foreign_keys[0].clone(),
+        }),
+        Box::new(|_| Operation::RenameTable {
+            from: "badge".into(),
+            to: "award".into(),
+        }),
+        Box::new(|schema| Operation::DropIndex {
+            table: "users".into(),
+            index: live(schema, "users")
+                .indexes
+                .into_iter()
+                .find(|i| i.columns == names(&["age", "handle"]))
+                .expect("the index"),
+        }),
+        Box::new(|schema| Operation::DropColumn {
+            table: "users".into(),
+            column: live(schema, "users")
+                .column("handle")
+                .cloned()
+                .expect("handle"),
+        }),
+        Box::new(|schema| Operation::DropTable(live(schema, "award"))),
+    ];
+    let mut done = Vec::new();
+    let mut schema = start.clone();
+    for (i, step) in steps.iter().enumerate() {
+        let op = step(&schema);
+        schema = change(&conn, dialect, &schema, &op, &format!("step {i}: {op:?}")).await;
+        done.push(op);
+        assert_eq!(kept_rows(db).await, 1, "step {i}: the row is kept");
+    }
+    for (i, op) in done.iter().enumerate().rev() {
+        // Undone with what the live schema knows now (names of indexes and keys).
+        let mut undo = op.reverse();
+        if let Operation::DropIndex { table, index } | Operation::AddIndex { table, index } =
+            &mut undo
+        {
+            if let Some(found) = schema
+                .table(table)
+                .and_then(|t| t.indexes.iter().find(|i| *i == index))
+            {
+                *index = found.clone();
+            }
+        }
+        if let Operation::DropForeignKey { table, key } = &mut undo {
+            if let Some(found) = schema
+                .table(table)
+                .and_then(|t| t.foreign_keys.iter().find(|k| *k == key))
+            {
+                *key = found.clone();
+            }
+        }
+        schema = change(
+            &conn,
+            dialect,
+            &schema,
+            &undo,
+            &format!("undo {i}: {undo:?}"),
+        )
+        .await;
+        assert_eq!(kept_rows(db).await, 1, "undo {i}: the row is kept");
+    }
+    assert_eq!(schema, start, "undone, the schema is as it began");
+}
+
+/// One change, made from what the live schema is at that point (drops need the names the
+/// server gave).
+type Step<'a> = Box<dyn Fn(&orm_migrate::Schema) -> orm_migrate::Operation + 'a>;
+
+/// Makes `op` through `conn`, and checks the live schema is `before` with `op` applied;
+/// returns the live schema.
+async fn change<C: Executor>(
+    conn: &C,
+    dialect: &dyn orm_core::Dialect,
+    before: &orm_migrate::Schema,
+    op: &orm_migrate::Operation,
+    context: &str,
+) -> orm_migrate::Schema {
+    for sql in orm_migrate::ops::render(op, dialect, before).expect(context) {
+        raw_query::<()>(sql.clone(), vec![])
+            .execute(conn)
+            .await
+            .unwrap_or_else(|e| panic!("{context}: {sql}: {e}"));
+    }
+    let mut expected = before.clone();
+    expected.apply(op).expect(context);
+    let live = introspect(conn).await.expect("introspect");
+    assert_eq!(live, expected, "{context}");
+    live
+}
+
+async fn kept_rows<D: Database>(db: &D) -> i64 {
+    raw_query(
+        "SELECT count(*) FROM users WHERE name = 'ann' AND age = 30",
+        vec![],
+    )
+    .fetch_one(db)
+    .await
+    .expect("count")
 }
