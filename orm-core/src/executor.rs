@@ -83,6 +83,12 @@ pub trait Connection: Executor + Send + Sync + 'static {
     /// answered.
     fn in_transaction(&self) -> bool;
 
+    /// Closes this connection once it is given back, instead of handing it to the next
+    /// user: for work that changes the session in ways the next user must not inherit
+    /// (SQLite's migrations turn its foreign keys off for a while), whatever becomes of
+    /// the future doing it. It can only cost a new connection.
+    fn retire(&self);
+
     /// [`Executor::fetch_stream`] on a shared handle: the stream keeps the connection
     /// alive while it runs, so it outlives the borrow it was made from. By default the
     /// rows are read in full, then yielded one by one; backends that can keep memory flat

@@ -336,6 +336,10 @@ impl Connection for AnyConnection {
         each_conn!(self, conn => conn.in_transaction())
     }
 
+    fn retire(&self) {
+        each_conn!(self, conn => conn.retire())
+    }
+
     fn fetch_stream_owned<T: FromRow + Send + 'static>(
         self: Arc<Self>,
         stmt: Statement,

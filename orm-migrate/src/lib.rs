@@ -23,12 +23,18 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod diff;
 pub mod introspect;
+pub mod migration;
 pub mod ops;
+pub mod runner;
 pub mod schema;
 pub mod tools;
 mod types;
 
+pub use diff::{diff, Hints};
 pub use introspect::{introspect, introspect_sync};
+pub use migration::{generate, load_dir, Migration};
 pub use ops::Operation;
+pub use runner::{down, status, up, State};
 pub use schema::{Column, ForeignKey, Index, Schema, Table};

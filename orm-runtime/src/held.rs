@@ -264,6 +264,12 @@ impl<D: Driver> Connection for HeldConnection<D> {
         self.link().is_some_and(Link::in_transaction)
     }
 
+    fn retire(&self) {
+        if let Some(link) = self.link() {
+            link.retire();
+        }
+    }
+
     /// The stream holds the connection while it runs.
     fn fetch_stream_owned<T: FromRow + Send + 'static>(
         self: Arc<Self>,

@@ -13,6 +13,8 @@ pub(crate) type Slot<D> = Option<Arc<Link<D>>>;
 pub(crate) struct Link<D: Driver> {
     pub(crate) conn: Arc<D::Conn>,
     in_transaction: AtomicBool,
+    /// Not to be used again ([`Connection::retire`](orm_core::Connection::retire)).
+    retired: AtomicBool,
 }
 
 impl<D: Driver> Link<D> {
@@ -20,12 +22,18 @@ impl<D: Driver> Link<D> {
         Link {
             conn: Arc::new(conn),
             in_transaction: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
         }
     }
 
-    /// Fit for a new statement or transaction: usable, and no transaction left open.
+    /// Fit for a new statement or transaction: usable, not retired, and no transaction
+    /// left open.
     pub(crate) fn is_usable(&self) -> bool {
-        !self.in_transaction() && D::is_usable(&self.conn)
+        !self.in_transaction() && !self.retired.load(Ordering::Acquire) && D::is_usable(&self.conn)
+    }
+
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
     }
 
     pub(crate) fn in_transaction(&self) -> bool {

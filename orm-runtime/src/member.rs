@@ -107,6 +107,10 @@ impl<C: Connection> Connection for MemberConnection<C> {
         self.conn.in_transaction()
     }
 
+    fn retire(&self) {
+        self.conn.retire()
+    }
+
     fn fetch_stream_owned<T: FromRow + Send + 'static>(
         self: Arc<Self>,
         stmt: Statement,

@@ -292,6 +292,18 @@ macro_rules! schema_suite {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn migrations_round_trip() {
+            let db = $make("schema_round_trip");
+            $crate::schema_suite::migrations_round_trip(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_up_applies_each_once() {
+            let db = $make("schema_concurrent_up");
+            $crate::schema_suite::concurrent_up_applies_each_once(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sequences() {
             let db = $make("schema_sequences");
             $crate::schema_suite::sequences(&db).await;
@@ -503,4 +515,233 @@ async fn kept_rows<D: Database>(db: &D) -> i64 {
     .fetch_one(db)
     .await
     .expect("count")
+}
+
+/// The models of a service before a change.
+mod v1 {
+    #[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+    #[orm(table = "lib_author")]
+    pub struct Author {
+        #[orm(primary_key, auto)]
+        pub id: i64,
+        #[orm(max_length = 80)]
+        pub name: String,
+        pub bio: Option<String>,
+    }
+
+    #[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+    #[orm(table = "lib_book")]
+    pub struct Book {
+        #[orm(primary_key, auto)]
+        pub id: i64,
+        #[orm(max_length = 120)]
+        pub title: String,
+        pub author_id: i64,
+        pub pages: Option<i32>,
+    }
+}
+
+/// The same after it: `title` renamed `name` (by hint) and indexed, `pages` dropped,
+/// `isbn` added with a default, `author_id` made a foreign key.
+mod v2 {
+    #[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+    #[orm(table = "lib_author")]
+    pub struct Author {
+        #[orm(primary_key, auto)]
+        pub id: i64,
+        #[orm(max_length = 80)]
+        pub name: String,
+        pub bio: Option<String>,
+    }
+
+    #[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+    #[orm(table = "lib_book")]
+    pub struct Book {
+        #[orm(primary_key, auto)]
+        pub id: i64,
+        #[orm(max_length = 120, index)]
+        pub name: String,
+        #[orm(references = Author, on_delete = "cascade")]
+        pub author_id: i64,
+        #[orm(max_length = 20, default = "''")]
+        pub isbn: String,
+    }
+}
+
+/// A fresh directory for one test's migration files.
+fn migrations_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orm-migrations-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn live_tables<D: Database>(db: &D) -> Vec<Table> {
+    orm_migrate::migration::live_schema(db)
+        .await
+        .expect("introspect")
+        .tables
+}
+
+fn model_tables(models: &[&orm_core::TableMeta], dialect: &dyn orm_core::Dialect) -> Vec<Table> {
+    orm_migrate::migration::models_schema(models, dialect).tables
+}
+
+/// The round trip of a service's schema: models v1 -> generate -> up; rows stored; the
+/// models change (a column added with a default, one renamed by hint, an index added, a
+/// column dropped, a foreign key added) -> generate (refused until the drop is
+/// confirmed) -> up; the live schema is the models'; generate again gives nothing; down
+/// returns to v1 with the kept columns' rows intact; up again.
+pub async fn migrations_round_trip<D: Database>(db: &D) {
+    use orm_migrate::{generate, load_dir, Hints};
+
+    let dialect = Executor::dialect(db);
+    let dir = migrations_dir(&format!("round_trip_{}", dialect.name()));
+    let first = [v1::Author::TABLE, v1::Book::TABLE];
+    let second = [v2::Author::TABLE, v2::Book::TABLE];
+    let none = Hints::new();
+    let made = generate(db, &dir, "initial", &first, &none, false)
+        .await
+        .expect("generate v1")
+        .expect("a migration");
+    assert!(made.ends_with("0001_initial.sql"), "{made:?}");
+    let pending = generate(db, &dir, "more", &first, &none, false).await;
+    assert!(
+        pending
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("0001_initial")),
+        "a pending migration is applied before the next is made: {pending:?}"
+    );
+    let ran = orm_migrate::up(db, &load_dir(&dir).expect("load"), |_| {})
+        .await
+        .expect("up v1");
+    assert_eq!(ran, ["0001_initial"]);
+    assert_eq!(live_tables(db).await, model_tables(&first, dialect));
+    raw_query::<()>("INSERT INTO lib_author (name) VALUES ('ann')", vec![])
+        .execute(db)
+        .await
+        .expect("author");
+    raw_query::<()>(
+        "INSERT INTO lib_book (title, author_id, pages) SELECT 'first', id, 100 FROM lib_author",
+        vec![],
+    )
+    .execute(db)
+    .await
+    .expect("book");
+
+    let hints = Hints::new().rename_column("lib_book", "title", "name");
+    let refused = generate(db, &dir, "v2", &second, &hints, false).await;
+    let Err(refused) = refused else {
+        panic!("a dropped column must be confirmed: {refused:?}")
+    };
+    assert!(
+        refused.to_string().contains("drops column lib_book.pages"),
+        "{refused}"
+    );
+    let made = generate(db, &dir, "v2", &second, &hints, true)
+        .await
+        .expect("generate v2")
+        .expect("a migration");
+    let text = std::fs::read_to_string(&made).expect("read");
+    assert!(
+        text.contains("-- destructive: drops column lib_book.pages"),
+        "{text}"
+    );
+    let migrations = load_dir(&dir).expect("load");
+    let ran = orm_migrate::up(db, &migrations, |_| {})
+        .await
+        .expect("up v2");
+    assert_eq!(ran, ["0002_v2"]);
+    assert_eq!(live_tables(db).await, model_tables(&second, dialect));
+    let kept: Vec<(String, String)> = raw_query("SELECT name, isbn FROM lib_book", vec![])
+        .fetch_all(db)
+        .await
+        .expect("read");
+    assert_eq!(
+        kept,
+        [("first".to_string(), String::new())],
+        "renamed with its rows"
+    );
+    let again = generate(db, &dir, "nothing", &second, &Hints::new(), false)
+        .await
+        .expect("generate again");
+    assert_eq!(again, None, "nothing changed: no migration");
+
+    let undone = orm_migrate::down(db, &migrations, 1, |_| {})
+        .await
+        .expect("down");
+    assert_eq!(undone, ["0002_v2"]);
+    assert_eq!(live_tables(db).await, model_tables(&first, dialect));
+    let kept: Vec<String> = raw_query("SELECT title FROM lib_book", vec![])
+        .fetch_all(db)
+        .await
+        .expect("read");
+    assert_eq!(kept, ["first"], "the kept column's rows are intact");
+    let states = orm_migrate::status(db, &migrations).await.expect("status");
+    assert_eq!(
+        states,
+        [
+            ("0001_initial".to_string(), orm_migrate::State::Applied),
+            ("0002_v2".to_string(), orm_migrate::State::Pending),
+        ]
+    );
+    let ran = orm_migrate::up(db, &migrations, |_| {})
+        .await
+        .expect("up again");
+    assert_eq!(ran, ["0002_v2"]);
+
+    // A changed applied migration is refused.
+    let mut edited = migrations.clone();
+    edited[0].up.push("SELECT 1".into());
+    let refused = orm_migrate::up(db, &edited, |_| {}).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("0001_initial")),
+        "{refused:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two instances starting together, each on its own connection, apply each migration
+/// exactly once between them.
+pub async fn concurrent_up_applies_each_once<D: Database>(db: &D) {
+    use orm_migrate::Migration;
+
+    let dialect = Executor::dialect(db);
+    let migrations: Vec<Migration> = (1..=4)
+        .map(|i| {
+            let op = orm_migrate::Operation::CreateTable(Table {
+                name: format!("race_{i}"),
+                columns: vec![column("id", "INTEGER", false, None)],
+                primary_key: names(&["id"]),
+                ..Table::default()
+            });
+            Migration::from_operations(
+                &format!("{i:04}_race"),
+                &[op],
+                dialect,
+                &orm_migrate::Schema::default(),
+            )
+            .expect("migration")
+        })
+        .collect();
+    let runs = (0..2).map(|_| {
+        let (db, migrations) = (db.clone(), migrations.clone());
+        tokio::spawn(async move { orm_migrate::up(&db, &migrations, |_| {}).await })
+    });
+    let mut applied = Vec::new();
+    for run in futures_util::future::join_all(runs).await {
+        applied.extend(run.expect("task").expect("up"));
+    }
+    applied.sort();
+    assert_eq!(
+        applied,
+        ["0001_race", "0002_race", "0003_race", "0004_race"],
+        "each applied once, by one of the two"
+    );
+    let recorded: i64 = raw_query("SELECT count(*) FROM orm_migrations", vec![])
+        .fetch_one(db)
+        .await
+        .expect("count");
+    assert_eq!(recorded, 4);
 }
