@@ -95,6 +95,8 @@ pub mod prelude {
         not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,
         Insert, Query, RowMap, Select, SyncExecutor, SyncPolicy, Value,
     };
+    // A model's table metadata (`User::TABLE`, for schema tools) without naming the trait.
+    pub use orm_core::Table as _;
     pub use orm_runtime::tls::{SslMode, TlsSettings};
     pub use orm_runtime::PoolSettings;
 
