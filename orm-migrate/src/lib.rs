@@ -23,6 +23,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod blocking;
 pub mod cli;
 pub mod diff;
 pub mod introspect;

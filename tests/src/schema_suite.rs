@@ -304,6 +304,12 @@ macro_rules! schema_suite {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn blocking_migrations() {
+            let db = $make("schema_blocking");
+            $crate::schema_suite::blocking_migrations(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sequences() {
             let db = $make("schema_sequences");
             $crate::schema_suite::sequences(&db).await;
@@ -744,4 +750,41 @@ pub async fn concurrent_up_applies_each_once<D: Database>(db: &D) {
         .await
         .expect("count");
     assert_eq!(recorded, 4);
+}
+
+/// The runner from sync code, on a thread outside any runtime: generate, up, status,
+/// down; and a clear refusal inside a runtime.
+pub async fn blocking_migrations<D: Database>(db: &D) {
+    use orm_migrate::{blocking, load_dir, Hints, State};
+
+    let dir = migrations_dir(&format!("blocking_{}", Executor::dialect(db).name()));
+    let refused = blocking::status(db, &[]);
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains(".await")),
+        "{refused:?}"
+    );
+    let (db2, dir2) = (db.clone(), dir.clone());
+    let sync = std::thread::spawn(move || -> orm_core::Result<()> {
+        let (db, dir) = (db2, dir2);
+        let models = [v1::Author::TABLE, v1::Book::TABLE];
+        let made = blocking::generate(&db, &dir, "sync", &models, &Hints::new(), false)?;
+        assert!(made.is_some());
+        let migrations = load_dir(&dir)?;
+        assert_eq!(blocking::up(&db, &migrations)?, ["0001_sync"]);
+        assert_eq!(
+            blocking::status(&db, &migrations)?,
+            [("0001_sync".to_string(), State::Applied)]
+        );
+        assert_eq!(blocking::down(&db, &migrations, 1)?, ["0001_sync"]);
+        Ok(())
+    });
+    tokio::task::spawn_blocking(move || sync.join())
+        .await
+        .expect("join")
+        .expect("thread")
+        .expect("sync migrations");
+    assert!(live_tables(db).await.is_empty(), "undone");
+    let _ = std::fs::remove_dir_all(&dir);
 }
