@@ -57,8 +57,8 @@ impl Hints {
 /// new tables (each after the tables it references); per table, foreign keys and indexes
 /// that go, then columns added and changed, then indexes and foreign keys that come, then
 /// columns dropped; last, the tables to drop. Tables of `from` that `to` does not have
-/// are left alone unless [`Hints::drop_table`] names them. A changed primary key is an
-/// error, not yet a change.
+/// are left alone unless [`Hints::drop_table`] names them. A changed primary key is
+/// changed after the columns are added and before any is dropped.
 pub fn diff(from: &Schema, to: &Schema, hints: &Hints) -> Result<Vec<Operation>> {
     let mut now = from.clone();
     let mut ops = Vec::new();
@@ -163,14 +163,6 @@ fn table_changes(live: &Table, wanted: &Table, hints: &Hints) -> Result<Vec<Oper
             ops.push(op);
         }
     }
-    if live.primary_key != wanted.primary_key {
-        return Err(Error::Query(format!(
-            "the primary key of {name} changes from ({}) to ({}): not supported yet; write \
-             that migration by hand",
-            live.primary_key.join(", "),
-            wanted.primary_key.join(", ")
-        )));
-    }
     let table = || name.clone();
     for key in live
         .foreign_keys
@@ -204,6 +196,13 @@ fn table_changes(live: &Table, wanted: &Table, hints: &Hints) -> Result<Vec<Oper
             }),
             Some(_) => {}
         }
+    }
+    if live.primary_key != wanted.primary_key {
+        ops.push(Operation::SetPrimaryKey {
+            table: table(),
+            from: live.primary_key.clone(),
+            to: wanted.primary_key.clone(),
+        });
     }
     for index in wanted.indexes.iter().filter(|i| !live.indexes.contains(i)) {
         ops.push(Operation::AddIndex {

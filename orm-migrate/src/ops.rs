@@ -75,6 +75,15 @@ pub enum Operation {
         /// The key.
         key: ForeignKey,
     },
+    /// Changes the primary key's columns (none: no primary key).
+    SetPrimaryKey {
+        /// The table.
+        table: String,
+        /// The columns as they are.
+        from: Vec<String>,
+        /// The columns as they will be.
+        to: Vec<String>,
+    },
     /// Drops a foreign key.
     DropForeignKey {
         /// The table.
@@ -108,6 +117,11 @@ impl Operation {
             DropIndex { table, index } => AddIndex { table, index },
             AddForeignKey { table, key } => DropForeignKey { table, key },
             DropForeignKey { table, key } => AddForeignKey { table, key },
+            SetPrimaryKey { table, from, to } => SetPrimaryKey {
+                table,
+                from: to,
+                to: from,
+            },
         }
     }
 
@@ -136,7 +150,8 @@ impl Operation {
             | AddIndex { table, .. }
             | DropIndex { table, .. }
             | AddForeignKey { table, .. }
-            | DropForeignKey { table, .. } => table,
+            | DropForeignKey { table, .. }
+            | SetPrimaryKey { table, .. } => table,
         }
     }
 }
@@ -222,6 +237,13 @@ impl Schema {
                 table.foreign_keys.sort_by(|a, b| a.columns.cmp(&b.columns));
             }
             DropForeignKey { key, .. } => table.foreign_keys.retain(|k| k != key),
+            SetPrimaryKey { to, .. } => {
+                // A primary key's columns are NOT NULL.
+                for column in table.columns.iter_mut().filter(|c| to.contains(&c.name)) {
+                    column.nullable = false;
+                }
+                table.primary_key = to.clone();
+            }
         }
         Ok(())
     }
@@ -297,9 +319,14 @@ pub fn render(op: &Operation, dialect: &dyn Dialect, before: &Schema) -> Result<
             rebuild(dialect, before, op, table)?
         }
         DropIndex { table, index } => vec![drop_index(dialect, table, index)?],
-        AddForeignKey { table, .. } | DropForeignKey { table, .. } if kind == "sqlite" => {
+        AddForeignKey { table, .. }
+        | DropForeignKey { table, .. }
+        | SetPrimaryKey { table, .. }
+            if kind == "sqlite" =>
+        {
             rebuild(dialect, before, op, table)?
         }
+        SetPrimaryKey { table, from, to } => set_primary_key(dialect, table, from, to),
         AddForeignKey { table, key } => {
             let name = key
                 .name
@@ -326,6 +353,33 @@ pub fn render(op: &Operation, dialect: &dyn Dialect, before: &Schema) -> Result<
             out
         }
     })
+}
+
+/// A new primary key: MySQL in one statement (an `AUTO_INCREMENT` column must stay in a
+/// key throughout); PostgreSQL drops the constraint by the name it gives it.
+fn set_primary_key(
+    dialect: &dyn Dialect,
+    table: &str,
+    from: &[String],
+    to: &[String],
+) -> Vec<String> {
+    let list: Vec<String> = to.iter().map(|c| quoted(dialect, c)).collect();
+    let add = format!("ADD PRIMARY KEY ({})", list.join(", "));
+    let alter = format!("ALTER TABLE {} ", quoted(dialect, table));
+    let drop = match dialect.name() {
+        "mysql" => "DROP PRIMARY KEY".to_string(),
+        _ => format!(
+            "DROP CONSTRAINT {}",
+            quoted(dialect, &format!("{table}_pkey"))
+        ),
+    };
+    match (from.is_empty(), to.is_empty(), dialect.name()) {
+        (true, true, _) => Vec::new(),
+        (true, false, _) => vec![format!("{alter}{add}")],
+        (false, true, _) => vec![format!("{alter}{drop}")],
+        (false, false, "mysql") => vec![format!("{alter}{drop}, {add}")],
+        (false, false, _) => vec![format!("{alter}{drop}"), format!("{alter}{add}")],
+    }
 }
 
 fn quoted(dialect: &dyn Dialect, name: &str) -> String {
@@ -744,6 +798,27 @@ mod tests {
             sql(&rename, &SqliteDialect),
             [r#"ALTER TABLE "book" RENAME TO "volume""#]
         );
+    }
+
+    #[test]
+    fn a_new_primary_key_on_each_server() {
+        let op = Operation::SetPrimaryKey {
+            table: "book".into(),
+            from: vec!["id".into()],
+            to: vec!["id".into(), "title".into()],
+        };
+        assert_eq!(
+            sql(&op, &PostgresqlDialect),
+            [
+                r#"ALTER TABLE "book" DROP CONSTRAINT "book_pkey""#,
+                r#"ALTER TABLE "book" ADD PRIMARY KEY ("id", "title")"#,
+            ]
+        );
+        assert_eq!(
+            sql(&op, &MySQLDialect),
+            ["ALTER TABLE `book` DROP PRIMARY KEY, ADD PRIMARY KEY (`id`, `title`)"]
+        );
+        assert_eq!(sql(&op, &SqliteDialect)[0], "PRAGMA foreign_keys = OFF");
     }
 
     #[test]

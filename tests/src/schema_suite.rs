@@ -444,6 +444,24 @@ pub async fn operations_change_the_live_schema<D: Database>(db: &D) {
                 .expect("handle"),
         }),
         Box::new(|schema| Operation::DropTable(live(schema, "award"))),
+        // Text keys: a lone INTEGER primary key is SQLite's rowid, generated.
+        Box::new(move |_| {
+            Operation::CreateTable(Table {
+                name: "pair".into(),
+                columns: vec![
+                    column("a", "VARCHAR(10)", false, None),
+                    column("b", "VARCHAR(10)", false, None),
+                ],
+                primary_key: names(&["a"]),
+                ..Table::default()
+            })
+        }),
+        Box::new(|_| Operation::SetPrimaryKey {
+            table: "pair".into(),
+            from: names(&["a"]),
+            to: names(&["a", "b"]),
+        }),
+        Box::new(|schema| Operation::DropTable(live(schema, "pair"))),
     ];
     let mut done = Vec::new();
     let mut schema = start.clone();
