@@ -139,11 +139,14 @@ pub fn start_mariadb(dir: &Path, name: &str, options: &str) -> (u16, PathBuf) {
     let port = free_port();
     let start = format!(
         "mariadbd --no-defaults {user} --datadir={data} --port={port} \
-         --bind-address=127.0.0.1 --socket={socket} --pid-file={d}/{name}.pid \
+         --bind-address=127.0.0.1 --socket={socket} --pid-file={d}/{name}.pid --tmpdir={d} \
          --innodb-buffer-pool-size=16M --innodb-log-file-size=8M {options}",
         data = data.display(),
         socket = socket.display(),
     );
+    // Its own tmpdir: a server cleans temporary files out of its tmpdir as it starts,
+    // which in /tmp were the shared server's (seen: "Error on delete of
+    // '/tmp/#sql-temptable-...'" on the shared server while the tests started theirs).
     run_until_exit(&start, &format!("rm -rf {d}"), &log);
     wait_for_port(port, name, &log);
     (port, socket)
