@@ -621,13 +621,7 @@ mod tests {
     use orm_core::{FkAction, MySQLDialect, PostgresqlDialect, SqliteDialect};
 
     fn column(name: &str, sql_type: &str, nullable: bool, default: Option<&str>) -> Column {
-        Column {
-            name: name.into(),
-            sql_type: sql_type.into(),
-            nullable,
-            default: default.map(String::from),
-            auto: false,
-        }
+        Column::new(name, sql_type, nullable, default)
     }
 
     fn book() -> Table {

@@ -141,6 +141,25 @@ impl PartialEq for ForeignKey {
     }
 }
 
+impl Column {
+    /// A column that the database does not generate.
+    ///
+    /// ```
+    /// let pages = orm_migrate::Column::new("pages", "INTEGER", true, Some("0"));
+    /// assert_eq!(pages.default.as_deref(), Some("0"));
+    /// assert!(!pages.auto);
+    /// ```
+    pub fn new(name: &str, sql_type: &str, nullable: bool, default: Option<&str>) -> Column {
+        Column {
+            name: name.into(),
+            sql_type: sql_type.into(),
+            nullable,
+            default: default.map(String::from),
+            auto: false,
+        }
+    }
+}
+
 impl Table {
     /// The table a model describes, as `dialect` creates it
     /// ([`create_table`](orm_core::Model::create_table)).

@@ -70,30 +70,24 @@ impl<T> Rotation<T> {
 
     /// The next member in turn that is not left out and that `fit` accepts.
     pub(crate) fn pick(&self, fit: impl Fn(&T) -> bool) -> Option<&Member<T>> {
-        if self.members.is_empty() {
-            return None;
-        }
-        let now = self.now_ms();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let count = self.members.len();
-        (0..count)
-            .map(|i| &self.members[(start + i) % count])
-            .find(|m| m.out_until_ms.load(Ordering::Relaxed) <= now && fit(&m.value))
+        self.in_turn(fit).next()
     }
 
     /// The member that is not left out, that `fit` accepts and that is answering the
     /// fewest statements now; among equals, the next in turn.
     pub(crate) fn pick_least_busy(&self, fit: impl Fn(&T) -> bool) -> Option<&Member<T>> {
-        if self.members.is_empty() {
-            return None;
-        }
+        self.in_turn(fit)
+            .min_by_key(|m| m.busy.load(Ordering::Relaxed))
+    }
+
+    /// The members that may serve, starting from the next in turn (which takes a turn).
+    fn in_turn(&self, fit: impl Fn(&T) -> bool) -> impl Iterator<Item = &Member<T>> {
         let now = self.now_ms();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.members.len();
         (0..count)
-            .map(|i| &self.members[(start + i) % count])
-            .filter(|m| m.out_until_ms.load(Ordering::Relaxed) <= now && fit(&m.value))
-            .min_by_key(|m| m.busy.load(Ordering::Relaxed))
+            .map(move |i| &self.members[(start + i) % count])
+            .filter(move |m| m.out_until_ms.load(Ordering::Relaxed) <= now && fit(&m.value))
     }
 
     /// Leaves `member` out for a while after it failed with `err`.

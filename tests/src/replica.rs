@@ -290,3 +290,36 @@ pub fn suite_replicated_mysql(
         .read_your_writes(Duration::from_secs(10))
         .expect("a new database")
 }
+
+/// Runs a suite test through `db`, then, once `replayed` has waited for the replica,
+/// checks that the writer's read goes there and answers as the primary does.
+pub async fn answers_once_replayed<P, R>(
+    db: &orm_runtime::ReplicatedDatabase<P, R>,
+    replayed: impl FnOnce(),
+) where
+    P: orm_core::Database,
+    R: orm_core::Database,
+{
+    use orm_core::{raw_query, FetchQuery};
+    crate::suite::joins(db).await;
+    let during = db.reads();
+    eprintln!("during the suite test: {during:?}");
+    assert!(
+        during.by_replicas + during.by_primary > 0,
+        "reads are counted"
+    );
+    replayed();
+    let sql = "SELECT name FROM users ORDER BY name";
+    let from_primary: Vec<String> = raw_query(sql, vec![])
+        .fetch_all(db.primary())
+        .await
+        .expect("read");
+    let through: Vec<String> = raw_query(sql, vec![]).fetch_all(db).await.expect("read");
+    assert_eq!(through, from_primary);
+    assert!(!through.is_empty());
+    assert_eq!(
+        db.reads().by_replicas,
+        during.by_replicas + 1,
+        "replayed: the replica answers the writer"
+    );
+}

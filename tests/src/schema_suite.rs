@@ -55,13 +55,7 @@ fn hand_made(dialect: &str) -> &'static [&'static str] {
 }
 
 fn column(name: &str, sql_type: &str, nullable: bool, default: Option<&str>) -> Column {
-    Column {
-        name: name.into(),
-        sql_type: sql_type.into(),
-        nullable,
-        default: default.map(String::from),
-        auto: false,
-    }
+    Column::new(name, sql_type, nullable, default)
 }
 
 fn auto(name: &str, sql_type: &str) -> Column {
