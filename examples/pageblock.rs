@@ -52,7 +52,7 @@ impl common::Example for Walkthrough {
                 .execute(PageBlock::select().where_(PageBlock::TEXT.contains("shakespeare")).order_by(PageBlock::ID.desc()))
                 .await?;
             assert_eq!(shakespeare.len(), 1);
-            assert_eq!(objects.count(PageBlock::select(), true).await?, 3);
+            assert_eq!(objects.count_ignoring_limit(PageBlock::select()).await?, 3);
             let stored: PageBlock = objects.get(PageBlock::ID.eq(title.id)).await?;
             assert_eq!(stored.text, "Peewee is SUPER awesome with async!");
             objects.delete(&stored).await?;

@@ -33,7 +33,7 @@ use orm_sqlite::{PooledSqliteDatabase, SqliteConnection, SqliteDatabase};
 /// let objects = Manager::new(database);
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// objects.create(Tag::new("any")).await?;
-/// assert_eq!(objects.count(Tag::select(), true).await?, 1);
+/// assert_eq!(objects.count_ignoring_limit(Tag::select()).await?, 1);
 /// # Ok::<(), Error>(()) })?;
 /// # Ok::<(), Error>(())
 /// ```

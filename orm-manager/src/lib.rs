@@ -58,8 +58,8 @@ mod tx;
 pub use any::{AnyConnection, AnyDatabase};
 pub use lowlevel::{
     bulk_insert, count_rows, create_object, create_or_get, delete_object, delete_object_recursive,
-    execute, execute_raw, get_object, get_object_or_none, get_or_create, scalar, update_object,
-    ExecuteQuery, IntoSelect,
+    execute, execute_raw, exists, get_object, get_object_or_none, get_or_create, peek, save_object,
+    scalar, update_object, CountLimit, ExecuteQuery, IntoSelect, OnNullable,
 };
 pub use manager::{AllowSync, Manager};
 pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};
@@ -89,7 +89,7 @@ pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, Sqlit
 pub mod prelude {
     #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
     pub use crate::AnyDatabase;
-    pub use crate::{AllowSync, Manager, Model, Prefetched, TransactionGuard};
+    pub use crate::{AllowSync, Manager, Model, OnNullable, Prefetched, TransactionGuard};
     pub use orm_core::{
         avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,
         not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,

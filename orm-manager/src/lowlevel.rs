@@ -197,6 +197,37 @@ pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M)
     Ok(obj)
 }
 
+/// Saves `obj`: a new object (its generated key still 0) is inserted; any other is
+/// updated by its primary key, and inserted when no row has that key and the key is the
+/// object's own (not generated). Returns the object with its key.
+pub async fn save_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: M) -> Result<M> {
+    let auto = (0..M::TABLE.columns.len()).find(|i| M::TABLE.columns[*i].auto);
+    if let Some(index) = auto {
+        if is_unset_key(&obj.column_value(index)) {
+            return create_object(exec, obj).await;
+        }
+    }
+    if update_object(exec, &obj, None).await? > 0 {
+        return Ok(obj);
+    }
+    if auto.is_some() {
+        // A generated key that no row has: saving would have to invent the row.
+        return Err(Error::DoesNotExist {
+            model: M::TABLE.model,
+        });
+    }
+    create_object(exec, obj).await
+}
+
+/// A generated key not assigned yet: 0 (what `Model::new` leaves there).
+fn is_unset_key(value: &orm_core::Value) -> bool {
+    use orm_core::Value;
+    matches!(
+        value,
+        Value::I64(0) | Value::I32(0) | Value::I16(0) | Value::Null
+    )
+}
+
 /// `column = value AND ...` over the primary key of `obj`.
 pub(crate) fn key_condition<M: Model>(obj: &M) -> Result<Condition> {
     let columns: Vec<usize> = (0..M::TABLE.columns.len())
@@ -329,15 +360,16 @@ pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) ->
 }
 
 /// Deletes `obj` and, first, the rows that depend on it through foreign keys: rows whose
-/// reference is nullable get NULL instead, unless `delete_nullable`. Dependents are the
+/// reference is nullable get NULL instead, unless [`OnNullable::Delete`]. Dependents are the
 /// models of the program with a foreign key to this one (self-references are not
 /// followed). Run it in a transaction (as [`Manager::delete_recursive`](crate::Manager::delete_recursive) does) so that it
 /// is all or nothing. Returns the number of `obj` rows deleted.
 pub async fn delete_object_recursive<E: Executor + ?Sized, M: Model>(
     exec: &E,
     obj: &M,
-    delete_nullable: bool,
+    nullable: OnNullable,
 ) -> Result<u64> {
+    let delete_nullable = nullable == OnNullable::Delete;
     let filter = key_condition(obj)?.into_node();
     delete_rows(exec, M::TABLE, filter, delete_nullable, 0).await
 }
@@ -385,9 +417,53 @@ fn delete_rows<'a, E: Executor + ?Sized>(
 pub async fn count_rows<E: Executor + ?Sized, M: Model, Out>(
     exec: &E,
     query: Select<M, Out>,
-    clear_limit: bool,
+    limit: CountLimit,
 ) -> Result<i64> {
-    query.count_query(clear_limit).fetch_one(exec).await
+    query
+        .count_query(limit == CountLimit::Ignore)
+        .fetch_one(exec)
+        .await
+}
+
+/// Whether a count keeps the query's LIMIT / OFFSET (peewee's `clear_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountLimit {
+    /// Counts the rows the query returns, LIMIT and OFFSET included.
+    Keep,
+    /// Counts every matching row, as if the query had no LIMIT or OFFSET.
+    Ignore,
+}
+
+/// What a recursive delete does with rows that reference the object through a nullable
+/// foreign key (peewee's `delete_nullable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnNullable {
+    /// Sets the reference to NULL and keeps the row.
+    SetNull,
+    /// Deletes the row too.
+    Delete,
+}
+
+/// Whether `query` matches any row (`SELECT ... LIMIT 1`).
+pub async fn exists<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
+    exec: &E,
+    query: Q,
+) -> Result<bool> {
+    Ok(query
+        .into_select()
+        .limit(1)
+        .fetch_optional(exec)
+        .await?
+        .is_some())
+}
+
+/// The first `n` objects of `query`, in its order.
+pub async fn peek<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
+    exec: &E,
+    query: Q,
+    n: u64,
+) -> Result<Vec<M>> {
+    query.into_select().limit(n).fetch_all(exec).await
 }
 
 /// The first row of `query` (a single value or a tuple), for aggregates; `None` when the

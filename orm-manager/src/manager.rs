@@ -7,7 +7,7 @@ use orm_core::{
     Model, Result, RowStream, Select, Statement, SyncPolicy,
 };
 
-use crate::lowlevel::{self, ExecuteQuery, IntoSelect};
+use crate::lowlevel::{self, CountLimit, ExecuteQuery, IntoSelect, OnNullable};
 #[allow(unused_imports)]
 use crate::prefetch::Prefetched;
 use crate::scope;
@@ -246,6 +246,80 @@ impl<D: Database> Manager<D> {
             .await
     }
 
+    /// Saves an object: a new one (its generated key still 0) is inserted, any other
+    /// updated by its primary key (inserted when no row has its key and the key is its
+    /// own, not generated; [`Error::DoesNotExist`] for a generated key no row has).
+    /// Returns the object with its key.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model, Debug)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, text: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let db = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// # Note::create_table(&db, false)?;
+    /// let objects = Manager::new(db);
+    /// let mut note = objects.save(Note::new("draft")).await?; // INSERT
+    /// note.text = "final".into();
+    /// let note = objects.save(note).await?; // UPDATE, by its key
+    /// assert_eq!(objects.get::<Note, _>(Note::ID.eq(note.id)).await?.text, "final");
+    /// # Ok(()) }
+    /// ```
+    pub async fn save<M: Model>(&self, obj: M) -> Result<M> {
+        lowlevel::save_object(&self.target(), obj).await
+    }
+
+    /// Whether `query` (a condition on the model, or a base query) matches any row.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model, Debug)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, text: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let db = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// # Note::create_table(&db, false)?;
+    /// let objects = Manager::new(db);
+    /// assert!(!objects.exists::<Note, _>(Note::TEXT.eq("x")).await?);
+    /// objects.create(Note::new("x")).await?;
+    /// assert!(objects.exists::<Note, _>(Note::TEXT.eq("x")).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn exists<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<bool> {
+        lowlevel::exists(&self.target(), query).await
+    }
+
+    /// The first object of `query` in its order, or `None`; unlike
+    /// [`get_or_none`](Self::get_or_none), more matching rows are no error.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model, Debug)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, text: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let db = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// # Note::create_table(&db, false)?;
+    /// let objects = Manager::new(db);
+    /// for text in ["b", "a", "c"] {
+    ///     objects.create(Note::new(text)).await?;
+    /// }
+    /// let first = objects.first(Note::select().order_by(Note::TEXT.asc())).await?;
+    /// assert_eq!(first.map(|n| n.text).as_deref(), Some("a"));
+    /// let two = objects.peek(Note::select().order_by(Note::TEXT.desc()), 2).await?;
+    /// assert_eq!(two.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["c", "b"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn first<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<Option<M>> {
+        Ok(lowlevel::peek(&self.target(), query, 1).await?.pop())
+    }
+
+    /// The first `n` objects of `query`, in its order (peewee's `peek`).
+    pub async fn peek<M: Model, Q: IntoSelect<M>>(&self, query: Q, n: u64) -> Result<Vec<M>> {
+        lowlevel::peek(&self.target(), query, n).await
+    }
+
     /// Saves every column of an existing object, by its primary key.
     pub async fn update<M: Model>(&self, obj: &M) -> Result<u64> {
         lowlevel::update_object(&self.target(), obj, None).await
@@ -267,11 +341,12 @@ impl<D: Database> Manager<D> {
     }
 
     /// Deletes an object and the rows that depend on it through foreign keys, in one
-    /// transaction (a savepoint when already inside one); nullable references are set to
-    /// NULL unless `delete_nullable`. See [`lowlevel::delete_object_recursive`].
-    pub async fn delete_recursive<M: Model>(&self, obj: &M, delete_nullable: bool) -> Result<u64> {
+    /// transaction (a savepoint when already inside one); rows whose reference is
+    /// nullable get NULL ([`OnNullable::SetNull`]) or are deleted too
+    /// ([`OnNullable::Delete`]). See [`lowlevel::delete_object_recursive`].
+    pub async fn delete_recursive<M: Model>(&self, obj: &M, nullable: OnNullable) -> Result<u64> {
         self.atomic(|tx| async move {
-            lowlevel::delete_object_recursive(&tx.target(), obj, delete_nullable).await
+            lowlevel::delete_object_recursive(&tx.target(), obj, nullable).await
         })
         .await
     }
@@ -355,13 +430,16 @@ impl<D: Database> Manager<D> {
         lowlevel::execute_raw(&self.target(), sql, params).await
     }
 
-    /// `COUNT(*)` of a query; with `clear_limit` its LIMIT / OFFSET are ignored.
-    pub async fn count<M: Model, Out>(
-        &self,
-        query: Select<M, Out>,
-        clear_limit: bool,
-    ) -> Result<i64> {
-        lowlevel::count_rows(&self.target(), query, clear_limit).await
+    /// `COUNT(*)` of the rows a query returns, its LIMIT / OFFSET included;
+    /// [`count_ignoring_limit`](Self::count_ignoring_limit) counts every matching row.
+    pub async fn count<M: Model, Out>(&self, query: Select<M, Out>) -> Result<i64> {
+        lowlevel::count_rows(&self.target(), query, CountLimit::Keep).await
+    }
+
+    /// `COUNT(*)` of every row a query matches, as if it had no LIMIT or OFFSET (the total
+    /// behind a page).
+    pub async fn count_ignoring_limit<M: Model, Out>(&self, query: Select<M, Out>) -> Result<i64> {
+        lowlevel::count_rows(&self.target(), query, CountLimit::Ignore).await
     }
 
     /// The first row of a query (a value or a tuple), for aggregates.

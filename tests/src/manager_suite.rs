@@ -38,6 +38,90 @@ async fn keys<D: Db>(objects: &Manager<D>) -> Vec<String> {
     objects.execute(q).await.expect("keys")
 }
 
+/// `save` inserts a new object and updates a stored one by its key; a model whose key is
+/// its own is inserted, then updated; a generated key no row has is `DoesNotExist`.
+/// `exists`, `first` and `peek` look without fetching everything; `count` keeps the
+/// query's LIMIT and `count_ignoring_limit` does not.
+pub async fn save_and_look<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    UserTag::create_table_async(db, true)
+        .await
+        .expect("create user_tag");
+    let block = objects
+        .save(PageBlock::new("k1", "one"))
+        .await
+        .expect("insert");
+    assert!(block.id > 0, "a generated key");
+    let mut changed = block.clone();
+    changed.text = "uno".into();
+    let saved = objects.save(changed).await.expect("update");
+    assert_eq!(saved.id, block.id);
+    let stored: PageBlock = objects
+        .get(PageBlock::ID.eq(block.id))
+        .await
+        .expect("stored");
+    assert_eq!(stored.text, "uno");
+    assert_eq!(objects.count(PageBlock::select()).await.expect("count"), 1);
+    let ghost = PageBlock {
+        id: block.id + 1000,
+        ..PageBlock::new("ghost", "")
+    };
+    let missing = objects.save(ghost).await;
+    assert!(
+        matches!(missing, Err(Error::DoesNotExist { model: "PageBlock" })),
+        "{missing:?}"
+    );
+
+    let ann = objects
+        .create(User::new("ann", 30, None))
+        .await
+        .expect("user");
+    objects
+        .save(UserTag::new(ann.id, "rust", 1))
+        .await
+        .expect("insert by its own key");
+    objects
+        .save(UserTag::new(ann.id, "rust", 2))
+        .await
+        .expect("update by its own key");
+    let tags: Vec<UserTag> = objects.execute(UserTag::select()).await.expect("tags");
+    assert_eq!(tags, [UserTag::new(ann.id, "rust", 2)]);
+
+    assert!(objects
+        .exists::<PageBlock, _>(PageBlock::KEY.eq("k1"))
+        .await
+        .expect("exists"));
+    assert!(!objects
+        .exists::<PageBlock, _>(PageBlock::KEY.eq("nope"))
+        .await
+        .expect("exists"));
+    for key in ["k3", "k2"] {
+        objects
+            .create(PageBlock::new(key, ""))
+            .await
+            .expect("create");
+    }
+    let last = objects
+        .first(PageBlock::select().order_by(PageBlock::KEY.desc()))
+        .await
+        .expect("first");
+    assert_eq!(last.map(|b| b.key).as_deref(), Some("k3"));
+    let none = objects
+        .first::<PageBlock, _>(PageBlock::KEY.eq("nope"))
+        .await
+        .expect("first");
+    assert!(none.is_none());
+    let two = objects
+        .peek(PageBlock::select().order_by(PageBlock::KEY.asc()), 2)
+        .await
+        .expect("peek");
+    let keys: Vec<&str> = two.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(keys, ["k1", "k2"]);
+    let page = PageBlock::select().order_by(PageBlock::KEY).limit(2);
+    assert_eq!(objects.count(page.clone()).await.expect("count"), 2);
+    assert_eq!(objects.count_ignoring_limit(page).await.expect("count"), 3);
+}
+
 /// create / get / update / delete / execute / count / scalar / stream.
 pub async fn crud<D: Db>(db: &D) {
     let objects = setup(db).await;
@@ -124,14 +208,14 @@ pub async fn crud<D: Db>(db: &D) {
     assert_eq!(updated, 2);
     assert_eq!(
         objects
-            .count(PageBlock::select().limit(1), true)
+            .count_ignoring_limit(PageBlock::select().limit(1))
             .await
             .expect("count"),
         4
     );
     assert_eq!(
         objects
-            .count(PageBlock::select().limit(1), false)
+            .count(PageBlock::select().limit(1))
             .await
             .expect("count limited"),
         1
@@ -228,7 +312,7 @@ pub async fn get_or_create_race<D: Db>(db: &D) {
     assert_eq!(created, [1; KEYS], "exactly one caller created each key");
     assert_eq!(
         objects
-            .count(PageBlock::select(), true)
+            .count_ignoring_limit(PageBlock::select())
             .await
             .expect("count"),
         KEYS as i64
@@ -301,12 +385,15 @@ pub async fn tagging_in_concurrent_transactions<D: Db>(db: &D) {
         "created once each: {created:?}"
     );
     assert_eq!(
-        objects.count(Tag::select(), true).await.expect("tags"),
+        objects
+            .count_ignoring_limit(Tag::select())
+            .await
+            .expect("tags"),
         TAGS as i64
     );
     assert_eq!(
         objects
-            .count(BlockTag::select(), true)
+            .count_ignoring_limit(BlockTag::select())
             .await
             .expect("links"),
         (TASKS * 4) as i64
@@ -323,7 +410,12 @@ pub async fn get_or_create_inside_transactions<D: Db>(db: &D) {
     let side = db.autonomous();
     let autonomous = side.is_some();
     let tx = objects.begin_atomic().await.expect("begin");
-    assert_eq!(tx.count(Tag::select(), true).await.expect("snapshot"), 0);
+    assert_eq!(
+        tx.count_ignoring_limit(Tag::select())
+            .await
+            .expect("snapshot"),
+        0
+    );
     if let Some(side) = side {
         // Another connection (a single database's own is held by the transaction).
         let late = Manager::new(side)
@@ -514,14 +606,14 @@ pub async fn scope_follows_the_task<D: Db>(db: &D) {
             // The outer Manager, not the handle: it joins the transaction all the same.
             outer.create(PageBlock::new("joined", "")).await?;
             assert!(outer.in_transaction_now());
-            let seen = outer.count(PageBlock::select(), true).await?;
+            let seen = outer.count_ignoring_limit(PageBlock::select()).await?;
             assert_eq!(seen, 1);
             let mut spawned = tokio::spawn({
                 let outer = outer.clone();
                 async move {
                     (
                         outer.in_transaction_now(),
-                        outer.count(PageBlock::select(), true).await,
+                        outer.count_ignoring_limit(PageBlock::select()).await,
                     )
                 }
             });
@@ -570,7 +662,7 @@ pub async fn nested_acquire_with_one_connection<D: Db>(db: &D) {
                 objects
                     .atomic(|sp| async move { sp.create(PageBlock::new("c", "")).await.map(drop) })
                     .await?;
-                objects.count(PageBlock::select(), true).await
+                objects.count_ignoring_limit(PageBlock::select()).await
             }
         }),
     )
@@ -597,11 +689,8 @@ pub async fn isolation<D: Db>(db: &D) {
             objects
                 .atomic(|b| async move {
                     b.create(PageBlock::new("from-b", "")).await?;
-                    b.count(
-                        PageBlock::select().where_(PageBlock::KEY.eq("from-a")),
-                        true,
-                    )
-                    .await
+                    b.count_ignoring_limit(PageBlock::select().where_(PageBlock::KEY.eq("from-a")))
+                        .await
                 })
                 .await
         })
@@ -620,12 +709,9 @@ pub async fn isolation<D: Db>(db: &D) {
         }
     }
     assert_eq!(
-        a.count(
-            PageBlock::select().where_(PageBlock::KEY.eq("from-b")),
-            true
-        )
-        .await
-        .expect("a reads"),
+        a.count_ignoring_limit(PageBlock::select().where_(PageBlock::KEY.eq("from-b")))
+            .await
+            .expect("a reads"),
         1,
         "B committed"
     );
@@ -687,7 +773,7 @@ pub async fn cancellation<D: Db>(db: &D) {
         }
         // The next user sees no transaction left open: its own rollback affects nothing.
         let n = objects
-            .count(PageBlock::select(), true)
+            .count_ignoring_limit(PageBlock::select())
             .await
             .expect("next user");
         assert_eq!(n % 2, 0, "no partial transaction after iteration {i}");
@@ -1151,10 +1237,7 @@ async fn next_operation_answers<D: Db>(objects: &Manager<D>, tag: &str) {
         .expect("the next read");
     assert_eq!(read, next, "the next read returns the row just written");
     let counted = objects
-        .count(
-            PageBlock::select().where_(PageBlock::KEY.eq(next.key.clone())),
-            false,
-        )
+        .count(PageBlock::select().where_(PageBlock::KEY.eq(next.key.clone())))
         .await
         .expect("count");
     assert_eq!(counted, 1, "the next count");
@@ -1464,7 +1547,10 @@ pub async fn delete_recursive<D: Db>(db: &D) {
     );
 
     assert_eq!(
-        objects.delete_recursive(a, false).await.expect("recursive"),
+        objects
+            .delete_recursive(a, orm_manager::OnNullable::SetNull)
+            .await
+            .expect("recursive"),
         1
     );
     assert_eq!(
@@ -1476,21 +1562,24 @@ pub async fn delete_recursive<D: Db>(db: &D) {
     );
     assert_eq!(
         objects
-            .count(Post::select().where_(Post::AUTHOR_ID.eq(a.id)), true)
+            .count_ignoring_limit(Post::select().where_(Post::AUTHOR_ID.eq(a.id)))
             .await
             .expect("posts"),
         0
     );
     assert_eq!(
         objects
-            .count(Comment::select(), true)
+            .count_ignoring_limit(Comment::select())
             .await
             .expect("comments"),
         4,
         "b's comments stay"
     );
     assert_eq!(
-        objects.count(UserTag::select(), true).await.expect("tags"),
+        objects
+            .count_ignoring_limit(UserTag::select())
+            .await
+            .expect("tags"),
         0
     );
     let kept: Note = objects
@@ -1500,7 +1589,7 @@ pub async fn delete_recursive<D: Db>(db: &D) {
     assert_eq!(kept.user_id, None);
 
     objects
-        .delete_recursive(b, true)
+        .delete_recursive(b, orm_manager::OnNullable::Delete)
         .await
         .expect("recursive, nullable too");
     assert_eq!(
@@ -1512,7 +1601,7 @@ pub async fn delete_recursive<D: Db>(db: &D) {
     );
     assert_eq!(
         objects
-            .count(Comment::select(), true)
+            .count_ignoring_limit(Comment::select())
             .await
             .expect("comments"),
         0
@@ -1603,7 +1692,7 @@ pub async fn conflicts_close_and_low_level<D: Db>(db: &D) {
     objects.close().await;
     assert_eq!(
         objects
-            .count(PageBlock::select(), true)
+            .count_ignoring_limit(PageBlock::select())
             .await
             .expect("a call after close reconnects"),
         3
@@ -1611,7 +1700,7 @@ pub async fn conflicts_close_and_low_level<D: Db>(db: &D) {
     objects.connect().await.expect("connect");
     futures_util::future::try_join_all((0..8).map(|_| {
         let objects = objects.clone();
-        async move { objects.count(PageBlock::select(), true).await }
+        async move { objects.count_ignoring_limit(PageBlock::select()).await }
     }))
     .await
     .expect("concurrent first uses");
@@ -1633,7 +1722,7 @@ pub async fn conflicts_close_and_low_level<D: Db>(db: &D) {
         1
     );
     assert_eq!(
-        orm_manager::count_rows(db, PageBlock::select(), true)
+        orm_manager::count_rows(db, PageBlock::select(), orm_manager::CountLimit::Ignore)
             .await
             .expect("count"),
         4
@@ -1710,12 +1799,7 @@ pub async fn bulk_insert<D: Db>(db: &D) {
         .collect();
     let count = |objects: &Manager<D>| {
         let objects = objects.clone();
-        async move {
-            objects
-                .count(PageBlock::select(), false)
-                .await
-                .expect("count")
-        }
+        async move { objects.count(PageBlock::select()).await.expect("count") }
     };
 
     match objects.execute(PageBlock::insert_many(&blocks)).await {
@@ -1822,7 +1906,7 @@ pub async fn transaction_options<D: Db>(db: &D) {
     let read_only = TxOptions::new().read_only(true);
     let refused = objects
         .transaction_with(read_only, |tx| async move {
-            let seen = tx.count(PageBlock::select(), true).await?;
+            let seen = tx.count_ignoring_limit(PageBlock::select()).await?;
             assert_eq!(seen, 1, "a read-only transaction reads");
             tx.create(PageBlock::new("refused", "")).await
         })
@@ -2030,7 +2114,7 @@ macro_rules! manager_suite {
             tagging_in_concurrent_transactions get_or_create_inside_transactions
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
-            statement_timeouts);
+            statement_timeouts save_and_look);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

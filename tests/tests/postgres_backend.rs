@@ -104,10 +104,7 @@ async fn a_nul_byte_in_a_bulk_insert_is_refused() {
         Err(Error::InvalidValue { message, .. }) => assert!(message.contains("NUL"), "{message}"),
         other => panic!("a NUL byte is refused: {other:?}"),
     }
-    let stored = objects
-        .count(PageBlock::select(), false)
-        .await
-        .expect("count");
+    let stored = objects.count(PageBlock::select()).await.expect("count");
     assert_eq!(stored, 0);
     blocks.pop();
     assert_eq!(objects.bulk_insert(&blocks).await.expect("bulk"), 1000);
