@@ -234,6 +234,54 @@ impl<D: Database> Manager<D> {
         self.begin_transaction().await?.run(body).await
     }
 
+    /// Runs `body` in a transaction that is rolled back at its end, whatever the body
+    /// returns (a panic too): for tests, which then see the database as it was and leave
+    /// nothing behind, as peewee-async's `TransactionTestCase` and `#[sqlx::test]` do.
+    /// Calls through this Manager on the task join the transaction, as in
+    /// [`transaction`](Manager::transaction). Returns the body's result.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model, Debug)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, text: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let db = SqliteDatabase::new(SqliteConfig::memory())?;
+    /// # Note::create_table(&db, false)?;
+    /// let objects = Manager::new(db);
+    /// let seen = objects
+    ///     .test_transaction(|tx| async move {
+    ///         tx.create(Note::new("scratch")).await?;
+    ///         tx.count(Note::select()).await
+    ///     })
+    ///     .await?;
+    /// assert_eq!(seen, 1, "the test sees its own rows");
+    /// assert_eq!(objects.count(Note::select()).await?, 0, "and leaves none");
+    /// # Ok(()) }
+    /// ```
+    pub async fn test_transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Manager<D>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        let guard = self.begin_transaction().await?;
+        let work = scope::enter(
+            guard.tx.db_id(),
+            guard.tx.clone(),
+            body(guard.manager.clone()),
+        );
+        let outcome = AssertUnwindSafe(work).catch_unwind().await;
+        if let Err(e) = guard.rollback().await {
+            // The connection stays in its transaction and is closed: the server rolls back.
+            tracing::warn!(error = %e, "ROLLBACK of a test transaction failed; the connection is discarded");
+        }
+        match outcome {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
     /// [`transaction`](Manager::transaction) with an isolation level or read-only mode.
     ///
     /// ```

@@ -122,6 +122,53 @@ pub async fn save_and_look<D: Db>(db: &D) {
     assert_eq!(objects.count_ignoring_limit(page).await.expect("count"), 3);
 }
 
+/// `test_transaction` rolls back whatever its body does, on success, failure or panic;
+/// calls through the original Manager on the task see the body's rows meanwhile.
+pub async fn test_transaction_leaves_nothing<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let outer = objects.clone();
+    let seen = objects
+        .test_transaction(|tx| async move {
+            tx.create(PageBlock::new("scratch", "")).await?;
+            let through_tx = tx.count(PageBlock::select()).await?;
+            let through_outer = outer.count(PageBlock::select()).await?;
+            Ok::<_, Error>((through_tx, through_outer))
+        })
+        .await
+        .expect("test transaction");
+    assert_eq!(seen, (1, 1), "the body and the task's Manager see the row");
+    let failed: Result<()> = objects
+        .test_transaction(|tx| async move {
+            tx.create(PageBlock::new("failed", "")).await?;
+            Err(Error::Query("the test failed".into()))
+        })
+        .await;
+    assert!(matches!(failed, Err(Error::Query(_))));
+    let inner = objects.clone();
+    let panicked = tokio::spawn(async move {
+        inner
+            .test_transaction(|tx| async move {
+                tx.create(PageBlock::new("panicked", "")).await?;
+                panic!("an assertion failed");
+                #[allow(unreachable_code)]
+                Ok::<(), Error>(())
+            })
+            .await
+    })
+    .await;
+    assert!(panicked.is_err(), "the panic goes on to the test");
+    assert_eq!(
+        objects.count(PageBlock::select()).await.expect("count"),
+        0,
+        "nothing is left"
+    );
+    assert_eq!(
+        db.busy_sessions().await,
+        0,
+        "no session left in a transaction"
+    );
+}
+
 /// create / get / update / delete / execute / count / scalar / stream.
 pub async fn crud<D: Db>(db: &D) {
     let objects = setup(db).await;
@@ -2114,7 +2161,7 @@ macro_rules! manager_suite {
             tagging_in_concurrent_transactions get_or_create_inside_transactions
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
-            statement_timeouts save_and_look);
+            statement_timeouts save_and_look test_transaction_leaves_nothing);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(
