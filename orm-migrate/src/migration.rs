@@ -20,10 +20,8 @@ use orm_core::{Dialect, Error, Executor, Result, TableMeta};
 
 use crate::diff::{diff, Hints};
 use crate::ops::{render, Operation};
+use crate::record::MIGRATIONS_TABLE;
 use crate::schema::{Schema, Table};
-
-/// The table that records applied migrations (left out of diffs).
-pub const MIGRATIONS_TABLE: &str = "orm_migrations";
 
 /// One migration: its version (the file's name without `.sql`: a number and a name, in
 /// the order they apply), the statements that apply it and those that undo it.
@@ -301,7 +299,7 @@ pub async fn generate<E: Executor + ?Sized>(
         )));
     }
     let existing = load_dir(dir)?;
-    let applied = crate::runner::applied_versions(exec).await?;
+    let applied = crate::record::applied_versions(exec).await?;
     if let Some(pending) = existing.iter().find(|m| !applied.contains(&m.version)) {
         return Err(Error::Query(format!(
             "migration {} is not applied yet: apply it first, so that the next one starts \

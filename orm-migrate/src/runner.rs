@@ -12,7 +12,8 @@ use orm_core::{
     raw_query, Connection, Database, Error, Executor, FetchQuery, Query, Result, TxOptions,
 };
 
-use crate::migration::{Migration, MIGRATIONS_TABLE};
+use crate::migration::Migration;
+use crate::record::{applied, ensure_table, MIGRATIONS_TABLE};
 
 /// One migration's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,32 +27,6 @@ pub enum State {
     Changed,
     /// Applied, but there is no file for it any more.
     Missing,
-}
-
-/// The versions applied, with their checksums, in order.
-async fn applied<C: Executor>(conn: &C) -> Result<Vec<(String, String)>> {
-    let sql = format!("SELECT version, checksum FROM {MIGRATIONS_TABLE} ORDER BY version");
-    raw_query::<(String, String)>(sql, vec![])
-        .fetch_all(conn)
-        .await
-}
-
-/// The versions applied, none while there is no migrations table.
-pub(crate) async fn applied_versions<E: Executor + ?Sized>(exec: &E) -> Result<Vec<String>> {
-    if !crate::tools::table_exists(exec, MIGRATIONS_TABLE).await? {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT version FROM {MIGRATIONS_TABLE} ORDER BY version");
-    raw_query::<String>(sql, vec![]).fetch_all(exec).await
-}
-
-async fn ensure_table<C: Executor>(conn: &C) -> Result<()> {
-    let sql = format!(
-        "CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version VARCHAR(255) NOT NULL \
-         PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at BIGINT NOT NULL)"
-    );
-    raw_query::<()>(sql, vec![]).execute(conn).await?;
-    Ok(())
 }
 
 /// Each migration's state, in version order (files first, then applied versions whose

@@ -520,7 +520,9 @@ async fn change<C: Executor>(
     }
     let mut expected = before.clone();
     expected.apply(op).expect(context);
-    let live = introspect(conn).await.expect("introspect");
+    let live = introspect(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{context}: introspect: {e}"));
     assert_eq!(live, expected, "{context}");
     live
 }

@@ -131,8 +131,9 @@ pub fn start_mariadb(dir: &Path, name: &str, options: &str) -> (u16, PathBuf) {
     } else {
         ""
     };
+    // TMPDIR too: mariadb-install-db runs a bootstrap server, which would clean /tmp.
     sh(&format!(
-        "mariadb-install-db --no-defaults {user} --datadir={data} \
+        "TMPDIR={d} mariadb-install-db --no-defaults {user} --datadir={data} \
          --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1",
         data = data.display()
     ));
@@ -144,8 +145,8 @@ pub fn start_mariadb(dir: &Path, name: &str, options: &str) -> (u16, PathBuf) {
         data = data.display(),
         socket = socket.display(),
     );
-    // Its own tmpdir: a server cleans temporary files out of its tmpdir as it starts,
-    // which in /tmp were the shared server's (seen: "Error on delete of
+    // Its own tmpdir: a server removes the temporary files of its tmpdir as it starts,
+    // which in /tmp are the shared server's (seen: "Error on delete of
     // '/tmp/#sql-temptable-...'" on the shared server while the tests started theirs).
     run_until_exit(&start, &format!("rm -rf {d}"), &log);
     wait_for_port(port, name, &log);
