@@ -319,6 +319,62 @@ impl Field for std::collections::HashMap<String, Option<String>> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Json<T>(pub T);
 
+/// `Json<T>` reads as the `T` it holds (`prefs.theme` on a `Json<Prefs>`).
+#[cfg(feature = "json")]
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+#[cfg(feature = "json")]
+impl<T> std::ops::DerefMut for Json<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+#[cfg(feature = "json")]
+impl<T> From<T> for Json<T> {
+    fn from(value: T) -> Self {
+        Json(value)
+    }
+}
+
+/// Serialized as the `T` it holds, so a model with `Json<T>` fields serializes (to an
+/// HTTP response, say) as if they were plain `T`.
+///
+/// ```
+/// use orm_core::Json;
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Prefs { theme: String }
+/// let prefs = Json(Prefs { theme: "dark".into() });
+/// assert_eq!(prefs.theme, "dark", "reads through to the value");
+/// let text = serde_json::to_string(&prefs).unwrap();
+/// assert_eq!(text, r#"{"theme":"dark"}"#);
+/// let back: Json<Prefs> = serde_json::from_str(&text).unwrap();
+/// assert_eq!(back, prefs);
+/// ```
+#[cfg(feature = "json")]
+impl<T: serde::Serialize> serde::Serialize for Json<T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+#[cfg(feature = "json")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Json<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Json)
+    }
+}
+
 #[cfg(feature = "json")]
 impl<T: serde::Serialize + serde::de::DeserializeOwned> Field for Json<T> {
     const SQL_TYPE: SqlType = SqlType::Json;

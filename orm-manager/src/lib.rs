@@ -85,16 +85,29 @@ pub use orm_postgres::{
 #[cfg(feature = "sqlite")]
 pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, SqliteDatabase};
 
-/// Everything an application needs in one `use`.
+/// Everything an application needs in one `use`: the Manager and databases, the query
+/// functions and traits (`ExprExt`, the array and hstore operators; with the `json`
+/// feature `Json` and the JSON operators), and the error with its kinds.
+///
+/// ```
+/// use orm_manager::prelude::*;
+/// fn taken(e: &Error) -> bool {
+///     matches!(e, Error::Integrity { kind: IntegrityKind::Unique, .. })
+/// }
+/// assert!(!taken(&Error::Query("x".into())));
+/// ```
 pub mod prelude {
     #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
     pub use crate::AnyDatabase;
     pub use crate::{AllowSync, Manager, Model, OnNullable, Prefetched, TransactionGuard};
     pub use orm_core::{
         avg, cast, coalesce, count, count_all, count_distinct, exists, lower, max, min, not,
-        not_exists, raw, raw_query, sum, upper, Condition, Database, Error, ExprExt, FetchQuery,
-        Insert, Query, RowMap, Select, SyncExecutor, SyncPolicy, Value,
+        not_exists, raw, raw_query, sum, upper, ArrayExt, Condition, Database, Error, ExprExt,
+        FetchQuery, HStore, HStoreExt, Insert, IntegrityKind, Query, RowMap, Select, SyncExecutor,
+        SyncPolicy, Value,
     };
+    #[cfg(feature = "json")]
+    pub use orm_core::{Json, JsonExt};
     // A model's table metadata (`User::TABLE`, for schema tools) without naming the trait.
     pub use orm_core::Table as _;
     pub use orm_runtime::tls::{SslMode, TlsSettings};
