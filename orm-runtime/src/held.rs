@@ -161,23 +161,30 @@ impl<D: Driver> HeldConnection<D> {
         self.has_unfinished.store(what.is_some(), Ordering::Release);
     }
 
+    /// The work a cut operation left, if any (no lock taken when there is none).
+    fn unfinished(&self) -> Option<Unfinished> {
+        if !self.has_unfinished.load(Ordering::Acquire) {
+            return None;
+        }
+        *self
+            .unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Does what a cut operation left undone (see [`Unfinished`]) before the connection
     /// is used again; an error leaves it to do.
     async fn finish_unfinished(&self) -> Result<()> {
-        if !self.has_unfinished.load(Ordering::Acquire) {
+        let Some(what) = self.unfinished() else {
             return Ok(());
-        }
-        let what = *self
-            .unfinished
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        };
         match what {
-            Some(Unfinished::Limits(limits)) if self.in_transaction() => {
+            Unfinished::Limits(limits) if self.in_transaction() => {
                 let began = *self.options.lock().unwrap_or_else(PoisonError::into_inner);
                 let restore = D::local_limits(&self.conn, limits, Some(&began));
                 D::simple(&self.conn, &restore, self.call()).await?;
             }
-            Some(Unfinished::OwnTransaction) if self.in_transaction() => {
+            Unfinished::OwnTransaction if self.in_transaction() => {
                 self.end("ROLLBACK").await?;
             }
             _ => {}
@@ -399,19 +406,13 @@ impl<D: Driver> HeldConnection<D> {
     /// rolled back first (the caller's COMMIT or ROLLBACK then finds none); limits left
     /// in the caller's transaction end with it.
     async fn end_unfinished(&self) -> Result<()> {
-        if !self.has_unfinished.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let what = *self
-            .unfinished
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match what {
+        match self.unfinished() {
             Some(Unfinished::OwnTransaction) => self.finish_unfinished().await,
-            _ => {
+            Some(Unfinished::Limits(_)) => {
                 self.set_unfinished(None);
                 Ok(())
             }
+            None => Ok(()),
         }
     }
 
