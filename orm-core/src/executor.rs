@@ -83,10 +83,10 @@ pub trait Connection: Executor + Send + Sync + 'static {
     /// answered.
     fn in_transaction(&self) -> bool;
 
-    /// Closes this connection once it is given back, instead of handing it to the next
-    /// user: for work that changes the session in ways the next user must not inherit
-    /// (SQLite's migrations turn its foreign keys off for a while), whatever becomes of
-    /// the future doing it. It can only cost a new connection.
+    /// Closes this connection when it is given back (dropped), instead of handing it to
+    /// the next user: for work that changes the session in ways the next user must not
+    /// inherit (a session lock, SQLite's foreign keys turned off by a migration),
+    /// whatever becomes of the future doing it. It can only cost a new connection.
     fn retire(&self);
 
     /// [`Executor::fetch_stream`] on a shared handle: the stream keeps the connection

@@ -82,6 +82,9 @@ pub async fn up<D: Database>(
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<String>> {
     let conn = db.acquire().await?;
+    // Closed when dropped, so that the session lock goes with it if this future is
+    // dropped half-way.
+    conn.retire();
     // The lock first: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe to race.
     let locked = lock(&conn).await?;
     let result = async {
@@ -113,6 +116,7 @@ pub async fn down<D: Database>(
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<String>> {
     let conn = db.acquire().await?;
+    conn.retire();
     let locked = lock(&conn).await?;
     let result = async {
         ensure_table(&conn).await?;

@@ -210,10 +210,11 @@ impl<D: Driver> HeldConnection<D> {
 
 impl<D: Driver> Drop for HeldConnection<D> {
     fn drop(&mut self) {
-        if !self.in_transaction() {
+        if !self.in_transaction() && !self.link().is_some_and(Link::is_retired) {
             return;
         }
-        // Closing the connection makes the server roll back.
+        // Closing the connection makes the server roll back, and ends what a retired
+        // session holds (its locks, its settings).
         match &mut self.held {
             Held::Single { guard, .. } => {
                 guard.take();

@@ -32,6 +32,10 @@ impl<D: Driver> Link<D> {
         !self.in_transaction() && !self.retired.load(Ordering::Acquire) && D::is_usable(&self.conn)
     }
 
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+
     pub(crate) fn retire(&self) {
         self.retired.store(true, Ordering::Release);
     }

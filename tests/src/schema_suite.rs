@@ -304,6 +304,12 @@ macro_rules! schema_suite {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cut_up_at_every_poll() {
+            let db = $make("schema_cut_up");
+            $crate::schema_suite::cut_up_at_every_poll(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sequences() {
             let db = $make("schema_sequences");
             $crate::schema_suite::sequences(&db).await;
@@ -801,4 +807,44 @@ pub async fn blocking_migrations<D: Database>(db: &D) {
         .expect("sync migrations");
     assert!(live_tables(db).await.is_empty(), "undone");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `up` dropped after exactly N polls, for every N until it completes: the cut run leaves
+/// no migration lock behind (the next run finishes promptly) and nothing recorded twice;
+/// every migration ends applied once. (Statements written to run again, as on MySQL,
+/// which cannot roll DDL back, a cut migration's may have run.)
+pub async fn cut_up_at_every_poll<D: Database>(db: &D) {
+    use orm_migrate::{Migration, State};
+    use std::time::Duration;
+
+    let migrations: Vec<Migration> = (1..=2)
+        .map(|i| {
+            let text = format!(
+                "-- up\nCREATE TABLE IF NOT EXISTS cut_{i} (id INTEGER PRIMARY KEY);\n\
+                 -- down\nDROP TABLE IF EXISTS cut_{i};\n"
+            );
+            Migration::parse(&format!("{i:04}_cut"), &text).expect("migration")
+        })
+        .collect();
+    let promptly = Duration::from_secs(20);
+    for polls in 1.. {
+        assert!(polls < 2_000, "up never completed");
+        let cut = crate::cut::cut_after(polls, orm_migrate::up(db, &migrations, |_| {})).await;
+        tokio::time::timeout(promptly, orm_migrate::up(db, &migrations, |_| {}))
+            .await
+            .unwrap_or_else(|_| panic!("cut after {polls} polls: the next run waits on a lock"))
+            .unwrap_or_else(|e| panic!("cut after {polls} polls: the next run: {e}"));
+        let states = orm_migrate::status(db, &migrations).await.expect("status");
+        assert!(
+            states.iter().all(|(_, s)| *s == State::Applied) && states.len() == 2,
+            "cut after {polls} polls: {states:?}"
+        );
+        if cut.is_some() {
+            break;
+        }
+        tokio::time::timeout(promptly, orm_migrate::down(db, &migrations, 2, |_| {}))
+            .await
+            .expect("down waits on a lock")
+            .expect("down");
+    }
 }
