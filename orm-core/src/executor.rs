@@ -155,6 +155,12 @@ pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
     /// Closes the async side; the next call opens it again.
     fn close(&self) -> impl Future<Output = ()> + Send;
 
+    /// True while the async side holds an open connection (peewee-async's
+    /// `is_connected`): after [`connect`](Self::connect) or a first statement, until
+    /// [`close`](Self::close). A connection the server has dropped counts until the next
+    /// statement finds out (and opens another).
+    fn is_connected(&self) -> bool;
+
     /// Closes the sync connection, if open.
     fn close_sync(&self);
 

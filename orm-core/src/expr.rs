@@ -289,6 +289,15 @@ fn compare<E: Expression>(left: E, op: BinOp, right: ExprNode) -> Condition {
 // `is_in` / `is_null` are the names SQL users know; they build a condition from `self`.
 #[allow(clippy::wrong_self_convention)]
 pub trait ExprExt: Expression {
+    /// `self AS name` in a SELECT list: read back by that name from a
+    /// [`RowMap`](crate::RowMap) ([`Select::as_map`](crate::Select::as_map)).
+    fn named(
+        self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> crate::query::Named<Self::Type> {
+        crate::query::Named::new(self.into_node(), name.into())
+    }
+
     /// `self = value`; comparing with `None` renders `IS NULL`.
     fn eq<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
         match value.into_expr() {

@@ -75,11 +75,11 @@ pub use meta::{ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
 pub use model::Model;
 pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
-    Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert,
+    Named, Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert,
 };
 pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};
-pub use statement::{ExecResult, Limits, Statement};
+pub use statement::{ColumnMatch, ExecResult, Limits, Statement};
 pub use sync::{SyncGate, SyncPolicy};
 pub use table::{AutoKey, Table};
 pub use transaction::{IsolationLevel, TxOptions};
@@ -93,7 +93,7 @@ pub use value::{ElementType, SqlType, Value, MAX_JSON_DEPTH};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::ModelEntry;
-    pub use crate::table::optional_model;
+    pub use crate::table::{named_field, named_positions, optional_model};
     pub use inventory;
 
     /// The table of a model named in `#[orm(references = ...)]`.

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::executor::{Executor, SyncExecutor};
-use crate::query::{Alias, Delete, Insert, Select, Update};
+use crate::query::{Alias, Delete, Insert, RawQuery, Select, Update};
 use crate::table::Table;
 
 /// A model: a [`Table`] (implemented by `#[derive(Model)]`) with its query constructors
@@ -16,6 +16,23 @@ pub trait Model: Table {
     /// This model's table under another name, for self-joins.
     fn alias(name: impl Into<std::borrow::Cow<'static, str>>) -> Alias<Self> {
         Alias::new(name)
+    }
+
+    /// Raw SQL whose rows fill this model by column name (peewee's `Model.raw`): the
+    /// query may select some columns, in any order; see [`RawQuery`].
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct User { #[orm(primary_key, auto)] id: i64, name: String, bio: Option<String> }
+    /// let q = User::raw("SELECT name, id FROM user WHERE id > ?", vec![Value::I64(5)]);
+    /// let stmt = q.render(&PostgresqlDialect)?;
+    /// assert_eq!(stmt.sql, "SELECT name, id FROM user WHERE id > $1");
+    /// assert_eq!(stmt.columns, ColumnMatch::ByName);
+    /// # Ok::<(), Error>(())
+    /// ```
+    fn raw(sql: impl Into<String>, params: Vec<crate::Value>) -> RawQuery<Self> {
+        crate::query::raw_query(sql, params)
     }
 
     /// `INSERT` this object (auto-increment columns are left to the database).

@@ -59,6 +59,7 @@ impl<'d> Writer<'d> {
             sql: self.sql,
             params: self.params,
             limits: crate::statement::Limits::default(),
+            columns: crate::statement::ColumnMatch::ByPosition,
         })
     }
 
@@ -254,6 +255,11 @@ impl<'d> Writer<'d> {
             ExprNode::Json(op, doc, arg) => self.json(*op, doc, arg)?,
             ExprNode::Ext(op, doc, arg) => self.ext(*op, doc, arg.as_ref())?,
             ExprNode::Star => self.push("*"),
+            ExprNode::Named(inner, name) => {
+                self.expr(inner)?;
+                self.push(" AS ");
+                self.ident(name);
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Decoding result rows into models, tuples, single values and maps.
 
 use crate::error::Result;
+use crate::statement::ColumnMatch;
 use crate::types::{ColumnType, Field, RowReader};
 use crate::value::Value;
 
@@ -17,6 +18,23 @@ pub trait FromRow: Sized {
     fn from_whole_row<R: RowReader + ?Sized>(row: &R) -> Result<Self> {
         let mut cursor = 0;
         Self::from_row(row, &mut cursor)
+    }
+
+    /// Reads a whole row whose columns are matched by name ([`ColumnMatch::ByName`]):
+    /// `#[derive(Model)]` reads each field from the column of its name. Other types read
+    /// the row in order.
+    #[inline]
+    fn from_named_row<R: RowReader + ?Sized>(row: &R) -> Result<Self> {
+        Self::from_whole_row(row)
+    }
+
+    /// Reads a whole row as `columns` says: what every backend calls on each row.
+    #[inline]
+    fn read_row<R: RowReader + ?Sized>(row: &R, columns: ColumnMatch) -> Result<Self> {
+        match columns {
+            ColumnMatch::ByPosition => Self::from_whole_row(row),
+            ColumnMatch::ByName => Self::from_named_row(row),
+        }
     }
 }
 

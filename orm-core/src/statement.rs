@@ -16,6 +16,21 @@ pub struct Statement {
     ///
     /// [`Query::timeout`]: crate::Query::timeout
     pub limits: Limits,
+    /// How each row is matched to the type it decodes as: by position (queries the
+    /// builders render, whose columns they chose), or by column name (raw SQL).
+    pub columns: ColumnMatch,
+}
+
+/// How a result row's columns are matched to the fields of the type it decodes as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ColumnMatch {
+    /// Column `i` is the `i`-th value read (what the query builders render).
+    #[default]
+    ByPosition,
+    /// A model's field is read from the column of its name, wherever it is; a column the
+    /// row lacks leaves an `Option` field `None` and is an error for any other (raw SQL,
+    /// [`raw_query`](crate::raw_query)). Tuples and single values are still read in order.
+    ByName,
 }
 
 /// A statement's own time limits: how long it may run, and how long it may wait for a
@@ -65,6 +80,7 @@ impl Statement {
             sql: sql.into(),
             params: Vec::new(),
             limits: Limits::default(),
+            columns: ColumnMatch::ByPosition,
         }
     }
 }

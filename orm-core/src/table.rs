@@ -1,10 +1,10 @@
 //! The [`Table`] trait `#[derive(Model)]` implements: a struct's table metadata and its
 //! column values, and decoding a model on the nullable side of a join.
 
-use crate::error::Result;
-use crate::meta::TableMeta;
+use crate::error::{Error, Result};
+use crate::meta::{ColumnMeta, TableMeta};
 use crate::row::FromRow;
-use crate::types::RowReader;
+use crate::types::{ColumnType, RowReader};
 use crate::value::Value;
 
 /// A struct mapped to a table: its metadata and column values. Implemented by
@@ -77,3 +77,124 @@ macro_rules! auto_key {
     )*};
 }
 auto_key!(i16, i32, i64);
+
+/// Where each of a model's columns is in a row matched by name ([`ColumnMatch::ByName`]):
+/// the first column of that name (ASCII case ignored, as servers fold unquoted names),
+/// or `None`. Called by the `from_named_row` that `#[derive(Model)]` generates.
+///
+/// [`ColumnMatch::ByName`]: crate::ColumnMatch::ByName
+pub fn named_positions<R: RowReader + ?Sized, const N: usize>(
+    row: &R,
+    columns: &[ColumnMeta],
+) -> [Option<usize>; N] {
+    let mut at = [None; N];
+    for idx in 0..row.len() {
+        let name = row.column_name(idx);
+        let found = columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name));
+        if let Some(slot) = found.and_then(|i| at.get_mut(i)) {
+            slot.get_or_insert(idx);
+        }
+    }
+    at
+}
+
+/// Reads a field from the column `at` of a row matched by name: a missing column is
+/// `None` for an `Option` field and a decode error naming model and field otherwise.
+pub fn named_field<T: ColumnType, R: RowReader + ?Sized>(
+    row: &R,
+    at: Option<usize>,
+    model: &'static str,
+    column: &'static ColumnMeta,
+) -> Result<T> {
+    match at {
+        Some(idx) => T::decode(row, idx).map_err(|e| e.in_field(model, column.field)),
+        None if T::NULLABLE => T::decode(&NullRow, 0),
+        None => Err(Error::decode(
+            row.len(),
+            format!("a column named `{}`", column.name),
+            "no such column in the result",
+        )
+        .in_field(model, column.field)),
+    }
+}
+
+/// A row of one NULL column: what a missing nullable column reads as.
+struct NullRow;
+
+impl RowReader for NullRow {
+    fn len(&self) -> usize {
+        1
+    }
+    fn column_name(&self, _: usize) -> &str {
+        ""
+    }
+    fn is_null(&self, _: usize) -> Result<bool> {
+        Ok(true)
+    }
+    fn read_bool(&self, _: usize) -> Result<Option<bool>> {
+        Ok(None)
+    }
+    fn read_i16(&self, _: usize) -> Result<Option<i16>> {
+        Ok(None)
+    }
+    fn read_i32(&self, _: usize) -> Result<Option<i32>> {
+        Ok(None)
+    }
+    fn read_i64(&self, _: usize) -> Result<Option<i64>> {
+        Ok(None)
+    }
+    fn read_f32(&self, _: usize) -> Result<Option<f32>> {
+        Ok(None)
+    }
+    fn read_f64(&self, _: usize) -> Result<Option<f64>> {
+        Ok(None)
+    }
+    fn read_string(&self, _: usize) -> Result<Option<String>> {
+        Ok(None)
+    }
+    fn read_bytes(&self, _: usize) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn read_value(&self, _: usize) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    fn read_array(&self, _: usize) -> Result<Option<Vec<Value>>> {
+        Ok(None)
+    }
+    fn read_hstore(
+        &self,
+        _: usize,
+    ) -> Result<Option<std::collections::HashMap<String, Option<String>>>> {
+        Ok(None)
+    }
+    #[cfg(feature = "chrono")]
+    fn read_date(&self, _: usize) -> Result<Option<chrono::NaiveDate>> {
+        Ok(None)
+    }
+    #[cfg(feature = "chrono")]
+    fn read_time(&self, _: usize) -> Result<Option<chrono::NaiveTime>> {
+        Ok(None)
+    }
+    #[cfg(feature = "chrono")]
+    fn read_timestamp(&self, _: usize) -> Result<Option<chrono::NaiveDateTime>> {
+        Ok(None)
+    }
+    #[cfg(feature = "chrono")]
+    fn read_timestamptz(&self, _: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(None)
+    }
+    #[cfg(feature = "uuid")]
+    fn read_uuid(&self, _: usize) -> Result<Option<uuid::Uuid>> {
+        Ok(None)
+    }
+    #[cfg(feature = "decimal")]
+    fn read_decimal(&self, _: usize) -> Result<Option<rust_decimal::Decimal>> {
+        Ok(None)
+    }
+    #[cfg(feature = "json")]
+    fn read_json(&self, _: usize) -> Result<Option<serde_json::Value>> {
+        Ok(None)
+    }
+}

@@ -200,6 +200,8 @@ pub enum ExprNode {
     Ext(ExtOp, Box<ExprNode>, Option<Value>),
     /// `*`
     Star,
+    /// `expr AS name`: a SELECT list item with a name of its own.
+    Named(Box<ExprNode>, Cow<'static, str>),
 }
 
 /// Frees a tree in a loop: a condition built from 100,000 nested `|` would otherwise be
@@ -253,6 +255,7 @@ impl ExprNode {
             | ExprNode::Cast(e, _)
             | ExprNode::Json(_, e, _)
             | ExprNode::Ext(_, e, _)
+            | ExprNode::Named(e, _)
             | ExprNode::InSelect(e, _, _) => take(e),
             ExprNode::Between(e, low, high) => {
                 take(e);

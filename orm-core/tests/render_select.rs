@@ -600,3 +600,18 @@ fn deep_conditions_render_and_drop_without_recursion() {
     });
     worker.expect("thread").join().expect("no stack overflow");
 }
+
+#[test]
+fn named_expressions_read_as_a_map() {
+    let q = Post::select()
+        .columns((count_all().named("posts"), max(Post::SCORE).named("best")))
+        .where_(Post::AUTHOR_ID.eq(7))
+        .as_map();
+    let expected = r#"SELECT COUNT(*) AS "posts", MAX("post"."score") AS "best" FROM "post" WHERE ("post"."author_id" = $1)"#;
+    assert_eq!(pg(&q), (expected.to_owned(), vec![Value::I64(7)]));
+    assert_eq!(my(&q), (to_mysql(expected), vec![Value::I64(7)]));
+    assert_eq!(
+        lite(&q),
+        (expected.replace("$1", "?1"), vec![Value::I64(7)])
+    );
+}

@@ -274,6 +274,29 @@ fn model_impl(model: &Model) -> TokenStream {
     }
 }
 
+/// The fields of `from_named_row`: each read from the column of its name (`at[i]`).
+fn named_inits(model: &Model) -> Vec<TokenStream> {
+    let krate = &model.krate;
+    let model_name = model.ident.to_string();
+    let mut index = 0usize;
+    model
+        .fields
+        .iter()
+        .map(|f| {
+            let field = &f.ident;
+            if !f.is_column() {
+                return quote!(#field: ::core::default::Default::default());
+            }
+            let ty = &f.ty;
+            let i = index;
+            index += 1;
+            quote_spanned! {ty.span()=>
+                #field: #krate::__private::named_field::<#ty, R>(row, at[#i], #model_name, &columns[#i])?
+            }
+        })
+        .collect()
+}
+
 fn from_row_impl(model: &Model) -> TokenStream {
     let krate = &model.krate;
     let ident = &model.ident;
@@ -296,6 +319,7 @@ fn from_row_impl(model: &Model) -> TokenStream {
         }
     });
     let inits: Vec<TokenStream> = inits.collect();
+    let named_inits = named_inits(model);
     quote! {
         impl #krate::FromRow for #ident {
             #[inline]
@@ -303,6 +327,13 @@ fn from_row_impl(model: &Model) -> TokenStream {
                 let base = *cursor;
                 *cursor += #width;
                 ::core::result::Result::Ok(Self { #(#inits),* })
+            }
+
+            fn from_named_row<R: #krate::RowReader + ?Sized>(row: &R) -> #krate::Result<Self> {
+                let columns = <Self as #krate::Table>::TABLE.columns;
+                let at: [::core::option::Option<usize>; #width] =
+                    #krate::__private::named_positions(row, columns);
+                ::core::result::Result::Ok(Self { #(#named_inits),* })
             }
         }
 

@@ -235,6 +235,10 @@ impl Database for AnyDatabase {
         each!(self, db => db.close().await)
     }
 
+    fn is_connected(&self) -> bool {
+        each!(self, db => db.is_connected())
+    }
+
     fn close_sync(&self) {
         each!(self, db => db.close_sync())
     }

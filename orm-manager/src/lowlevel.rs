@@ -475,6 +475,16 @@ pub async fn scalar<E: Executor + ?Sized, M: Model, Out: orm_core::FromRow + Sen
     query.limit(1).fetch_optional(exec).await
 }
 
+/// The first row of `query` as a [`RowMap`](orm_core::RowMap): each column (name them
+/// with [`named`](orm_core::ExprExt::named)) by its name, as a dynamic value (peewee's
+/// `scalar(as_dict=True)`); `None` when the query returns no row.
+pub async fn scalar_map<E: Executor + ?Sized, M: Model, Out>(
+    exec: &E,
+    query: Select<M, Out>,
+) -> Result<Option<orm_core::RowMap>> {
+    query.as_map().limit(1).fetch_optional(exec).await
+}
+
 /// Finds the object matching `lookup`, or creates `defaults`. Returns it and whether it
 /// was created. Safe under concurrency: the insert skips a row that conflicts with a
 /// unique key instead of failing, so racing callers all get the one stored row and

@@ -450,6 +450,37 @@ impl<D: Database> Manager<D> {
         lowlevel::scalar(&self.target(), query).await
     }
 
+    /// The first row of a query of several [`named`](orm_core::ExprExt::named)
+    /// expressions, as a map from name to value (peewee's `scalar(as_dict=True)`).
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model)]
+    /// # struct Post { #[orm(primary_key, auto)] id: i64, views: i64 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+    /// # Post::create_table_async(&objects, false).await?;
+    /// objects.create(Post::new(10)).await?;
+    /// objects.create(Post::new(32)).await?;
+    /// let totals = objects
+    ///     .scalar_map(Post::select().columns((
+    ///         count_all().named("posts"),
+    ///         max(Post::VIEWS).named("most"),
+    ///     )))
+    ///     .await?
+    ///     .expect("an aggregate returns a row");
+    /// assert_eq!(totals.get("posts"), Some(&Value::I64(2)));
+    /// assert_eq!(totals.get("most"), Some(&Value::I64(32)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn scalar_map<M: Model, Out>(
+        &self,
+        query: Select<M, Out>,
+    ) -> Result<Option<orm_core::RowMap>> {
+        lowlevel::scalar_map(&self.target(), query).await
+    }
+
     /// Streams the rows of a query one at a time, for results too large for memory, in
     /// the Manager's transaction if it has one (the stream holds it open while it runs).
     /// On MySQL, rows inside a transaction are read in full first (mysql_async lends the
@@ -470,6 +501,25 @@ impl<D: Database> Manager<D> {
     /// Closes the database's async side. A later call opens it again.
     pub async fn close(&self) {
         self.db.close().await
+    }
+
+    /// True while the database's async side holds an open connection: after
+    /// [`connect`](Self::connect) or a first query, until [`close`](Self::close).
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+    /// assert!(!objects.is_connected());
+    /// objects.connect().await?;
+    /// assert!(objects.is_connected());
+    /// objects.close().await;
+    /// assert!(!objects.is_connected());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        self.db.is_connected()
     }
 
     /// Allows blocking calls on the database until the guard is dropped; then the

@@ -324,7 +324,7 @@ impl MySQLConn {
             let mut failure = None;
             while let Some(row) = result.next().await? {
                 rows += 1;
-                match each(T::from_whole_row(&MyRow(&row))).await {
+                match each(T::read_row(&MyRow(&row), stmt.columns)).await {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(e) => {

@@ -260,10 +260,11 @@ impl PostgresqlConn {
         // Once the rows flow, the stream itself holds the connection (`keep`); a stream
         // dropped half-way is the pool's and the driver's to drain.
         flight.done(&rows);
+        let columns = stmt.columns;
         Ok(rows?.map(move |row| {
             let _connection = &keep;
             row.map_err(map)
-                .and_then(|row| T::from_whole_row(&PgRow(&row)))
+                .and_then(|row| T::read_row(&PgRow(&row), columns))
         }))
     }
 
@@ -420,7 +421,7 @@ async fn fetch_all<T: FromRow>(
         let mut rows = std::pin::pin!(rows);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.map_err(map)? {
-            out.push(T::from_whole_row(&PgRow(&row))?);
+            out.push(T::read_row(&PgRow(&row), stmt.columns)?);
         }
         Ok(out)
     }

@@ -251,6 +251,11 @@ impl<D: Database> Database for ClusterDatabase<D> {
         }
     }
 
+    /// True while any node holds an open connection.
+    fn is_connected(&self) -> bool {
+        self.nodes.all().any(|node| node.is_connected())
+    }
+
     fn close_sync(&self) {
         for node in self.nodes.all() {
             node.close_sync();

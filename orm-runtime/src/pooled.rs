@@ -194,6 +194,11 @@ impl<D: Driver> Database for PooledDatabase<D> {
         self.inner.pool.retain(|_, _| false);
     }
 
+    /// True while the pool holds a connection, idle or in use.
+    fn is_connected(&self) -> bool {
+        self.inner.pool.status().size > 0
+    }
+
     fn close_sync(&self) {
         self.inner.sync.close();
     }

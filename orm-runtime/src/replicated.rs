@@ -647,6 +647,11 @@ impl<P: Database, R: Database> Database for ReplicatedDatabase<P, R> {
         }
     }
 
+    /// True while the primary holds an open connection.
+    fn is_connected(&self) -> bool {
+        self.inner.primary.is_connected()
+    }
+
     fn close_sync(&self) {
         self.inner.primary.close_sync();
         for replica in self.inner.replicas.all() {

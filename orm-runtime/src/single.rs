@@ -149,6 +149,17 @@ impl<D: Driver> Database for SingleDatabase<D> {
         }
     }
 
+    fn is_connected(&self) -> bool {
+        if self.inner.close_pending.load(Ordering::Acquire) {
+            return false;
+        }
+        // A slot locked for writing is held by a transaction, on an open connection.
+        match self.inner.slot.try_read() {
+            Ok(slot) => slot.as_ref().is_some_and(|link| link.is_usable()),
+            Err(_) => true,
+        }
+    }
+
     fn close_sync(&self) {
         self.inner.sync.close();
     }

@@ -289,7 +289,7 @@ pub(crate) fn for_each_row<T: FromRow>(
             let mut n = 0;
             while let Some(row) = rows.next().map_err(map)? {
                 n += 1;
-                if !each(T::from_whole_row(&SqliteRow(row))) {
+                if !each(T::read_row(&SqliteRow(row), stmt.columns)) {
                     break;
                 }
             }

@@ -122,6 +122,44 @@ pub async fn save_and_look<D: Db>(db: &D) {
     assert_eq!(objects.count_ignoring_limit(page).await.expect("count"), 3);
 }
 
+/// `is_connected` follows connect, a query and close; `scalar_map` reads several named
+/// aggregates of the first row by name, and gives `None` for no row.
+pub async fn connection_state_and_scalar_map<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    assert!(objects.is_connected(), "set-up ran statements");
+    objects.close().await;
+    assert!(!objects.is_connected(), "closed");
+    objects.connect().await.expect("connect");
+    assert!(objects.is_connected(), "connected again");
+    for (key, text) in [("a", "x"), ("b", "yy"), ("c", "zzz")] {
+        objects
+            .create(PageBlock::new(key, text))
+            .await
+            .expect("create");
+    }
+    let totals = objects
+        .scalar_map(PageBlock::select().columns((
+            count_all().named("blocks"),
+            max(PageBlock::KEY).named("last_key"),
+        )))
+        .await
+        .expect("scalar_map")
+        .expect("an aggregate returns a row");
+    assert_eq!(totals.get("blocks"), Some(&Value::I64(3)));
+    assert_eq!(totals.get("last_key"), Some(&Value::Text("c".into())));
+    let none = objects
+        .scalar_map(
+            PageBlock::select()
+                .columns(PageBlock::KEY.named("key"))
+                .where_(PageBlock::KEY.eq("nope")),
+        )
+        .await
+        .expect("scalar_map of no row");
+    assert_eq!(none, None);
+    objects.close().await;
+    assert!(!objects.is_connected(), "closed again");
+}
+
 /// `test_transaction` rolls back whatever its body does, on success, failure or panic;
 /// calls through the original Manager on the task see the body's rows meanwhile.
 pub async fn test_transaction_leaves_nothing<D: Db>(db: &D) {
@@ -2161,7 +2199,8 @@ macro_rules! manager_suite {
             tagging_in_concurrent_transactions get_or_create_inside_transactions
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
-            statement_timeouts save_and_look test_transaction_leaves_nothing);
+            statement_timeouts save_and_look test_transaction_leaves_nothing
+            connection_state_and_scalar_map);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

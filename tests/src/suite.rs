@@ -608,6 +608,91 @@ pub async fn raw_sql<D: Db>(db: &D) {
     ));
 }
 
+/// A raw query fills a model by column name: some columns, in any order, a missing
+/// `Option` field `None`, a missing required field a decode error naming model and
+/// field; the same async, blocking and streamed.
+pub async fn raw_sql_by_column_name<D: Db>(db: &D) {
+    seed(db).await;
+    let sql = "SELECT age, name, id FROM users WHERE name IN (?, ?) ORDER BY age";
+    let params = || vec![Value::from("ann"), Value::from("Bob")];
+    let users = User::raw(sql, params()).fetch_all(db).await.expect("raw");
+    let got: Vec<(&str, i32, bool)> = users
+        .iter()
+        .map(|u| (u.name.as_str(), u.age, u.bio.is_none() && u.id > 0))
+        .collect();
+    assert_eq!(got, [("ann", 30, true), ("Bob", 40, true)]);
+    let blocking = User::raw(sql, params())
+        .fetch_all_sync(db)
+        .expect("raw sync");
+    assert_eq!(blocking, users);
+    let streamed: Vec<User> = User::raw(sql, params())
+        .stream(db)
+        .try_collect()
+        .await
+        .expect("raw stream");
+    assert_eq!(streamed, users);
+    let full = User::raw(
+        "SELECT bio, age, id, name FROM users WHERE name = ?",
+        vec!["ann".into()],
+    )
+    .fetch_one(db)
+    .await
+    .expect("every column, out of order");
+    let stored = User::select()
+        .where_(User::NAME.eq("ann"))
+        .fetch_one(db)
+        .await
+        .expect("ann");
+    assert_eq!(full, stored);
+
+    let missing = User::raw("SELECT id, name FROM users", vec![])
+        .fetch_all(db)
+        .await;
+    match missing {
+        Err(Error::Decode {
+            model: Some("User"),
+            field: Some("age"),
+            expected,
+            ..
+        }) => {
+            assert!(expected.contains("`age`"), "{expected}")
+        }
+        other => panic!("a missing required column: {other:?}"),
+    }
+    let shown = User::raw("SELECT id, name FROM users", vec![])
+        .fetch_all_sync(db)
+        .expect_err("missing column")
+        .to_string();
+    assert!(shown.contains("User") && shown.contains("age"), "{shown}");
+}
+
+/// Several named expressions read back by name as a map, with the values each server
+/// gives its aggregates.
+pub async fn named_scalars<D: Db>(db: &D) {
+    seed(db).await;
+    let q = User::select()
+        .columns((
+            count_all().named("people"),
+            max(User::AGE).named("oldest"),
+            lower(User::NAME).named("lowered"),
+        ))
+        .where_(User::NAME.eq("Bob"))
+        .group_by(User::NAME)
+        .as_map();
+    let rows = q.fetch_all(db).await.expect("named");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    let names: Vec<&str> = row.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["people", "oldest", "lowered"]);
+    assert_eq!(row.get("people"), Some(&Value::I64(1)));
+    assert!(
+        matches!(row.get("oldest"), Some(Value::I32(40) | Value::I64(40))),
+        "{row:?}"
+    );
+    assert_eq!(row.get("lowered"), Some(&Value::Text("bob".into())));
+    assert_eq!(q.fetch_all_sync(db).expect("named sync"), rows);
+}
+
 /// Upserts (ignore, update chosen columns) and INSERT ... SELECT.
 pub async fn upserts<D: Db>(db: &D) {
     let u = seed(db).await;
@@ -1178,7 +1263,7 @@ macro_rules! behaviour_suite {
             aggregates joins subqueries compound raw_sql upserts update_delete count_and_stream
             sync_matches_async integrity_errors for_update json_operators typed_json extended_types
             uuid_keys max_length_is_the_same_everywhere
-            json_that_cannot_be_read_is_refused);
+            json_that_cannot_be_read_is_refused raw_sql_by_column_name named_scalars);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -22,7 +22,7 @@ mod update;
 pub use delete::Delete;
 pub use insert::{ColumnList, Insert, Upsert};
 pub use limited::{Limited, Timed};
-pub use select::{exists, not_exists, Alias, Append, Select, Selection};
+pub use select::{exists, not_exists, Alias, Append, Named, Select, Selection};
 pub use update::{Returning, Update};
 
 /// A statement that renders to SQL text and parameters for a dialect.
@@ -469,6 +469,12 @@ impl FetchQuery for Count {
 /// [`RowMap`](crate::RowMap). Each `?` in the text is the next parameter; `??` is a
 /// literal `?`.
 ///
+/// A model is filled **by column name** ([`ColumnMatch::ByName`](crate::ColumnMatch)):
+/// the query may select some of its columns, in any order; an `Option` field whose
+/// column is missing is `None`, and a missing column for any other field is a decode
+/// error naming the model and the field. Where a name appears twice (a join), the first
+/// column wins. Tuples and single values are read in order.
+///
 /// ```
 /// use orm_core::{raw_query, FetchQuery, PostgresqlDialect, Query, Value};
 /// let q = raw_query::<(i64, String)>("SELECT id, name FROM users WHERE id > ?", vec![Value::I64(5)]);
@@ -492,7 +498,9 @@ pub fn raw_query<T>(sql: impl Into<String>, params: Vec<Value>) -> RawQuery<T> {
 
 impl<T> Query for RawQuery<T> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        render::raw(&self.sql, &self.params, dialect)
+        let mut stmt = render::raw(&self.sql, &self.params, dialect)?;
+        stmt.columns = crate::statement::ColumnMatch::ByName;
+        Ok(stmt)
     }
 }
 

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use crate::expr::{Column, Condition, Expr, Expression, IntoOrder, Subquery};
 use crate::meta::TableMeta;
-use crate::row::FromRow;
+use crate::row::{FromRow, RowMap};
 use crate::table::Table;
 use crate::tree::{BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef};
 use crate::types::ColumnType;
@@ -30,6 +30,33 @@ impl<C: ColumnType + FromRow> Selection for Expr<C> {
     type Output = C;
     fn push_items(self, items: &mut Vec<ExprNode>) {
         items.push(self.into_node());
+    }
+}
+
+/// An expression with a name of its own in the SELECT list (`expr AS name`), built by
+/// [`ExprExt::named`](crate::ExprExt::named): the name a [`RowMap`](crate::RowMap) or a
+/// raw mapping reads it by.
+#[derive(Debug, Clone)]
+pub struct Named<T> {
+    node: ExprNode,
+    name: Cow<'static, str>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Named<T> {
+    pub(crate) fn new(node: ExprNode, name: Cow<'static, str>) -> Self {
+        Named {
+            node,
+            name,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<C: ColumnType + FromRow> Selection for Named<C> {
+    type Output = C;
+    fn push_items(self, items: &mut Vec<ExprNode>) {
+        items.push(ExprNode::Named(Box::new(self.node), self.name));
     }
 }
 
@@ -285,6 +312,25 @@ impl<M: Table, Out> Select<M, Out> {
     pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output> {
         self.stmt.items.clear();
         selection.push_items(&mut self.stmt.items);
+        self.retype()
+    }
+
+    /// Rows decode as a [`RowMap`]: every column by its name, as a dynamic
+    /// [`Value`](crate::Value). For [`named`](crate::ExprExt::named) aggregates read
+    /// by name, or columns chosen at run time.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Post { #[orm(primary_key, auto)] id: i64, views: i64 }
+    /// let totals = Post::select()
+    ///     .columns((count_all().named("posts"), max(Post::VIEWS).named("most")))
+    ///     .as_map();
+    /// let stmt = totals.render(&PostgresqlDialect)?;
+    /// assert_eq!(stmt.sql, r#"SELECT COUNT(*) AS "posts", MAX("post"."views") AS "most" FROM "post""#);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn as_map(self) -> Select<M, RowMap> {
         self.retype()
     }
 
