@@ -33,7 +33,7 @@ impl common::Example for Walkthrough {
             println!("Was: {}", title.text);
             // Save with new text.
             title.text = "Peewee is SUPER awesome with async!".into();
-            objects.update(&title).await?;
+            objects.update(&mut title).await?;
             println!("New: {}", title.text);
 
             objects

@@ -82,6 +82,19 @@ pub enum Error {
         model: &'static str,
     },
 
+    /// An update of a model with a `#[orm(version)]` column found the row at another
+    /// version (or gone): another writer got there first. Nothing was written; read the
+    /// object again and reapply the change.
+    #[error(
+        "{model} was changed or deleted by another writer since it was read (version {version})"
+    )]
+    StaleObject {
+        /// The model's name.
+        model: &'static str,
+        /// The version the object was read at.
+        version: i64,
+    },
+
     /// `get` found more than one row where one was expected.
     #[error("{model}: the query returned more than one row")]
     MultipleRows {

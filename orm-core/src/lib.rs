@@ -71,7 +71,7 @@ pub use expr::{
 pub use expr::{ArrayColumn, ArrayExt, HStore, HStoreExt};
 #[cfg(feature = "json")]
 pub use expr::{JsonDocument, JsonExt};
-pub use meta::{ColumnMeta, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
+pub use meta::{ColumnMeta, ColumnRole, FkAction, ForeignKeyMeta, IndexMeta, TableMeta};
 pub use model::Model;
 pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
@@ -81,7 +81,7 @@ pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};
 pub use statement::{ColumnMatch, ExecResult, Limits, Statement};
 pub use sync::{SyncGate, SyncPolicy};
-pub use table::{AutoKey, Table};
+pub use table::{AutoKey, Maintain, SoftDeleteStamp, Table, Timestamp, VersionCounter};
 pub use transaction::{IsolationLevel, TxOptions};
 pub use tree::{ExprNode, ExtOp, JsonArg, JsonOp, Nulls, OrderItem, RowLock};
 #[cfg(feature = "json")]
@@ -93,7 +93,9 @@ pub use value::{ElementType, SqlType, Value, MAX_JSON_DEPTH};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::ModelEntry;
-    pub use crate::table::{named_field, named_positions, optional_model};
+    #[cfg(feature = "chrono")]
+    pub use crate::table::now;
+    pub use crate::table::{missing_column, named_positions, optional_model, NullRow};
     pub use inventory;
 
     /// The table of a model named in `#[orm(references = ...)]`.

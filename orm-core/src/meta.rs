@@ -55,6 +55,25 @@ impl ForeignKeyMeta {
     }
 }
 
+/// What the ORM maintains in a column, set by a field attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColumnRole {
+    /// Plain data: written as the object holds it.
+    #[default]
+    Data,
+    /// `#[orm(version)]`: an integer checked and incremented by every update of the object
+    /// (optimistic locking).
+    Version,
+    /// `#[orm(created_at)]`: the time the object was created, set on insert.
+    CreatedAt,
+    /// `#[orm(updated_at)]`: the time the object was last written, set on insert and
+    /// update.
+    UpdatedAt,
+    /// `#[orm(soft_delete)]`: the time the object was deleted; deletes set it and queries
+    /// leave such rows out.
+    SoftDelete,
+}
+
 /// One column of a model's table.
 #[derive(Debug, Clone, Copy)]
 pub struct ColumnMeta {
@@ -78,6 +97,8 @@ pub struct ColumnMeta {
     pub default: Option<&'static str>,
     /// Foreign key, if any.
     pub references: Option<ForeignKeyMeta>,
+    /// What the ORM maintains in it.
+    pub role: ColumnRole,
 }
 
 impl ColumnMeta {
@@ -133,6 +154,9 @@ pub struct TableMeta {
     pub columns: &'static [ColumnMeta],
     /// Composite unique constraints and indexes.
     pub indexes: &'static [IndexMeta],
+    /// The model has lifecycle hooks (`#[orm(hooks)]`): its object writes run in a
+    /// transaction with them.
+    pub hooks: bool,
 }
 
 impl TableMeta {
@@ -147,6 +171,14 @@ impl TableMeta {
     /// The auto-increment column, if the model has one.
     pub fn auto_column(&self) -> Option<&'static ColumnMeta> {
         self.columns.iter().find(|c| c.auto)
+    }
+
+    /// The column with `role`, and its index.
+    pub fn column_with(&self, role: ColumnRole) -> Option<(usize, &'static ColumnMeta)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.role == role)
     }
 
     /// The column called `name`.

@@ -1,13 +1,98 @@
 //! The [`Model`] trait: what every [`Table`] can build (queries) and do to its table (DDL).
 
+use std::future::Future;
+
 use crate::error::Result;
 use crate::executor::{Executor, SyncExecutor};
 use crate::query::{Alias, Delete, Insert, RawQuery, Select, Update};
 use crate::table::Table;
 
-/// A model: a [`Table`] (implemented by `#[derive(Model)]`) with its query constructors
-/// and DDL. Implemented for every `Table`; bring it into scope to call `User::select()`.
+/// A model: a [`Table`] with its query constructors, DDL and lifecycle hooks.
+/// `#[derive(Model)]` implements it; bring it into scope to call `User::select()`.
+///
+/// # Lifecycle hooks
+///
+/// With `#[orm(hooks)]` on the struct, the derive leaves this impl to you, and you
+/// override the hooks you need. They run around the Manager's (and the low-level
+/// functions') object writes: `create`, `save`, `update`, `update_only`, `delete`,
+/// `delete_recursive` (the object itself), in this order:
+///
+/// - insert: the ORM's timestamps, `before_save(created = true)`, INSERT,
+///   `after_save(created = true)` on the stored object;
+/// - update: `updated_at`, `before_save(created = false)`, UPDATE (checking the version),
+///   the version bumped, `after_save(created = false)` (only when a row was updated);
+/// - delete: `before_delete`, DELETE (or the soft delete), `after_delete` (only when a
+///   row was deleted).
+///
+/// Through the Manager, the hooks and the write run in one transaction (a savepoint inside
+/// one): a hook's error undoes the write and whatever the hooks wrote through `exec`.
+/// Query builders (`Model::update()`, `Model::delete()`, `insert_many`, `bulk_insert`)
+/// write rows, not objects, and run no hooks.
+///
+/// ```
+/// use orm_core::{Error, Executor, Model, Result};
+///
+/// #[derive(orm_derive::Model, Debug)]
+/// #[orm(hooks)]
+/// struct Article { #[orm(primary_key, auto)] id: i64, title: String, slug: String }
+///
+/// impl Model for Article {
+///     async fn before_save<E: Executor + ?Sized>(&mut self, _exec: &E, _created: bool) -> Result<()> {
+///         if self.title.trim().is_empty() {
+///             return Err(Error::Query("an article needs a title".into()));
+///         }
+///         self.slug = self.title.to_lowercase().replace(' ', "-");
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// The facade's documentation (`orm_manager`) runs this model through a Manager.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "expected a struct with #[derive(Model)]",
+    note = "add #[derive(Model)] to `{Self}`; with #[orm(hooks)], also write `impl Model for {Self}`"
+)]
 pub trait Model: Table {
+    /// Runs before the object is inserted (`created`) or updated; it may change the
+    /// object, or refuse the write with an error.
+    fn before_save<E: Executor + ?Sized>(
+        &mut self,
+        exec: &E,
+        created: bool,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (exec, created);
+        async { Ok(()) }
+    }
+
+    /// Runs after the object was inserted (`created`) or updated.
+    fn after_save<E: Executor + ?Sized>(
+        &self,
+        exec: &E,
+        created: bool,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (exec, created);
+        async { Ok(()) }
+    }
+
+    /// Runs before the object is deleted; an error keeps it.
+    fn before_delete<E: Executor + ?Sized>(
+        &self,
+        exec: &E,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = exec;
+        async { Ok(()) }
+    }
+
+    /// Runs after the object was deleted.
+    fn after_delete<E: Executor + ?Sized>(
+        &self,
+        exec: &E,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = exec;
+        async { Ok(()) }
+    }
+
     /// `SELECT` every column of this model.
     fn select() -> Select<Self, Self> {
         Select::new()
@@ -99,5 +184,3 @@ pub trait Model: Table {
         }
     }
 }
-
-impl<T: Table> Model for T {}

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::meta::{ColumnMeta, TableMeta};
 use crate::row::FromRow;
-use crate::types::{ColumnType, RowReader};
+use crate::types::RowReader;
 use crate::value::Value;
 
 /// A struct mapped to a table: its metadata and column values. Implemented by
@@ -26,6 +26,13 @@ pub trait Table: FromRow + Sized + Send + Sync + 'static {
     /// without one ignore it.
     fn set_auto_key(&mut self, key: i64) -> Result<()>;
 
+    /// Sets the fields the ORM maintains ([`ColumnRole`](crate::ColumnRole)) for a write:
+    /// `created_at` / `updated_at` on insert, `updated_at` on update, the version after
+    /// an update it checked. Models without such fields ignore it.
+    fn maintain(&mut self, write: Maintain) {
+        let _ = write;
+    }
+
     /// The primary key values, in column order.
     fn primary_key_values(&self) -> Vec<Value> {
         Self::TABLE
@@ -36,6 +43,124 @@ pub trait Table: FromRow + Sized + Send + Sync + 'static {
             .map(|(i, _)| self.column_value(i))
             .collect()
     }
+}
+
+/// A write the ORM maintains fields for: see [`Table::maintain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maintain {
+    /// The object is about to be inserted: `created_at` and `updated_at` are set to now.
+    Insert,
+    /// The object is about to be updated: `updated_at` is set to now.
+    Update,
+    /// An update that checked the version succeeded: the version is incremented, as the
+    /// server did.
+    VersionChecked,
+}
+
+/// An integer column usable as `#[orm(version)]`.
+#[diagnostic::on_unimplemented(
+    message = "a `version` column must be an integer (i16, i32 or i64), found `{Self}`",
+    label = "not an integer type"
+)]
+pub trait VersionCounter: Sized {
+    /// The next version.
+    fn next_version(&self) -> Self;
+    /// The version as an `i64`, for [`Error::StaleObject`].
+    fn as_version(&self) -> i64;
+}
+
+macro_rules! version_counter {
+    ($($t:ty),*) => {$(
+        impl VersionCounter for $t {
+            fn next_version(&self) -> Self {
+                self.wrapping_add(1)
+            }
+            fn as_version(&self) -> i64 {
+                i64::from(*self)
+            }
+        }
+    )*};
+}
+version_counter!(i16, i32, i64);
+
+/// A timestamp column the ORM can set to now: `#[orm(created_at)]`, `#[orm(updated_at)]`,
+/// and (inside an `Option`) `#[orm(soft_delete)]`. Now is read once per write, in UTC, to
+/// the microsecond (what every server stores).
+#[diagnostic::on_unimplemented(
+    message = "a timestamp the ORM sets must be `chrono::NaiveDateTime` or `chrono::DateTime<Utc>` (or an `Option` of one), found `{Self}`",
+    label = "not a timestamp type"
+)]
+pub trait Timestamp: Sized {
+    /// `now` as this type.
+    #[cfg(feature = "chrono")]
+    fn from_now(now: chrono::DateTime<chrono::Utc>) -> Self;
+}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::NaiveDateTime {
+    fn from_now(now: chrono::DateTime<chrono::Utc>) -> Self {
+        now.naive_utc()
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::DateTime<chrono::Utc> {
+    fn from_now(now: chrono::DateTime<chrono::Utc>) -> Self {
+        now
+    }
+}
+
+impl<T: Timestamp> Timestamp for Option<T> {
+    #[cfg(feature = "chrono")]
+    fn from_now(now: chrono::DateTime<chrono::Utc>) -> Self {
+        Some(T::from_now(now))
+    }
+}
+
+/// The `Option` of a timestamp a soft-delete column must be: NULL while the row lives.
+#[diagnostic::on_unimplemented(
+    message = "a `soft_delete` column must be an `Option` of a timestamp (`Option<chrono::NaiveDateTime>` or `Option<chrono::DateTime<Utc>>`), found `{Self}`",
+    label = "not an optional timestamp"
+)]
+pub trait SoftDeleteStamp: Timestamp {
+    /// The value a soft delete stores in a column of this type: the time now.
+    fn deleted_now() -> Self;
+}
+
+impl<T: Timestamp> SoftDeleteStamp for Option<T> {
+    fn deleted_now() -> Self {
+        #[cfg(feature = "chrono")]
+        return Self::from_now(now());
+        #[cfg(not(feature = "chrono"))]
+        return None;
+    }
+}
+
+/// The value a soft delete stores in `column` (`#[orm(soft_delete)]`): the time now, as
+/// the column's type stores it.
+pub fn deleted_now(column: &ColumnMeta) -> Value {
+    #[cfg(feature = "chrono")]
+    {
+        let now = now();
+        match column.sql_type {
+            crate::value::SqlType::TimestampTz => Value::TimestampTz(now),
+            _ => Value::Timestamp(now.naive_utc()),
+        }
+    }
+    #[cfg(not(feature = "chrono"))]
+    {
+        let _ = column;
+        Value::Null
+    }
+}
+
+/// The time now, in UTC, to the microsecond: what generated `maintain` code stores.
+#[cfg(feature = "chrono")]
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 /// Reads a model on the nullable side of a LEFT JOIN: `None` when all of its columns are
@@ -100,28 +225,28 @@ pub fn named_positions<R: RowReader + ?Sized, const N: usize>(
     at
 }
 
-/// Reads a field from the column `at` of a row matched by name: a missing column is
-/// `None` for an `Option` field and a decode error naming model and field otherwise.
-pub fn named_field<T: ColumnType, R: RowReader + ?Sized>(
+/// For a field whose column a row matched by name lacks: a row of one NULL to decode an
+/// `Option` field from (so it reads `None`), or the decode error naming model and field.
+pub fn missing_column<R: RowReader + ?Sized>(
     row: &R,
-    at: Option<usize>,
+    nullable: bool,
     model: &'static str,
     column: &'static ColumnMeta,
-) -> Result<T> {
-    match at {
-        Some(idx) => T::decode(row, idx).map_err(|e| e.in_field(model, column.field)),
-        None if T::NULLABLE => T::decode(&NullRow, 0),
-        None => Err(Error::decode(
-            row.len(),
-            format!("a column named `{}`", column.name),
-            "no such column in the result",
-        )
-        .in_field(model, column.field)),
+) -> Result<&'static NullRow> {
+    if nullable {
+        return Ok(&NullRow);
     }
+    Err(Error::decode(
+        row.len(),
+        format!("a column named `{}`", column.name),
+        "no such column in the result",
+    )
+    .in_field(model, column.field))
 }
 
 /// A row of one NULL column: what a missing nullable column reads as.
-struct NullRow;
+#[derive(Debug)]
+pub struct NullRow;
 
 impl RowReader for NullRow {
     fn len(&self) -> usize {

@@ -14,6 +14,8 @@ pub struct Model {
     pub fields: Vec<Field>,
     pub indexes: Vec<(bool, Vec<String>)>,
     pub constructor: bool,
+    /// `#[orm(hooks)]`: the user writes `impl Model`.
+    pub hooks: Option<Span>,
 }
 
 pub struct Field {
@@ -173,6 +175,7 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         fields,
         indexes,
         constructor: !model_attrs.no_constructor,
+        hooks: model_attrs.hooks,
     })
 }
 
@@ -189,8 +192,24 @@ impl<T: syn::spanned::Spanned> SpanOf for T {
 fn check_fields(cx: &mut Ctxt, fields: &[Field]) {
     let mut pk_seen: Option<&Ident> = None;
     let mut columns: Vec<&str> = Vec::new();
+    let mut roles: Vec<&str> = Vec::new();
     for f in fields {
         let a = &f.attrs;
+        if let Some((span, role)) = a.role {
+            if roles.contains(&role) {
+                cx.error(
+                    span,
+                    format!("two `{role}` fields; a model has at most one"),
+                );
+            }
+            roles.push(role);
+            if a.primary_key.is_some() || a.skip {
+                cx.error(
+                    span,
+                    format!("a `{role}` field cannot be a primary key or skipped"),
+                );
+            }
+        }
         if a.skip {
             let column_attr = a.primary_key.is_some()
                 || a.auto.is_some()
@@ -200,7 +219,8 @@ fn check_fields(cx: &mut Ctxt, fields: &[Field]) {
                 || a.default.is_some()
                 || a.max_length.is_some()
                 || a.sql_type.is_some()
-                || a.references.is_some();
+                || a.references.is_some()
+                || a.role.is_some();
             if column_attr {
                 cx.error(
                     f.ident.span(),

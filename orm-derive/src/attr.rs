@@ -43,6 +43,7 @@ pub struct ModelAttrs {
     pub unique: Vec<Vec<Ident>>,
     pub index: Vec<Vec<Ident>>,
     pub no_constructor: bool,
+    pub hooks: Option<Span>,
 }
 
 /// Field-level options.
@@ -61,6 +62,8 @@ pub struct FieldAttrs {
     pub on_delete: Option<(Span, String)>,
     pub on_update: Option<(Span, String)>,
     pub skip: bool,
+    /// `version`, `created_at`, `updated_at` or `soft_delete`, with its span.
+    pub role: Option<(Span, &'static str)>,
 }
 
 fn orm_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -102,9 +105,11 @@ pub fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                 out.index.push(ident_list(&meta)?);
             } else if p.is_ident("no_constructor") {
                 out.no_constructor = true;
+            } else if p.is_ident("hooks") {
+                out.hooks = Some(p.require_ident()?.span());
             } else {
                 return Err(meta.error(
-                    "unknown model attribute; expected one of: table, schema, primary_key(..), unique(..), index(..), no_constructor, crate",
+                    "unknown model attribute; expected one of: table, schema, primary_key(..), unique(..), index(..), no_constructor, hooks, crate",
                 ));
             }
             Ok(())
@@ -115,6 +120,9 @@ pub fn model_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> ModelAttrs {
     }
     out
 }
+
+/// The columns the ORM maintains (`ColumnRole`).
+const ROLES: &[&str] = &["version", "created_at", "updated_at", "soft_delete"];
 
 const FK_ACTIONS: &[&str] = &[
     "no_action",
@@ -176,9 +184,14 @@ pub fn field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 out.on_update = Some(fk_action(&meta)?);
             } else if p.is_ident("skip") {
                 out.skip = true;
+            } else if let Some(role) = ROLES.iter().find(|r| p.is_ident(r)) {
+                if let Some((_, first)) = out.role {
+                    return Err(meta.error(format!("a field has one role: `{first}` or `{role}`")));
+                }
+                out.role = Some((span, role));
             } else {
                 return Err(meta.error(
-                    "unknown field attribute; expected one of: primary_key, auto, column, unique, index, default, max_length, sql_type, references, ref_column, on_delete, on_update, skip",
+                    "unknown field attribute; expected one of: primary_key, auto, column, unique, index, default, max_length, sql_type, references, ref_column, on_delete, on_update, skip, version, created_at, updated_at, soft_delete",
                 ));
             }
             Ok(())

@@ -14,6 +14,16 @@ pub fn expand(model: &Model) -> TokenStream {
     let from_row = from_row_impl(model);
     let ident = &model.ident;
     let krate = &model.krate;
+    // With `#[orm(hooks)]` the user writes `impl Model` with the hooks.
+    let model_trait = match model.hooks {
+        Some(span) => quote_spanned! {span=>
+            const _: fn() = || {
+                fn hooks_need_impl_model<T: #krate::Model>() {}
+                hooks_need_impl_model::<#ident>();
+            };
+        },
+        None => quote!(impl #krate::Model for #ident {}),
+    };
     quote! {
         #[allow(clippy::all)]
         const _: () = { #checks };
@@ -24,6 +34,7 @@ pub fn expand(model: &Model) -> TokenStream {
         }
 
         #model_impl
+        #model_trait
         #from_row
 
         #krate::__private::inventory::submit! {
@@ -55,6 +66,19 @@ fn checks(model: &Model) -> TokenStream {
             out.extend(quote_spanned! {span=>
                 let _ = <#ty as #krate::AutoKey>::from_generated;
             });
+        }
+        // The same paths, at the same span, as `maintain` uses: the compiler reports one
+        // error for both.
+        let role_check = match f.attrs.role.map(|(_, role)| role) {
+            Some("version") => next_version(krate, ty),
+            Some("soft_delete") => {
+                quote_spanned!(ty.span()=> <#ty as #krate::SoftDeleteStamp>::deleted_now)
+            }
+            Some(_) => from_now(krate, ty),
+            None => TokenStream::new(),
+        };
+        if !role_check.is_empty() {
+            out.extend(quote!(let _ = #role_check;));
         }
         if let Some((span, _)) = f.attrs.max_length {
             out.extend(quote_spanned! {span=>
@@ -101,7 +125,8 @@ fn constructor(model: &Model) -> TokenStream {
         return TokenStream::new();
     }
     let vis = &model.vis;
-    let takes = |f: &&Field| f.is_column() && f.attrs.auto.is_none();
+    // The columns the ORM maintains are left to it, as the auto key is.
+    let takes = |f: &&Field| f.is_column() && f.attrs.auto.is_none() && f.attrs.role.is_none();
     let params = model.fields.iter().filter(takes).map(|f| {
         let (ident, ty) = (&f.ident, &f.ty);
         if is_primitive_number(ty) {
@@ -206,6 +231,13 @@ fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let role = match a.role.map(|(_, r)| r) {
+        Some("version") => quote!(Version),
+        Some("created_at") => quote!(CreatedAt),
+        Some("updated_at") => quote!(UpdatedAt),
+        Some("soft_delete") => quote!(SoftDelete),
+        _ => quote!(Data),
+    };
     quote! {
         #krate::ColumnMeta {
             name: #name,
@@ -218,6 +250,7 @@ fn column_meta(krate: &syn::Path, f: &Field) -> TokenStream {
             index: #index,
             default: #default,
             references: #references,
+            role: #krate::ColumnRole::#role,
         }
     }
 }
@@ -228,6 +261,8 @@ fn model_impl(model: &Model) -> TokenStream {
     let model_name = ident.to_string();
     let table = &model.table;
     let schema = option_str(model.schema.clone());
+    let hooks = model.hooks.is_some();
+    let maintained = maintained(model);
     let metas = columns(model).map(|f| column_meta(krate, f));
     let indexes = model.indexes.iter().map(
         |(unique, cols)| quote!(#krate::IndexMeta { columns: &[#(#cols),*], unique: #unique }),
@@ -258,6 +293,7 @@ fn model_impl(model: &Model) -> TokenStream {
                 schema: #schema,
                 columns: &[#(#metas),*],
                 indexes: &[#(#indexes),*],
+                hooks: #hooks,
             };
 
             fn column_value(&self, index: usize) -> #krate::Value {
@@ -270,8 +306,65 @@ fn model_impl(model: &Model) -> TokenStream {
             fn set_auto_key(&mut self, key: i64) -> #krate::Result<()> {
                 #set_auto
             }
+
+            #maintained
         }
     }
+}
+
+fn from_now(krate: &syn::Path, ty: &syn::Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as #krate::Timestamp>::from_now)
+}
+
+fn next_version(krate: &syn::Path, ty: &syn::Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as #krate::VersionCounter>::next_version)
+}
+
+/// `maintain` for the fields the ORM maintains; nothing without any.
+fn maintained(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let field = |role: &str| columns(model).find(|f| f.attrs.role.is_some_and(|(_, r)| r == role));
+    let stamp = |f: Option<&Field>| match f {
+        Some(f) => {
+            let from_now = from_now(krate, &f.ty);
+            let ident = &f.ident;
+            quote!(self.#ident = #from_now(now);)
+        }
+        None => TokenStream::new(),
+    };
+    let (created, updated) = (stamp(field("created_at")), stamp(field("updated_at")));
+    let version = field("version").map(|f| {
+        let next = next_version(krate, &f.ty);
+        let ident = &f.ident;
+        quote!(self.#ident = #next(&self.#ident);)
+    });
+    let mut out = TokenStream::new();
+    if !created.is_empty() || !updated.is_empty() || version.is_some() {
+        let now = if created.is_empty() && updated.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(let now = #krate::__private::now();)
+        };
+        out.extend(quote! {
+            fn maintain(&mut self, write: #krate::Maintain) {
+                match write {
+                    #krate::Maintain::Insert => {
+                        #now
+                        #created
+                        #updated
+                    }
+                    #krate::Maintain::Update => {
+                        #now
+                        #updated
+                    }
+                    #krate::Maintain::VersionChecked => {
+                        #version
+                    }
+                }
+            }
+        });
+    }
+    out
 }
 
 /// The fields of `from_named_row`: each read from the column of its name (`at[i]`).
@@ -288,10 +381,21 @@ fn named_inits(model: &Model) -> Vec<TokenStream> {
                 return quote!(#field: ::core::default::Default::default());
             }
             let ty = &f.ty;
+            let name = field_name(field);
             let i = index;
             index += 1;
-            quote_spanned! {ty.span()=>
-                #field: #krate::__private::named_field::<#ty, R>(row, at[#i], #model_name, &columns[#i])?
+            let decode = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode);
+            let nullable = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::NULLABLE);
+            quote! {
+                #field: match at[#i] {
+                    ::core::option::Option::Some(idx) => {
+                        #decode(row, idx).map_err(|e| e.in_field(#model_name, #name))?
+                    }
+                    ::core::option::Option::None => {
+                        let null = #krate::__private::missing_column(row, #nullable, #model_name, &columns[#i])?;
+                        #decode(null, 0)?
+                    }
+                }
             }
         })
         .collect()

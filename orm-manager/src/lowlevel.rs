@@ -17,8 +17,8 @@ use std::future::Future;
 
 use orm_core::tree::{DeleteStatement, ExprNode, SelectStatement, UpdateStatement};
 use orm_core::{
-    column_equals, Condition, Dialect, Error, Executor, FetchQuery, Insert, Model, Query, Result,
-    Select, TableMeta, Update, Value,
+    column_equals, ColumnRole, Condition, Dialect, Error, Executor, FetchQuery, Insert, Maintain,
+    Model, Query, Result, Select, TableMeta, Update, Value,
 };
 
 /// What `get` accepts: a condition on the model, or a base query.
@@ -179,8 +179,18 @@ pub async fn get_object_or_none<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>
 }
 
 /// Inserts `obj` and returns it as stored, with its generated key (and, where the
-/// dialect has RETURNING, the server's defaults).
+/// dialect has RETURNING, the server's defaults). Sets its `created_at` / `updated_at`
+/// and runs its save hooks ([`Model::before_save`], [`Model::after_save`]).
 pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M) -> Result<M> {
+    obj.maintain(Maintain::Insert);
+    obj.before_save(exec, true).await?;
+    let stored = insert_object(exec, obj).await?;
+    stored.after_save(exec, true).await?;
+    Ok(stored)
+}
+
+/// The INSERT of [`create_object`], without hooks.
+async fn insert_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M) -> Result<M> {
     if exec.dialect().supports_returning() {
         return obj.insert().returning_model().fetch_one(exec).await;
     }
@@ -200,14 +210,26 @@ pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M)
 /// Saves `obj`: a new object (its generated key still 0) is inserted; any other is
 /// updated by its primary key, and inserted when no row has that key and the key is the
 /// object's own (not generated). Returns the object with its key.
-pub async fn save_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: M) -> Result<M> {
+pub async fn save_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M) -> Result<M> {
     let auto = (0..M::TABLE.columns.len()).find(|i| M::TABLE.columns[*i].auto);
     if let Some(index) = auto {
         if is_unset_key(&obj.column_value(index)) {
             return create_object(exec, obj).await;
         }
     }
-    if update_object(exec, &obj, None).await? > 0 {
+    // With hooks or a version, whether the row exists decides which write (and which
+    // hooks) it is: an UPDATE that finds no row would have run the update's hooks, or
+    // called the object stale.
+    let decides_first = M::TABLE.hooks || M::TABLE.column_with(ColumnRole::Version).is_some();
+    if decides_first && !exists::<E, M, _>(exec, key_condition(&obj)?).await? {
+        return match auto {
+            Some(_) => Err(Error::DoesNotExist {
+                model: M::TABLE.model,
+            }),
+            None => create_object(exec, obj).await,
+        };
+    }
+    if update_object(exec, &mut obj, None).await? > 0 {
         return Ok(obj);
     }
     if auto.is_some() {
@@ -337,29 +359,63 @@ pub(crate) fn bulk_chunk_rows<M: Model>(dialect: &dyn Dialect) -> usize {
     (dialect.max_params() / M::TABLE.columns.len().max(1)).max(1)
 }
 
-/// Saves every column of `obj` (or only `only`, by column index) by its primary key;
-/// returns the number of rows changed.
+/// Saves every column of `obj` (or only the columns named in `only`) by its primary key;
+/// returns the number of rows changed. Sets its `updated_at` and runs its save hooks
+/// ([`Model::before_save`], then [`Model::after_save`] when a row was updated). A model
+/// with a `#[orm(version)]` column is updated only at the object's version, which then
+/// goes up by one in the row and in `obj`; finding the row at another version (or gone)
+/// is [`Error::StaleObject`], with nothing written.
 pub async fn update_object<E: Executor + ?Sized, M: Model>(
     exec: &E,
-    obj: &M,
+    obj: &mut M,
     only: Option<&[&str]>,
 ) -> Result<u64> {
-    let mut update = Update::<M>::new();
-    for (i, column) in M::TABLE.columns.iter().enumerate() {
-        let chosen = only.is_none_or(|names| names.contains(&column.name));
-        if chosen && !column.primary_key {
-            update = update.set_from(obj, i);
+    obj.maintain(Maintain::Update);
+    obj.before_save(exec, false).await?;
+    let rows = Update::for_object(obj, only)?.execute(exec).await?;
+    if let Some((index, _)) = M::TABLE.column_with(ColumnRole::Version) {
+        if rows == 0 {
+            return Err(Error::StaleObject {
+                model: M::TABLE.model,
+                version: version_number(&obj.column_value(index)),
+            });
         }
+        obj.maintain(Maintain::VersionChecked);
     }
-    update.where_(key_condition(obj)?).execute(exec).await
+    if rows > 0 {
+        obj.after_save(exec, false).await?;
+    }
+    Ok(rows)
 }
 
-/// Deletes `obj` by its primary key; returns the number of rows deleted.
+/// A version column's value as a number, for [`Error::StaleObject`].
+fn version_number(value: &orm_core::Value) -> i64 {
+    use orm_core::Value;
+    match value {
+        Value::I16(v) => i64::from(*v),
+        Value::I32(v) => i64::from(*v),
+        Value::I64(v) => *v,
+        _ => 0,
+    }
+}
+
+/// Deletes `obj` by its primary key, running its delete hooks ([`Model::before_delete`],
+/// then [`Model::after_delete`] when a row was deleted); returns the number of rows
+/// deleted.
 pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) -> Result<u64> {
-    M::delete().where_(key_condition(obj)?).execute(exec).await
+    obj.before_delete(exec).await?;
+    let rows = M::delete()
+        .where_(key_condition(obj)?)
+        .execute(exec)
+        .await?;
+    if rows > 0 {
+        obj.after_delete(exec).await?;
+    }
+    Ok(rows)
 }
 
-/// Deletes `obj` and, first, the rows that depend on it through foreign keys: rows whose
+/// Deletes `obj` (running its delete hooks) and, first, the rows that depend on it
+/// through foreign keys (rows, without hooks): rows whose
 /// reference is nullable get NULL instead, unless [`OnNullable::Delete`]. Dependents are the
 /// models of the program with a foreign key to this one (self-references are not
 /// followed). Run it in a transaction (as [`Manager::delete_recursive`](crate::Manager::delete_recursive) does) so that it
@@ -371,7 +427,12 @@ pub async fn delete_object_recursive<E: Executor + ?Sized, M: Model>(
 ) -> Result<u64> {
     let delete_nullable = nullable == OnNullable::Delete;
     let filter = key_condition(obj)?.into_node();
-    delete_rows(exec, M::TABLE, filter, delete_nullable, 0).await
+    obj.before_delete(exec).await?;
+    let rows = delete_rows(exec, M::TABLE, filter, delete_nullable, 0).await?;
+    if rows > 0 {
+        obj.after_delete(exec).await?;
+    }
+    Ok(rows)
 }
 
 type BoxedCount<'a> = std::pin::Pin<Box<dyn Future<Output = Result<u64>> + Send + 'a>>;
@@ -555,6 +616,20 @@ pub async fn create_or_get_on<W: Executor + ?Sized, M: Model>(
 
 /// Inserts `obj` unless it conflicts with a unique key; the stored object, or `None`.
 async fn insert_unless_conflict<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    mut obj: M,
+) -> Result<Option<M>> {
+    obj.maintain(Maintain::Insert);
+    obj.before_save(exec, true).await?;
+    let stored = insert_unless_conflict_row(exec, obj).await?;
+    if let Some(stored) = &stored {
+        stored.after_save(exec, true).await?;
+    }
+    Ok(stored)
+}
+
+/// The INSERT of [`insert_unless_conflict`], without hooks.
+async fn insert_unless_conflict_row<E: Executor + ?Sized, M: Model>(
     exec: &E,
     mut obj: M,
 ) -> Result<Option<M>> {

@@ -43,7 +43,7 @@ use crate::tx::TxShared;
 ///     .await?;
 /// let mut title: PageBlock = objects.get(PageBlock::KEY.eq("title")).await?;
 /// title.text = "Peewee is SUPER awesome with async!".into();
-/// objects.update(&title).await?;
+/// objects.update(&mut title).await?;
 /// objects
 ///     .atomic(|tx| async move {
 ///         tx.create(PageBlock::new("intro", "There are more things in heaven and earth...")).await?;
@@ -216,8 +216,15 @@ impl<D: Database> Manager<D> {
         lowlevel::get_object_or_none(&self.target(), query).await
     }
 
-    /// Saves a new object; returns it with its generated key.
+    /// Saves a new object; returns it with its generated key. Sets the ORM's timestamps;
+    /// a model with hooks runs them with the insert in one transaction (a savepoint
+    /// inside one).
     pub async fn create<M: Model>(&self, obj: M) -> Result<M> {
+        if M::TABLE.hooks {
+            return self
+                .atomic(|tx| async move { lowlevel::create_object(&tx.target(), obj).await })
+                .await;
+        }
         lowlevel::create_object(&self.target(), obj).await
     }
 
@@ -267,6 +274,11 @@ impl<D: Database> Manager<D> {
     /// # Ok(()) }
     /// ```
     pub async fn save<M: Model>(&self, obj: M) -> Result<M> {
+        if M::TABLE.hooks {
+            return self
+                .atomic(|tx| async move { lowlevel::save_object(&tx.target(), obj).await })
+                .await;
+        }
         lowlevel::save_object(&self.target(), obj).await
     }
 
@@ -320,23 +332,66 @@ impl<D: Database> Manager<D> {
         lowlevel::peek(&self.target(), query, n).await
     }
 
-    /// Saves every column of an existing object, by its primary key.
-    pub async fn update<M: Model>(&self, obj: &M) -> Result<u64> {
+    /// Saves every column of an existing object, by its primary key; returns the number
+    /// of rows changed. Sets its `updated_at`. A model with a `#[orm(version)]` column is
+    /// updated only at the object's version, which goes up by one (in `obj` too);
+    /// [`Error::StaleObject`] when another writer changed or deleted the row since `obj`
+    /// was read. A model with hooks runs them with the update in one transaction.
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # struct Doc { #[orm(primary_key, auto)] id: i64, body: String, #[orm(version)] version: i32 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+    /// # Doc::create_table_async(&objects, false).await?;
+    /// let mut mine = objects.create(Doc::new("draft")).await?;
+    /// let mut theirs = mine.clone();
+    /// mine.body = "mine".into();
+    /// objects.update(&mut mine).await?;
+    /// assert_eq!(mine.version, 1);
+    /// theirs.body = "theirs".into();
+    /// let lost = objects.update(&mut theirs).await;
+    /// assert!(matches!(lost, Err(Error::StaleObject { version: 0, .. })));
+    /// # Ok(()) }
+    /// ```
+    pub async fn update<M: Model>(&self, obj: &mut M) -> Result<u64> {
+        if M::TABLE.hooks {
+            return self
+                .atomic(|tx| async move { lowlevel::update_object(&tx.target(), obj, None).await })
+                .await;
+        }
         lowlevel::update_object(&self.target(), obj, None).await
     }
 
-    /// Saves only the given columns of an existing object.
+    /// Saves only the given columns of an existing object (and the ones the ORM
+    /// maintains: `updated_at`, the version), as [`update`](Self::update) does.
     pub async fn update_only<M: Model, L: ColumnList<M>>(
         &self,
-        obj: &M,
+        obj: &mut M,
         columns: L,
     ) -> Result<u64> {
         let names = columns.names();
+        if M::TABLE.hooks {
+            let names = &names;
+            return self
+                .atomic(|tx| async move {
+                    lowlevel::update_object(&tx.target(), obj, Some(names)).await
+                })
+                .await;
+        }
         lowlevel::update_object(&self.target(), obj, Some(&names)).await
     }
 
-    /// Deletes an object by its primary key.
+    /// Deletes an object by its primary key; a model with hooks runs them with the
+    /// delete in one transaction.
     pub async fn delete<M: Model>(&self, obj: &M) -> Result<u64> {
+        if M::TABLE.hooks {
+            return self
+                .atomic(|tx| async move { lowlevel::delete_object(&tx.target(), obj).await })
+                .await;
+        }
         lowlevel::delete_object(&self.target(), obj).await
     }
 

@@ -158,7 +158,7 @@ impl<D: Database> Manager<D> {
     ///     .transaction_with_retry(serializable, &RetryPolicy::default(), |tx| async move {
     ///         let mut counter: Counter = tx.get(Counter::NAME.eq("home")).await?;
     ///         counter.hits += 1;
-    ///         tx.update(&counter).await?;
+    ///         tx.update(&mut counter).await?;
     ///         Ok::<_, Error>(())
     ///     })
     ///     .await?;

@@ -11,7 +11,10 @@ use orm_core::*;
 use orm_manager::Manager;
 
 use crate::cut::cut_after;
-use crate::models::{BlockTag, Comment, Note, PageBlock, Post, Tag, Token, User, UserTag};
+use crate::models::{
+    AuditEntry, Audited, BlockTag, Comment, Note, PageBlock, Post, Revision, Tag, Token, User,
+    UserTag,
+};
 use crate::probe::Inspect;
 
 /// A database the Manager runs on, whose busy sessions the tests can count.
@@ -160,6 +163,182 @@ pub async fn connection_state_and_scalar_map<D: Db>(db: &D) {
     assert!(!objects.is_connected(), "closed again");
 }
 
+/// Optimistic locking and timestamps: `create` sets both timestamps to one now and
+/// stores what it returns; `update` bumps the version and `updated_at` in the row and in
+/// the object; an update from a stale copy (or of a deleted row) is `StaleObject` and
+/// writes nothing; of two racing updates from one read, exactly one wins.
+pub async fn versions_and_timestamps<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    Revision::create_table_async(db, true)
+        .await
+        .expect("create revision");
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(5);
+    let mut mine = objects
+        .create(Revision::new("draft"))
+        .await
+        .expect("create");
+    assert_eq!(mine.version, 0);
+    assert_eq!(mine.created_at, mine.updated_at.naive_utc(), "one now");
+    assert!(mine.updated_at > before, "{:?}", mine.updated_at);
+    let stored = |id: i64| {
+        let objects = objects.clone();
+        async move {
+            objects
+                .get::<Revision, _>(Revision::ID.eq(id))
+                .await
+                .expect("get")
+        }
+    };
+    assert_eq!(stored(mine.id).await, mine, "the object is what was stored");
+
+    let theirs = mine.clone();
+    mine.body = "mine".into();
+    assert_eq!(objects.update(&mut mine).await.expect("update"), 1);
+    assert_eq!(mine.version, 1);
+    assert!(mine.updated_at >= theirs.updated_at);
+    assert_eq!(mine.created_at, theirs.created_at);
+    assert_eq!(stored(mine.id).await, mine);
+
+    let mut stale = theirs.clone();
+    stale.body = "theirs".into();
+    let lost = objects.update(&mut stale).await;
+    assert!(
+        matches!(
+            lost,
+            Err(Error::StaleObject {
+                model: "Revision",
+                version: 0
+            })
+        ),
+        "{lost:?}"
+    );
+    assert_eq!(stale.version, 0, "a failed update leaves the version");
+    let lost = objects.save(stale.clone()).await;
+    assert!(matches!(lost, Err(Error::StaleObject { .. })), "{lost:?}");
+    let lost = objects.update_only(&mut stale, Revision::BODY).await;
+    assert!(matches!(lost, Err(Error::StaleObject { .. })), "{lost:?}");
+    assert_eq!(stored(mine.id).await.body, "mine", "nothing written");
+
+    mine.body = "only the body".into();
+    objects
+        .update_only(&mut mine, Revision::BODY)
+        .await
+        .expect("update only");
+    assert_eq!(mine.version, 2);
+    assert_eq!(stored(mine.id).await, mine);
+    let saved = objects.save(mine.clone()).await.expect("save");
+    assert_eq!(saved.version, 3);
+
+    // Two writers from one read: one wins, the other is told.
+    let (mut a, mut b) = (saved.clone(), saved.clone());
+    a.body = "a".into();
+    b.body = "b".into();
+    let (ra, rb) = tokio::join!(objects.update(&mut a), objects.update(&mut b));
+    let wins = [&ra, &rb].iter().filter(|r| matches!(r, Ok(1))).count();
+    let stale = [&ra, &rb]
+        .iter()
+        .filter(|r| matches!(r, Err(Error::StaleObject { version: 3, .. })))
+        .count();
+    assert_eq!((wins, stale), (1, 1), "{ra:?} {rb:?}");
+    let row = stored(saved.id).await;
+    assert_eq!(row.version, 4);
+    assert!(["a", "b"].contains(&row.body.as_str()));
+
+    objects.delete(&row).await.expect("delete");
+    let mut gone = row.clone();
+    let lost = objects.update(&mut gone).await;
+    assert!(
+        matches!(lost, Err(Error::StaleObject { version: 4, .. })),
+        "{lost:?}"
+    );
+}
+
+/// Lifecycle hooks run in order around object writes and may change the object; their
+/// writes through the executor commit with the write, and a hook's error undoes both.
+pub async fn lifecycle_hooks<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    AuditEntry::create_table_async(db, true)
+        .await
+        .expect("create audit_entry");
+    Audited::create_table_async(db, true)
+        .await
+        .expect("create audited");
+    let log = || {
+        let objects = objects.clone();
+        async move {
+            let entries: Vec<String> = objects
+                .execute(
+                    AuditEntry::select()
+                        .columns(AuditEntry::EVENT)
+                        .order_by(AuditEntry::ID),
+                )
+                .await
+                .expect("audit log");
+            entries
+        }
+    };
+    let mut ann = objects
+        .create(Audited::new("  ann "))
+        .await
+        .expect("create");
+    assert_eq!(ann.name, "ann", "before_save changed the object");
+    let stored: Audited = objects.get(Audited::ID.eq(ann.id)).await.expect("get");
+    assert_eq!(stored, ann);
+    let insert_log = vec![
+        "before insert ann".to_string(),
+        format!("after insert ann #{}", ann.id),
+    ];
+    assert_eq!(log().await, insert_log);
+
+    ann.name = "ann b".into();
+    assert_eq!(objects.update(&mut ann).await.expect("update"), 1);
+    let mut expected = insert_log.clone();
+    expected.extend([
+        "before update ann b".to_string(),
+        format!("after update ann b #{}", ann.id),
+    ]);
+    assert_eq!(log().await, expected);
+
+    let refused = objects.create(Audited::new("refuse")).await;
+    assert!(matches!(refused, Err(Error::Query(_))), "{refused:?}");
+    let failed = objects.create(Audited::new("fail-after")).await;
+    assert!(matches!(failed, Err(Error::Query(_))), "{failed:?}");
+    assert_eq!(
+        objects.count(Audited::select()).await.expect("count"),
+        1,
+        "neither write stayed"
+    );
+    assert_eq!(log().await, expected, "nor any of their hooks' entries");
+
+    let keep = objects
+        .create(Audited::new("keep"))
+        .await
+        .expect("create keep");
+    let kept = objects.delete(&keep).await;
+    assert!(matches!(kept, Err(Error::Query(_))), "{kept:?}");
+    assert_eq!(objects.count(Audited::select()).await.expect("count"), 2);
+    assert_eq!(objects.delete(&ann).await.expect("delete"), 1);
+    let events = log().await;
+    assert_eq!(
+        events[events.len() - 2..],
+        [
+            "before delete ann b".to_string(),
+            "after delete ann b".to_string()
+        ]
+    );
+
+    // Inside a transaction that rolls back, the hooks' writes go with it.
+    let before = log().await.len();
+    let rolled: Result<()> = objects
+        .atomic(|tx| async move {
+            tx.create(Audited::new("inside")).await?;
+            Err(Error::Query("roll back".into()))
+        })
+        .await;
+    assert!(rolled.is_err());
+    assert_eq!(log().await.len(), before);
+}
+
 /// `test_transaction` rolls back whatever its body does, on success, failure or panic;
 /// calls through the original Manager on the task see the body's rows meanwhile.
 pub async fn test_transaction_leaves_nothing<D: Db>(db: &D) {
@@ -242,12 +421,12 @@ pub async fn crud<D: Db>(db: &D) {
 
     let mut changed = title.clone();
     changed.text = "Peewee is SUPER awesome with async!".into();
-    assert_eq!(objects.update(&changed).await.expect("update"), 1);
+    assert_eq!(objects.update(&mut changed).await.expect("update"), 1);
     changed.key = "renamed".into();
     changed.text = "not saved".into();
     assert_eq!(
         objects
-            .update_only(&changed, PageBlock::KEY)
+            .update_only(&mut changed, PageBlock::KEY)
             .await
             .expect("update only"),
         1
@@ -1801,7 +1980,7 @@ pub async fn conflicts_close_and_low_level<D: Db>(db: &D) {
     let mut changed = got.clone();
     changed.text = "changed".into();
     assert_eq!(
-        orm_manager::update_object(db, &changed, None)
+        orm_manager::update_object(db, &mut changed, None)
             .await
             .expect("update_object"),
         1
@@ -2200,7 +2379,7 @@ macro_rules! manager_suite {
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
             statement_timeouts save_and_look test_transaction_leaves_nothing
-            connection_state_and_scalar_map);
+            connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

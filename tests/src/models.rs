@@ -201,3 +201,87 @@ pub struct Token {
     #[orm(references = User, on_delete = "cascade")]
     pub user_id: i64,
 }
+
+/// A document the ORM keeps a version and timestamps for.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Revision {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub body: String,
+    #[orm(version)]
+    pub version: i32,
+    #[orm(created_at)]
+    pub created_at: chrono::NaiveDateTime,
+    #[orm(updated_at)]
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A model with lifecycle hooks that write to [`AuditEntry`] through the executor they
+/// are given. A name decides what they do: "refuse" fails `before_save`, "fail-after"
+/// fails `after_save` (after its entry was written), "keep" fails `before_delete`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(hooks)]
+pub struct Audited {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
+/// What the hooks of [`Audited`] saw, in order.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub event: String,
+}
+
+async fn audit<E: orm_core::Executor + ?Sized>(exec: &E, event: String) -> orm_core::Result<()> {
+    use orm_core::Model;
+    AuditEntry::new(event)
+        .insert()
+        .execute(exec)
+        .await
+        .map(drop)
+}
+
+impl orm_core::Model for Audited {
+    async fn before_save<E: orm_core::Executor + ?Sized>(
+        &mut self,
+        exec: &E,
+        created: bool,
+    ) -> orm_core::Result<()> {
+        if self.name == "refuse" {
+            return Err(orm_core::Error::Query("refused by before_save".into()));
+        }
+        self.name = self.name.trim().to_owned();
+        let what = if created { "insert" } else { "update" };
+        audit(exec, format!("before {what} {}", self.name)).await
+    }
+
+    async fn after_save<E: orm_core::Executor + ?Sized>(
+        &self,
+        exec: &E,
+        created: bool,
+    ) -> orm_core::Result<()> {
+        let what = if created { "insert" } else { "update" };
+        audit(exec, format!("after {what} {} #{}", self.name, self.id)).await?;
+        if self.name == "fail-after" {
+            return Err(orm_core::Error::Query("refused by after_save".into()));
+        }
+        Ok(())
+    }
+
+    async fn before_delete<E: orm_core::Executor + ?Sized>(
+        &self,
+        exec: &E,
+    ) -> orm_core::Result<()> {
+        if self.name == "keep" {
+            return Err(orm_core::Error::Query("refused by before_delete".into()));
+        }
+        audit(exec, format!("before delete {}", self.name)).await
+    }
+
+    async fn after_delete<E: orm_core::Executor + ?Sized>(&self, exec: &E) -> orm_core::Result<()> {
+        audit(exec, format!("after delete {}", self.name)).await
+    }
+}

@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use crate::expr::{AsExpr, Column, Condition};
+use crate::meta::ColumnRole;
 use crate::table::Table;
 use crate::tree::{ExprNode, TableRef, UpdateStatement};
 use crate::types::ColumnType;
@@ -79,6 +80,66 @@ impl<M: Table> Update<M> {
             ExprNode::Param(meta.admit(obj.column_value(index))),
         ));
         self
+    }
+
+    /// The UPDATE that saves `obj` by its primary key: every column but the key (or only
+    /// the columns named in `only`, and `updated_at`). A model with a `#[orm(version)]`
+    /// column sets it to `version + 1` and matches the row only at the object's version,
+    /// so an update made from a stale copy changes nothing (optimistic locking). An error
+    /// for a model without a primary key.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Doc { #[orm(primary_key, auto)] id: i64, body: String, #[orm(version)] version: i32 }
+    /// let doc = Doc { id: 7, body: "text".into(), version: 3 };
+    /// let stmt = Update::for_object(&doc, None)?.render(&PostgresqlDialect)?;
+    /// assert_eq!(
+    ///     stmt.sql,
+    ///     r#"UPDATE "doc" SET "body" = $1, "version" = ("doc"."version" + 1) WHERE (("doc"."id" = $2) AND ("doc"."version" = $3))"#
+    /// );
+    /// assert_eq!(stmt.params, [Value::Text("text".into()), Value::I64(7), Value::I32(3)]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn for_object(obj: &M, only: Option<&[&str]>) -> crate::Result<Self> {
+        let table = M::TABLE;
+        let mut update = Update::<M>::new();
+        let mut filter = None;
+        for (i, column) in table.columns.iter().enumerate() {
+            let node = if column.primary_key {
+                filter = Some(crate::tree::and_nodes(
+                    filter,
+                    crate::expr::column_equals(table.name, column.name, obj.column_value(i))
+                        .into_node(),
+                ));
+                continue;
+            } else if column.role == ColumnRole::Version {
+                filter = Some(crate::tree::and_nodes(
+                    filter,
+                    crate::expr::column_equals(table.name, column.name, obj.column_value(i))
+                        .into_node(),
+                ));
+                ExprNode::column(Some(table.name), column.name).binary(
+                    crate::tree::BinOp::Add,
+                    ExprNode::Raw("1".into(), Vec::new()),
+                )
+            } else if only.is_none_or(|names| names.contains(&column.name))
+                || column.role == ColumnRole::UpdatedAt
+            {
+                ExprNode::Param(column.admit(obj.column_value(i)))
+            } else {
+                continue;
+            };
+            update.stmt.sets.push((column.name, node));
+        }
+        if !table.columns.iter().any(|c| c.primary_key) {
+            return Err(crate::Error::Query(format!(
+                "{} has no primary key to find the object by",
+                table.model
+            )));
+        }
+        update.stmt.filter = filter;
+        Ok(update)
     }
 
     /// Adds a WHERE condition; several calls are joined with AND. Without one, every row
