@@ -413,6 +413,28 @@ impl<'d> Writer<'d> {
         Ok(())
     }
 
+    /// ` WHERE filter`, and the soft-delete condition (`live`) AND-ed to it.
+    fn filter(&mut self, filter: Option<&ExprNode>, live: Option<&ExprNode>) -> Result<()> {
+        if filter.is_some() || live.is_some() {
+            self.push(" WHERE ");
+        }
+        self.conjunction(filter, live)
+    }
+
+    /// `a`, `b`, or `(a) AND b` when both are there (`a` may be raw SQL with an OR in it).
+    fn conjunction(&mut self, a: Option<&ExprNode>, b: Option<&ExprNode>) -> Result<()> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                self.push("(");
+                self.expr(a)?;
+                self.push(") AND ");
+                self.expr(b)
+            }
+            (Some(only), None) | (None, Some(only)) => self.expr(only),
+            (None, None) => Ok(()),
+        }
+    }
+
     pub(crate) fn select(&mut self, s: &SelectStatement) -> Result<()> {
         if let Some(err) = &s.error {
             return Err(Error::Query(err.clone()));
@@ -479,12 +501,11 @@ impl<'d> Writer<'d> {
             });
             self.table(&join.table);
             self.push(" ON ");
-            self.expr(&join.on)?;
+            let live = join.table.live_rows().filter(|_| !s.with_deleted);
+            self.conjunction(Some(&join.on), live.as_ref())?;
         }
-        if let Some(filter) = &s.filter {
-            self.push(" WHERE ");
-            self.expr(filter)?;
-        }
+        let live = s.from.live_rows().filter(|_| !s.with_deleted);
+        self.filter(s.filter.as_ref(), live.as_ref())?;
         if !s.group_by.is_empty() {
             self.push(" GROUP BY ");
             self.list(&s.group_by, |w, e| w.expr(e))?;
@@ -598,10 +619,8 @@ pub(crate) fn update(s: &UpdateStatement, dialect: &dyn Dialect) -> Result<State
         w.push(" = ");
         w.expr(value)
     })?;
-    if let Some(filter) = &s.filter {
-        w.push(" WHERE ");
-        w.expr(filter)?;
-    }
+    let live = s.table.live_rows().filter(|_| !s.with_deleted);
+    w.filter(s.filter.as_ref(), live.as_ref())?;
     w.returning(&s.returning)?;
     w.finish()
 }

@@ -409,15 +409,20 @@ pub struct SelectStatement {
     /// A mistake found while building (e.g. a join with no foreign key); reported when the
     /// query is rendered, before anything is sent.
     pub(crate) error: Option<String>,
+    /// Soft-deleted rows are read too (`with_deleted()`); otherwise a table with a
+    /// `#[orm(soft_delete)]` column shows only the rows where it is NULL.
+    pub(crate) with_deleted: bool,
 }
 
 impl SelectStatement {
     /// `SELECT table.column FROM table WHERE filter`, for code that knows the table only at
     /// run time (subqueries of recursive deletes).
+    /// Soft-deleted rows are included: the ORM's own bookkeeping sees every row.
     pub fn column_from_meta(table: &TableMeta, column: &'static str, filter: ExprNode) -> Self {
         let column = ExprNode::column(Some(table.name), column);
         let mut select = SelectStatement::from(TableRef::of(table), vec![column]);
         select.filter = Some(filter);
+        select.with_deleted = true;
         select
     }
 
@@ -437,6 +442,7 @@ impl SelectStatement {
             lock: None,
             compound: Vec::new(),
             error: None,
+            with_deleted: false,
         }
     }
 
@@ -489,18 +495,39 @@ pub struct UpdateStatement {
     pub(crate) sets: Vec<(&'static str, ExprNode)>,
     pub(crate) filter: Option<ExprNode>,
     pub(crate) returning: Vec<ExprNode>,
+    /// Soft-deleted rows are updated too; otherwise only live ones are.
+    pub(crate) with_deleted: bool,
 }
 
 impl UpdateStatement {
     /// `UPDATE table SET column = NULL WHERE filter`, for code that knows the table only
-    /// at run time (recursive deletes that keep nullable references).
+    /// at run time (recursive deletes that keep nullable references); soft-deleted rows
+    /// too.
     pub fn set_null_from_meta(table: &TableMeta, column: &'static str, filter: ExprNode) -> Self {
         UpdateStatement {
             table: TableRef::of(table),
             sets: vec![(column, ExprNode::Param(Value::Null))],
             filter: Some(filter),
             returning: Vec::new(),
+            with_deleted: true,
         }
+    }
+
+    /// The soft delete of the live rows matching `filter`: `UPDATE table SET deleted_at =
+    /// now WHERE filter AND deleted_at IS NULL`; `None` for a table without a
+    /// `#[orm(soft_delete)]` column.
+    pub fn soft_delete_from_meta(table: &TableMeta, filter: Option<ExprNode>) -> Option<Self> {
+        let (_, column) = table.column_with(crate::meta::ColumnRole::SoftDelete)?;
+        Some(UpdateStatement {
+            table: TableRef::of(table),
+            sets: vec![(
+                column.name,
+                ExprNode::Param(crate::table::deleted_now(column)),
+            )],
+            filter,
+            returning: Vec::new(),
+            with_deleted: false,
+        })
     }
 }
 
@@ -530,6 +557,8 @@ pub struct TableRef {
     pub(crate) name: &'static str,
     pub(crate) schema: Option<&'static str>,
     pub(crate) alias: Option<Cow<'static, str>>,
+    /// The table's `#[orm(soft_delete)]` column, if it has one.
+    pub(crate) soft_delete: Option<&'static str>,
 }
 
 impl TableRef {
@@ -538,7 +567,23 @@ impl TableRef {
             name: table.name,
             schema: table.schema,
             alias: None,
+            soft_delete: table
+                .column_with(crate::meta::ColumnRole::SoftDelete)
+                .map(|(_, c)| c.name),
         }
+    }
+
+    /// `qualifier.deleted_at IS NULL` for a table with a soft-delete column: its live rows.
+    pub(crate) fn live_rows(&self) -> Option<ExprNode> {
+        let column = self.soft_delete?;
+        let qualifier = self.alias.clone().unwrap_or(Cow::Borrowed(self.name));
+        Some(ExprNode::IsNull(
+            Box::new(ExprNode::Column {
+                qualifier: Some(qualifier),
+                name: column,
+            }),
+            false,
+        ))
     }
 
     pub(crate) fn aliased(mut self, alias: Cow<'static, str>) -> Self {

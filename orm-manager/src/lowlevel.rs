@@ -415,7 +415,9 @@ pub async fn delete_object<E: Executor + ?Sized, M: Model>(exec: &E, obj: &M) ->
 }
 
 /// Deletes `obj` (running its delete hooks) and, first, the rows that depend on it
-/// through foreign keys (rows, without hooks): rows whose
+/// through foreign keys (rows, without hooks). A model with a `#[orm(soft_delete)]`
+/// column is soft-deleted, and so are its dependents that have one (the others still
+/// reference a row that stays). Otherwise rows whose
 /// reference is nullable get NULL instead, unless [`OnNullable::Delete`]. Dependents are the
 /// models of the program with a foreign key to this one (self-references are not
 /// followed). Run it in a transaction (as [`Manager::delete_recursive`](crate::Manager::delete_recursive) does) so that it
@@ -450,6 +452,9 @@ fn delete_rows<'a, E: Executor + ?Sized>(
                 "recursive delete: foreign keys nest more than 32 levels deep".into(),
             ));
         }
+        // A soft-deleted row stays, and so may the rows that reference it: only the
+        // dependents that are soft-deleted themselves follow it.
+        let soft = UpdateStatement::soft_delete_from_meta(table, Some(filter.clone()));
         for (dependent, column) in orm_core::registry::dependents_of(table) {
             if dependent.same_table(table) {
                 continue;
@@ -457,20 +462,26 @@ fn delete_rows<'a, E: Executor + ?Sized>(
             let Some(fk) = column.references else {
                 continue;
             };
+            let soft_dependent = dependent.column_with(ColumnRole::SoftDelete).is_some();
+            if soft.is_some() && !soft_dependent {
+                continue;
+            }
             let keys = SelectStatement::column_from_meta(table, fk.target_column(), filter.clone());
             let rows = ExprNode::column(Some(dependent.name), column.name).in_select(keys);
-            if column.nullable && !delete_nullable {
+            if soft.is_some() {
+                delete_rows(exec, dependent, rows, delete_nullable, depth + 1).await?;
+            } else if column.nullable && !delete_nullable {
                 let update = UpdateStatement::set_null_from_meta(dependent, column.name, rows);
                 exec.execute(update.render(exec.dialect())?).await?;
             } else {
                 delete_rows(exec, dependent, rows, delete_nullable, depth + 1).await?;
             }
         }
-        let delete = DeleteStatement::from_meta(table, filter);
-        Ok(exec
-            .execute(delete.render(exec.dialect())?)
-            .await?
-            .rows_affected)
+        let stmt = match soft {
+            Some(update) => update.render(exec.dialect())?,
+            None => DeleteStatement::from_meta(table, filter).render(exec.dialect())?,
+        };
+        Ok(exec.execute(stmt).await?.rows_affected)
     })
 }
 

@@ -12,8 +12,8 @@ use orm_manager::Manager;
 
 use crate::cut::cut_after;
 use crate::models::{
-    AuditEntry, Audited, BlockTag, Comment, Note, PageBlock, Post, Revision, Tag, Token, User,
-    UserTag,
+    Answer, AuditEntry, Audited, BlockTag, Comment, Note, PageBlock, Post, Revision, Tag, Token,
+    Topic, User, UserTag, Vote,
 };
 use crate::probe::Inspect;
 
@@ -337,6 +337,136 @@ pub async fn lifecycle_hooks<D: Db>(db: &D) {
         .await;
     assert!(rolled.is_err());
     assert_eq!(log().await.len(), before);
+}
+
+/// Soft delete: object and query deletes set the column, every query (joins and
+/// prefetches too) leaves deleted rows out unless `with_deleted`, a recursive delete
+/// soft-deletes the soft dependents and leaves the others, `hard()` removes for good and
+/// `with_deleted` updates restore.
+pub async fn soft_delete<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    Topic::create_table_async(db, true)
+        .await
+        .expect("create topic");
+    Answer::create_table_async(db, true)
+        .await
+        .expect("create answer");
+    Vote::create_table_async(db, true)
+        .await
+        .expect("create vote");
+    let mut topics = Vec::new();
+    for title in ["t1", "t2", "t3"] {
+        topics.push(objects.create(Topic::new(title)).await.expect("topic"));
+    }
+    let (t1, t2, t3) = (topics[0].clone(), topics[1].clone(), topics[2].clone());
+    for (topic, body) in [(&t1, "a1"), (&t1, "a2"), (&t2, "a3")] {
+        objects
+            .create(Answer::new(topic.id, body))
+            .await
+            .expect("answer");
+    }
+    objects.create(Vote::new(t1.id)).await.expect("vote");
+    let live = |q: Select<Topic, Topic>| {
+        let objects = objects.clone();
+        async move {
+            let rows: Vec<Topic> = objects
+                .execute(q.order_by(Topic::ID))
+                .await
+                .expect("topics");
+            rows.into_iter().map(|t| t.title).collect::<Vec<_>>()
+        }
+    };
+
+    let before = chrono::Utc::now().naive_utc() - chrono::TimeDelta::seconds(5);
+    assert_eq!(objects.delete(&t3).await.expect("delete"), 1);
+    assert_eq!(
+        objects.delete(&t3).await.expect("again"),
+        0,
+        "already deleted"
+    );
+    assert_eq!(live(Topic::select()).await, ["t1", "t2"]);
+    let gone = objects.get_or_none::<Topic, _>(Topic::ID.eq(t3.id)).await;
+    assert_eq!(gone.expect("get_or_none"), None);
+    let kept: Topic = objects
+        .get(Topic::select().with_deleted().where_(Topic::ID.eq(t3.id)))
+        .await
+        .expect("still stored");
+    assert!(kept.deleted_at.is_some_and(|at| at > before), "{kept:?}");
+    assert_eq!(objects.count(Topic::select()).await.expect("count"), 2);
+
+    // A query's DELETE is soft too; the rows that reference it are left.
+    let deleted = objects
+        .execute(Topic::delete().where_(Topic::TITLE.eq("t2")))
+        .await
+        .expect("query delete");
+    assert_eq!(deleted, 1);
+    let joined: Vec<(Answer, Topic)> = objects
+        .execute(Answer::select().join::<Topic>().order_by(Answer::ID))
+        .await
+        .expect("join");
+    let bodies: Vec<&str> = joined.iter().map(|(a, _)| a.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["a1", "a2"],
+        "an answer to a deleted topic is not joined"
+    );
+    let mut t2_copy = t2.clone();
+    t2_copy.title = "renamed".into();
+    assert_eq!(
+        objects.update(&mut t2_copy).await.expect("update"),
+        0,
+        "deleted rows stay"
+    );
+
+    // Recursively: the soft answers follow, the hard vote stays (its topic row stays).
+    assert_eq!(
+        objects
+            .delete_recursive(&t1, orm_manager::OnNullable::Delete)
+            .await
+            .expect("recursive"),
+        1
+    );
+    let answers: Vec<String> = objects
+        .execute(Answer::select().columns(Answer::BODY).order_by(Answer::ID))
+        .await
+        .expect("answers");
+    assert_eq!(answers, ["a3"]);
+    assert_eq!(objects.count(Vote::select()).await.expect("votes"), 1);
+    let all = objects
+        .prefetch(
+            Topic::select().with_deleted().order_by(Topic::ID),
+            (Answer::select(),),
+        )
+        .await
+        .expect("prefetch");
+    let counts: Vec<usize> = all
+        .rows()
+        .iter()
+        .map(|t| all.related::<Answer, Topic>(t).len())
+        .collect();
+    assert_eq!(counts, [0, 1, 0], "only live answers are prefetched");
+
+    let restored = objects
+        .execute(
+            Topic::update()
+                .set(Topic::DELETED_AT, None)
+                .where_(Topic::ID.eq(t1.id))
+                .with_deleted(),
+        )
+        .await
+        .expect("restore");
+    assert_eq!(restored, 1);
+    assert_eq!(live(Topic::select()).await, ["t1"]);
+    let removed = objects
+        .execute(Topic::delete().hard().where_(Topic::ID.eq(t3.id)))
+        .await
+        .expect("hard delete");
+    assert_eq!(removed, 1);
+    assert_eq!(
+        live(Topic::select().with_deleted()).await,
+        ["t1", "t2"],
+        "t3 is gone for good"
+    );
 }
 
 /// `test_transaction` rolls back whatever its body does, on success, failure or panic;
@@ -2379,7 +2509,7 @@ macro_rules! manager_suite {
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
             statement_timeouts save_and_look test_transaction_leaves_nothing
-            connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks);
+            connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks soft_delete);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

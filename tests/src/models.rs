@@ -285,3 +285,34 @@ impl orm_core::Model for Audited {
         audit(exec, format!("after delete {}", self.name)).await
     }
 }
+
+/// A topic that deletes softly.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Topic {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub title: String,
+    #[orm(soft_delete)]
+    pub deleted_at: Option<chrono::NaiveDateTime>,
+}
+
+/// An answer to a [`Topic`], deleted softly too (with a time zone).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Answer {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = Topic)]
+    pub topic_id: i64,
+    pub body: String,
+    #[orm(soft_delete)]
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A vote on a [`Topic`], deleted for good.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Vote {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(references = Topic)]
+    pub topic_id: i64,
+}

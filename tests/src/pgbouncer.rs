@@ -37,7 +37,8 @@ fn start() -> u16 {
             "[databases]\n* = host={host} port={upstream_port}\n\n[pgbouncer]\n\
              listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
              auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
-             max_client_conn = 2000\ndefault_pool_size = 10\nlogfile = {log}\n",
+             max_client_conn = 2000\ndefault_pool_size = 10\nlogfile = {log}\n\
+             server_idle_timeout = 1\n",
             users = users.display(),
             log = log.display(),
         ),

@@ -29,6 +29,8 @@ impl crate::Query for DeleteStatement {
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Delete<M> {
     stmt: DeleteStatement,
+    /// Removes the rows even from a model with a soft-delete column.
+    hard: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -47,6 +49,7 @@ impl<M: Table> Delete<M> {
                 filter: None,
                 returning: Vec::new(),
             },
+            hard: false,
             _model: PhantomData,
         }
     }
@@ -64,6 +67,44 @@ impl<M: Table> Delete<M> {
     pub fn returning<S: Selection>(mut self, selection: S) -> Returning<Self, S::Output> {
         selection.push_items(&mut self.stmt.returning);
         Returning::new(self)
+    }
+
+    /// Removes the rows for good, even from a model with a `#[orm(soft_delete)]` column
+    /// (whose DELETE otherwise sets that column to now, on live rows only).
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[cfg(feature = "chrono")] {
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, #[orm(soft_delete)] deleted_at: Option<chrono::NaiveDateTime> }
+    /// let soft = Note::delete().where_(Note::ID.eq(3)).render(&PostgresqlDialect)?;
+    /// assert_eq!(
+    ///     soft.sql,
+    ///     r#"UPDATE "note" SET "deleted_at" = $1 WHERE (("note"."id" = $2)) AND ("note"."deleted_at" IS NULL)"#
+    /// );
+    /// assert!(matches!(soft.params[0], Value::Timestamp(_)));
+    /// let hard = Note::delete().where_(Note::ID.eq(3)).hard().render(&PostgresqlDialect)?;
+    /// assert_eq!(hard.sql, r#"DELETE FROM "note" WHERE ("note"."id" = $1)"#);
+    /// # }
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn hard(mut self) -> Self {
+        self.hard = true;
+        self
+    }
+
+    /// The statement this DELETE sends: the soft delete's UPDATE for a model with a
+    /// soft-delete column (unless [`hard`](Self::hard)), else `None` (the DELETE itself).
+    pub(crate) fn soft(&self) -> Option<crate::tree::UpdateStatement> {
+        if self.hard {
+            return None;
+        }
+        let mut update = crate::tree::UpdateStatement::soft_delete_from_meta(
+            M::TABLE,
+            self.stmt.filter.clone(),
+        )?;
+        update.returning = self.stmt.returning.clone();
+        Some(update)
     }
 
     /// The untyped statement.

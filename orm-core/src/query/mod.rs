@@ -216,7 +216,10 @@ impl<M: Table> Query for Update<M> {
 
 impl<M: Table> Query for Delete<M> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        render::delete(self.statement(), dialect)
+        match self.soft() {
+            Some(update) => render::update(&update, dialect),
+            None => render::delete(self.statement(), dialect),
+        }
     }
 }
 
@@ -241,7 +244,7 @@ impl<M: Table, Out: FromRow + Send + 'static> FetchQuery for Returning<Update<M>
 
 impl<M: Table, Out> Query for Returning<Delete<M>, Out> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        render::delete(self.query.statement(), dialect)
+        self.query.render(dialect)
     }
 }
 

@@ -315,6 +315,29 @@ impl<M: Table, Out> Select<M, Out> {
         self.retype()
     }
 
+    /// Reads soft-deleted rows too: a model with a `#[orm(soft_delete)]` column (in FROM
+    /// or joined) shows only its live rows otherwise.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[cfg(feature = "chrono")] {
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, #[orm(soft_delete)] deleted_at: Option<chrono::NaiveDateTime> }
+    /// let live = Note::select().render(&SqliteDialect)?;
+    /// assert_eq!(
+    ///     live.sql,
+    ///     r#"SELECT "note"."id", "note"."deleted_at" FROM "note" WHERE ("note"."deleted_at" IS NULL)"#
+    /// );
+    /// let all = Note::select().with_deleted().render(&SqliteDialect)?;
+    /// assert_eq!(all.sql, r#"SELECT "note"."id", "note"."deleted_at" FROM "note""#);
+    /// # }
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_deleted(mut self) -> Self {
+        self.stmt.with_deleted = true;
+        self
+    }
+
     /// Rows decode as a [`RowMap`]: every column by its name, as a dynamic
     /// [`Value`](crate::Value). For [`named`](crate::ExprExt::named) aggregates read
     /// by name, or columns chosen at run time.

@@ -50,6 +50,7 @@ impl<M: Table> Update<M> {
                 sets: Vec::new(),
                 filter: None,
                 returning: Vec::new(),
+                with_deleted: false,
             },
             _model: PhantomData,
         }
@@ -156,6 +157,27 @@ impl<M: Table> Update<M> {
     pub fn returning<S: Selection>(mut self, selection: S) -> Returning<Self, S::Output> {
         selection.push_items(&mut self.stmt.returning);
         Returning::new(self)
+    }
+
+    /// Updates soft-deleted rows too (a model with a `#[orm(soft_delete)]` column updates
+    /// only live rows otherwise): to restore one, set its column back to `None`.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[cfg(feature = "chrono")] {
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Note { #[orm(primary_key, auto)] id: i64, #[orm(soft_delete)] deleted_at: Option<chrono::NaiveDateTime> }
+    /// let restore = Note::update().set(Note::DELETED_AT, None).where_(Note::ID.eq(3)).with_deleted();
+    /// assert_eq!(
+    ///     restore.render(&PostgresqlDialect)?.sql,
+    ///     r#"UPDATE "note" SET "deleted_at" = $1 WHERE ("note"."id" = $2)"#
+    /// );
+    /// # }
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_deleted(mut self) -> Self {
+        self.stmt.with_deleted = true;
+        self
     }
 
     /// The untyped statement.
