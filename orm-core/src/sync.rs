@@ -11,8 +11,13 @@ use crate::error::{Error, Result};
 /// What a blocking call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncPolicy {
-    /// Run it.
+    /// The default: run it; on a thread inside a tokio runtime (where it blocks the tasks
+    /// that thread drives) log a WARN line first. Sync code outside a runtime stays silent
+    /// ("sync will remain sync"). Inside `spawn_blocking` it warns too: allow it there
+    /// with [`Allow`](SyncPolicy::Allow) (or the Manager's `allow_sync`).
     #[default]
+    WarnInRuntime,
+    /// Run it.
     Allow,
     /// Log a WARN line, then run it.
     Warn,
@@ -25,19 +30,21 @@ pub enum SyncPolicy {
 impl SyncPolicy {
     fn to_u8(self) -> u8 {
         match self {
-            SyncPolicy::Allow => 0,
-            SyncPolicy::Warn => 1,
-            SyncPolicy::LogError => 2,
-            SyncPolicy::Deny => 3,
+            SyncPolicy::WarnInRuntime => 0,
+            SyncPolicy::Allow => 1,
+            SyncPolicy::Warn => 2,
+            SyncPolicy::LogError => 3,
+            SyncPolicy::Deny => 4,
         }
     }
 
     fn from_u8(v: u8) -> Self {
         match v {
-            1 => SyncPolicy::Warn,
-            2 => SyncPolicy::LogError,
-            3 => SyncPolicy::Deny,
-            _ => SyncPolicy::Allow,
+            1 => SyncPolicy::Allow,
+            2 => SyncPolicy::Warn,
+            3 => SyncPolicy::LogError,
+            4 => SyncPolicy::Deny,
+            _ => SyncPolicy::WarnInRuntime,
         }
     }
 }
@@ -66,10 +73,19 @@ impl SyncGate {
         SyncPolicy::from_u8(self.policy.swap(policy.to_u8(), Ordering::AcqRel))
     }
 
-    /// Applies the policy to a blocking call running `sql`.
-    pub fn check(&self, sql: &str) -> Result<()> {
+    /// Applies the policy to a blocking call running `sql`; `on_runtime` says whether the
+    /// calling thread is inside an async runtime (the runtime crate knows).
+    pub fn check(&self, sql: &str, on_runtime: bool) -> Result<()> {
         match self.policy() {
             SyncPolicy::Allow => Ok(()),
+            SyncPolicy::WarnInRuntime if !on_runtime => Ok(()),
+            SyncPolicy::WarnInRuntime => {
+                tracing::warn!(
+                    sql,
+                    "sync query on an async runtime's thread blocks its tasks; use the async API, or allow sync explicitly"
+                );
+                Ok(())
+            }
             SyncPolicy::Warn => {
                 tracing::warn!(sql, "sync query while sync is discouraged");
                 Ok(())
@@ -100,15 +116,22 @@ mod tests {
     #[test]
     fn policies_round_trip_and_deny_refuses() {
         let gate = SyncGate::default();
-        assert_eq!(gate.policy(), SyncPolicy::Allow);
-        assert!(gate.check("SELECT 1").is_ok());
-        assert_eq!(gate.set(SyncPolicy::Deny), SyncPolicy::Allow);
-        let err = gate.check("SELECT 1").unwrap_err();
+        assert_eq!(gate.policy(), SyncPolicy::WarnInRuntime);
+        assert!(gate.check("SELECT 1", false).is_ok());
+        assert!(gate.check("SELECT 1", true).is_ok());
+        assert_eq!(gate.set(SyncPolicy::Deny), SyncPolicy::WarnInRuntime);
+        let err = gate.check("SELECT 1", false).unwrap_err();
         assert!(matches!(err, Error::SyncNotAllowed(_)));
         assert!(err.to_string().contains("SELECT 1"));
-        for p in [SyncPolicy::Warn, SyncPolicy::LogError] {
+        for p in [
+            SyncPolicy::Allow,
+            SyncPolicy::Warn,
+            SyncPolicy::LogError,
+            SyncPolicy::WarnInRuntime,
+        ] {
             gate.set(p);
-            assert!(gate.check("SELECT 1").is_ok());
+            assert_eq!(gate.policy(), p);
+            assert!(gate.check("SELECT 1", true).is_ok());
         }
     }
 }

@@ -90,7 +90,7 @@ impl<D: Driver> BlockingSide<D> {
     /// Applies the sync policy to `sql`, then runs `op` on the connection, blocking; once
     /// more on a new connection when the driver allows it.
     fn run<O: Op<D>>(&self, config: &D::Config, stmt: Statement, op: O) -> Result<O::Out> {
-        self.gate.check(&stmt.sql)?;
+        check_sync(&self.gate, &stmt.sql)?;
         let call = Call {
             log_values: config.log_values(),
             in_transaction: false,
@@ -179,7 +179,7 @@ impl<D: Driver> BlockingSide<D> {
 
     /// Opens the connection now.
     pub(crate) fn connect(&self, config: &D::Config) -> Result<()> {
-        self.gate.check("-- connect")?;
+        check_sync(&self.gate, "-- connect")?;
         run_blocking(|| self.ready(config, &mut self.lock()).map(drop))
     }
 
@@ -193,6 +193,12 @@ impl<D: Driver> BlockingSide<D> {
     pub(crate) fn is_open(&self) -> bool {
         self.lock().as_ref().is_some_and(|o| D::is_usable(&o.conn))
     }
+}
+
+/// Applies a database's sync policy to a blocking call: the one place that tells the
+/// policy whether the calling thread is inside a tokio runtime.
+pub(crate) fn check_sync(gate: &orm_core::SyncGate, sql: &str) -> Result<()> {
+    gate.check(sql, tokio::runtime::Handle::try_current().is_ok())
 }
 
 impl<D: Driver> std::fmt::Debug for BlockingSide<D> {

@@ -188,7 +188,7 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.gate.check(&stmt.sql)?;
+        crate::blocking::check_sync(&self.gate, &stmt.sql)?;
         let mut attempt = 0;
         loop {
             match self.next()?.value.execute_sync(stmt.clone()) {
@@ -199,7 +199,7 @@ impl<D: Database> SyncExecutor for ClusterDatabase<D> {
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.gate.check(&stmt.sql)?;
+        crate::blocking::check_sync(&self.gate, &stmt.sql)?;
         let read = crate::is_read(&stmt.sql);
         let mut attempt = 0;
         loop {

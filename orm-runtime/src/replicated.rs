@@ -593,13 +593,13 @@ impl<P: Database, R: Database> SyncExecutor for ReplicatedDatabase<P, R> {
     }
 
     fn execute_sync(&self, stmt: Statement) -> Result<ExecResult> {
-        self.inner.gate.check(&stmt.sql)?;
+        crate::blocking::check_sync(&self.inner.gate, &stmt.sql)?;
         self.wrote();
         self.inner.primary.execute_sync(stmt)
     }
 
     fn fetch_all_sync<T: FromRow + Send + 'static>(&self, stmt: Statement) -> Result<Vec<T>> {
-        self.inner.gate.check(&stmt.sql)?;
+        crate::blocking::check_sync(&self.inner.gate, &stmt.sql)?;
         if !for_replica(&stmt.sql) {
             self.wrote();
             return self.inner.primary.fetch_all_sync(stmt);

@@ -26,6 +26,7 @@ fn tracing_checks() {
     server_spans_name_the_server_and_database();
     values_are_traced_when_the_user_opts_in();
     sync_policies_log_at_their_levels_and_deny_refuses();
+    sync_warns_by_default_only_on_a_runtime_thread();
 }
 
 fn statements_are_traced_without_their_values() {
@@ -156,4 +157,35 @@ fn sync_policies_log_at_their_levels_and_deny_refuses() {
         .filter(|l| l.level == Level::ERROR && l.fields.contains("sync query"))
         .count();
     assert_eq!((warned, errored), (1, 1), "{lines:#?}");
+}
+
+/// The default policy: a blocking call outside a runtime is silent, one made on a thread
+/// that drives a tokio runtime logs a WARN line (and runs).
+fn sync_warns_by_default_only_on_a_runtime_thread() {
+    let db = orm_sqlite::SqliteDatabase::new(sqlite_config("trace_default")).expect("open");
+    assert_eq!(db.sync_policy(), SyncPolicy::WarnInRuntime);
+    User::create_table(&db, false).expect("create");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let capture = Capture::default();
+    let warned = || {
+        capture
+            .lines()
+            .iter()
+            .filter(|l| l.level == Level::WARN && l.fields.contains("sync query"))
+            .count()
+    };
+    capture.run(|| {
+        User::select()
+            .fetch_all_sync(&db)
+            .expect("outside a runtime");
+    });
+    assert_eq!(warned(), 0, "sync stays silent outside a runtime");
+    capture.run(|| {
+        runtime.block_on(async {
+            User::select().fetch_all_sync(&db).expect("served");
+        });
+    });
+    assert_eq!(warned(), 1, "{:#?}", capture.lines());
 }
