@@ -75,7 +75,7 @@ pub use meta::{ColumnMeta, ColumnRole, FkAction, ForeignKeyMeta, IndexMeta, Tabl
 pub use model::Model;
 pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
-    Named, Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert,
+    Named, Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert, Values,
 };
 pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};

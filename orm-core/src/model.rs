@@ -120,6 +120,12 @@ pub trait Model: Table {
         crate::query::raw_query(sql, params)
     }
 
+    /// A new row named column by column, the columns left out taking their database
+    /// defaults: see [`Values`](crate::Values).
+    fn values() -> crate::Values<Self> {
+        crate::Values::new()
+    }
+
     /// `INSERT` this object (auto-increment columns are left to the database).
     fn insert(&self) -> Insert<Self> {
         Insert::one(self)

@@ -136,21 +136,38 @@ impl<T: Timestamp> SoftDeleteStamp for Option<T> {
     }
 }
 
-/// The value a soft delete stores in `column` (`#[orm(soft_delete)]`): the time now, as
-/// the column's type stores it.
-pub fn deleted_now(column: &ColumnMeta) -> Value {
+/// One reading of the clock, given to every timestamp a write sets (so a row's
+/// `created_at` and `updated_at` agree): what a soft delete stores, and what a row built
+/// column by column gets for its timestamps.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
     #[cfg(feature = "chrono")]
-    {
-        let now = now();
-        match column.sql_type {
-            crate::value::SqlType::TimestampTz => Value::TimestampTz(now),
-            _ => Value::Timestamp(now.naive_utc()),
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Now {
+    /// Reads the clock.
+    pub fn read() -> Self {
+        Now {
+            #[cfg(feature = "chrono")]
+            at: now(),
         }
     }
-    #[cfg(not(feature = "chrono"))]
-    {
-        let _ = column;
-        Value::Null
+
+    /// This time as `column` (a timestamp the ORM maintains) stores it.
+    pub fn value_for(&self, column: &ColumnMeta) -> Value {
+        #[cfg(feature = "chrono")]
+        {
+            match column.sql_type {
+                crate::value::SqlType::TimestampTz => Value::TimestampTz(self.at),
+                _ => Value::Timestamp(self.at.naive_utc()),
+            }
+        }
+        #[cfg(not(feature = "chrono"))]
+        {
+            let _ = column;
+            Value::Null
+        }
     }
 }
 

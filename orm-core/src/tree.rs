@@ -522,7 +522,7 @@ impl UpdateStatement {
             table: TableRef::of(table),
             sets: vec![(
                 column.name,
-                ExprNode::Param(crate::table::deleted_now(column)),
+                ExprNode::Param(crate::table::Now::read().value_for(column)),
             )],
             filter,
             returning: Vec::new(),

@@ -166,3 +166,22 @@ fn updates_touch_live_rows_and_check_the_version() {
     );
     assert!(err.is_ok(), "a composite key is a key");
 }
+
+#[test]
+fn rows_get_the_maintained_columns() {
+    let (sql, params) = pg(&Reply::values().set(Reply::THREAD_ID, 2_i64).insert());
+    assert_eq!(
+        sql,
+        r#"INSERT INTO "reply" ("thread_id", "version", "updated_at") VALUES ($1, $2, $3)"#
+    );
+    assert_eq!(params[..2], [Value::I64(2), Value::I64(0)]);
+    assert!(matches!(params[2], Value::TimestampTz(_)), "{params:?}");
+    let (my_sql, _) = my(&Reply::values()
+        .set(Reply::THREAD_ID, 2_i64)
+        .set(Reply::VERSION, 9_i64)
+        .insert());
+    assert_eq!(
+        my_sql,
+        "INSERT INTO `reply` (`thread_id`, `version`, `updated_at`) VALUES (?, ?, ?)"
+    );
+}

@@ -331,3 +331,36 @@ fn text_over_max_length_is_refused_before_sending() {
         "{err:?}"
     );
 }
+
+#[test]
+fn rows_named_column_by_column() {
+    let row = Post::values()
+        .set(Post::TITLE, "Hi")
+        .set(Post::AUTHOR_ID, 7)
+        .set(Post::TITLE, "Hello");
+    let key = row.key_condition();
+    assert!(key.is_none(), "the generated key was not set");
+    let pg_sql = r#"INSERT INTO "post" ("title", "author_id") VALUES ($1, $2)"#;
+    let params = vec![t("Hello"), Value::I64(7)];
+    let insert = row.insert();
+    assert_eq!(pg(&insert), (pg_sql.to_owned(), params.clone()));
+    assert_eq!(my(&insert), (to_mysql(pg_sql), params.clone()));
+    assert_eq!(lite(&insert), (pg_sql.replace('$', "?"), params));
+    let keyed = UserTag::values()
+        .set(UserTag::TAG, "rust")
+        .set(UserTag::USER_ID, 3);
+    let key = keyed.key_condition().expect("every key column set");
+    assert_eq!(
+        pg(&User::select().columns(User::ID).where_(key)).0,
+        r#"SELECT "users"."id" FROM "users" WHERE (("user_tag"."user_id" = $1) AND ("user_tag"."tag" = $2))"#
+    );
+    assert_eq!(
+        pg(&Post::values().insert()).0,
+        r#"INSERT INTO "post" DEFAULT VALUES"#
+    );
+    let too_long = User::values().set(User::NAME, "x".repeat(41)).insert();
+    assert!(matches!(
+        too_long.render(&PostgresqlDialect),
+        Err(Error::InvalidValue { .. })
+    ));
+}

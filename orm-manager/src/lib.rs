@@ -140,9 +140,10 @@ mod tx;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use any::{AnyConnection, AnyDatabase};
 pub use lowlevel::{
-    bulk_insert, count_rows, create_object, create_or_get, delete_object, delete_object_recursive,
-    execute, execute_raw, exists, get_object, get_object_or_none, get_or_create, peek, save_object,
-    scalar, update_object, CountLimit, ExecuteQuery, IntoSelect, OnNullable,
+    bulk_insert, count_rows, create_from_values, create_object, create_or_get, delete_object,
+    delete_object_recursive, execute, execute_raw, exists, get_object, get_object_or_none,
+    get_or_create, peek, save_object, scalar, update_object, CountLimit, ExecuteQuery, IntoSelect,
+    OnNullable,
 };
 pub use manager::{AllowSync, Manager};
 pub use prefetch::{prefetch, PrefetchStep, Prefetched, Store, Subqueries, KEYS_PER_QUERY};

@@ -189,6 +189,38 @@ pub async fn create_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M)
     Ok(stored)
 }
 
+/// Inserts a row built column by column ([`Model::values`]) and returns the stored object,
+/// with the database's defaults for the columns left out: read back by `RETURNING` where
+/// the dialect has it, else by the generated key or the key columns the row set. No hooks
+/// run: there is no object before the insert (use [`create_object`] for hooks).
+pub async fn create_from_values<E: Executor + ?Sized, M: Model>(
+    exec: &E,
+    values: orm_core::Values<M>,
+) -> Result<M> {
+    let given_key = values.key_condition();
+    let insert = values.insert();
+    let dialect = exec.dialect();
+    if dialect.supports_returning() {
+        return insert.returning_model().fetch_one(exec).await;
+    }
+    let result = exec.execute(insert.into_statement_for(dialect)?).await?;
+    let lookup = match (given_key, M::TABLE.auto_column(), result.last_insert_id) {
+        (Some(key), _, _) => key,
+        (None, Some(auto), Some(id)) => {
+            let id = i64::try_from(id)
+                .map_err(|_| Error::Query(format!("generated key {id} does not fit in i64")))?;
+            column_equals(M::TABLE.name, auto.name, Value::I64(id))
+        }
+        _ => {
+            return Err(Error::Query(format!(
+                "{} was inserted, but it cannot be read back: set its key columns",
+                M::TABLE.model
+            )))
+        }
+    };
+    get_object(exec, M::select().with_deleted().where_(lookup)).await
+}
+
 /// The INSERT of [`create_object`], without hooks.
 async fn insert_object<E: Executor + ?Sized, M: Model>(exec: &E, mut obj: M) -> Result<M> {
     if exec.dialect().supports_returning() {

@@ -228,6 +228,32 @@ impl<D: Database> Manager<D> {
         lowlevel::create_object(&self.target(), obj).await
     }
 
+    /// Inserts a row named column by column ([`Model::values`]): the columns left out take
+    /// their database defaults, the ORM fills in its timestamps and version; returns the
+    /// stored object. Hooks do not run (there is no object before the insert).
+    ///
+    /// ```
+    /// # use orm_manager::prelude::*;
+    /// #[derive(Model, Debug)]
+    /// struct Post {
+    ///     #[orm(primary_key, auto)]
+    ///     id: i64,
+    ///     title: String,
+    ///     #[orm(default = "'draft'", max_length = 20)]
+    ///     status: String,
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Error> {
+    /// # let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+    /// # Post::create_table_async(&objects, false).await?;
+    /// let post = objects.create_from(Post::values().set(Post::TITLE, "Hello")).await?;
+    /// assert_eq!((post.title.as_str(), post.status.as_str()), ("Hello", "draft"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_from<M: Model>(&self, values: orm_core::Values<M>) -> Result<M> {
+        lowlevel::create_from_values(&self.target(), values).await
+    }
+
     /// Inserts many objects, all or none: as few INSERT statements as the database's
     /// bind-parameter limit allows (one for up to 65,535 values on PostgreSQL and MySQL,
     /// 32,766 on SQLite; on PostgreSQL one per 50,000 rows, sent as a column of arrays,

@@ -12,8 +12,8 @@ use orm_manager::Manager;
 
 use crate::cut::cut_after;
 use crate::models::{
-    Answer, AuditEntry, Audited, BlockTag, Comment, Note, PageBlock, Post, Revision, Tag, Token,
-    Topic, User, UserTag, Vote,
+    Answer, AuditEntry, Audited, BlockTag, Comment, Draft, Note, PageBlock, Post, Revision, Tag,
+    Token, Topic, User, UserTag, Vote,
 };
 use crate::probe::Inspect;
 
@@ -467,6 +467,60 @@ pub async fn soft_delete<D: Db>(db: &D) {
         ["t1", "t2"],
         "t3 is gone for good"
     );
+}
+
+/// A row named column by column: columns left out take their database defaults, the ORM
+/// fills in its timestamps and version, and `create_from` returns the stored object.
+pub async fn named_construction<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    Revision::create_table_async(db, true)
+        .await
+        .expect("create revision");
+    Draft::create_table_async(db, true)
+        .await
+        .expect("create draft");
+    let draft = objects
+        .create_from(Draft::values().set(Draft::TITLE, "Hello"))
+        .await
+        .expect("create_from");
+    assert!(draft.id > 0);
+    assert_eq!(draft.title, "Hello");
+    assert_eq!(draft.status, "draft", "the database's default");
+    assert_eq!(draft.priority, 3, "the database's default");
+    assert_eq!(draft.note, None);
+    let stored: Draft = objects.get(Draft::ID.eq(draft.id)).await.expect("get");
+    assert_eq!(stored, draft);
+
+    let chosen = objects
+        .create_from(
+            Draft::values()
+                .set(Draft::STATUS, "final")
+                .set(Draft::TITLE, "Chosen")
+                .set(Draft::NOTE, Some("n".to_string())),
+        )
+        .await
+        .expect("create_from");
+    assert_eq!(
+        (
+            chosen.title.as_str(),
+            chosen.status.as_str(),
+            chosen.note.as_deref()
+        ),
+        ("Chosen", "final", Some("n"))
+    );
+
+    let revision = objects
+        .create_from(Revision::values().set(Revision::BODY, "b"))
+        .await
+        .expect("maintained columns");
+    assert_eq!(revision.version, 0);
+    assert_eq!(revision.created_at, revision.updated_at.naive_utc());
+    let missing = objects.create_from(Revision::values()).await;
+    assert!(
+        missing.is_err(),
+        "a NOT NULL column without a default: {missing:?}"
+    );
+    assert_eq!(objects.count(Revision::select()).await.expect("count"), 1);
 }
 
 /// `test_transaction` rolls back whatever its body does, on success, failure or panic;
@@ -2509,7 +2563,8 @@ macro_rules! manager_suite {
             close_returns_while_a_transaction_is_open every_query_runs_in_the_scope
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
             statement_timeouts save_and_look test_transaction_leaves_nothing
-            connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks soft_delete);
+            connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks soft_delete
+            named_construction);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

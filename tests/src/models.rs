@@ -316,3 +316,16 @@ pub struct Vote {
     #[orm(references = Topic)]
     pub topic_id: i64,
 }
+
+/// A post whose columns have database defaults, for rows built column by column.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Draft {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    pub title: String,
+    #[orm(default = "'draft'", max_length = 20)]
+    pub status: String,
+    #[orm(default = "3")]
+    pub priority: i32,
+    pub note: Option<String>,
+}

@@ -41,7 +41,7 @@ impl<M> std::fmt::Debug for Insert<M> {
 }
 
 impl<M: Table> Insert<M> {
-    fn with(columns: Vec<&'static str>, source: InsertSource) -> Self {
+    pub(crate) fn with(columns: Vec<&'static str>, source: InsertSource) -> Self {
         Insert {
             stmt: InsertStatement {
                 table: TableRef::of(M::TABLE),

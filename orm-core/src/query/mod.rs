@@ -18,12 +18,14 @@ mod insert;
 mod limited;
 pub(crate) mod select;
 mod update;
+mod values;
 
 pub use delete::Delete;
 pub use insert::{ColumnList, Insert, Upsert};
 pub use limited::{Limited, Timed};
 pub use select::{exists, not_exists, Alias, Append, Named, Select, Selection};
 pub use update::{Returning, Update};
+pub use values::Values;
 
 /// A statement that renders to SQL text and parameters for a dialect.
 pub trait Query {
