@@ -10,6 +10,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Which integrity rule a statement broke.
+///
+/// ```
+/// use orm_core::{Error, IntegrityKind};
+/// fn already_taken(e: &Error) -> bool {
+///     matches!(e, Error::Integrity { kind: IntegrityKind::Unique, .. })
+/// }
+/// assert!(!already_taken(&Error::Query("x".into())));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntegrityKind {
     /// A unique index or primary key already holds the value.

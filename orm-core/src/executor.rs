@@ -40,6 +40,14 @@ pub trait Executor: Send + Sync {
 }
 
 /// A blocking database handle, for set-up code, scripts and `fn main` without a runtime.
+///
+/// ```
+/// use orm_core::{raw_query, FetchQuery, Result, SyncExecutor};
+/// // Set-up code that runs on any database, blocking.
+/// fn table_count<E: SyncExecutor>(db: &E) -> Result<i64> {
+///     raw_query::<i64>("SELECT count(*) FROM sqlite_master", vec![]).fetch_one_sync(db)
+/// }
+/// ```
 pub trait SyncExecutor {
     /// The SQL dialect this executor speaks.
     fn dialect(&self) -> &'static dyn Dialect;
@@ -141,6 +149,15 @@ impl<T> Stream for ReadInFull<T> {
 /// A database: async and blocking execution, exclusive connections for transactions,
 /// lazy connection management and a sync policy. Implemented by every backend's single
 /// and pooled databases; the Manager is generic over it.
+///
+/// ```
+/// use orm_core::{Database, Result};
+/// // Code generic over every backend, single or pooled.
+/// async fn warm_up<D: Database>(db: &D) -> Result<bool> {
+///     db.connect().await?;
+///     Ok(db.is_connected())
+/// }
+/// ```
 pub trait Database: Executor + SyncExecutor + Clone + Send + Sync + 'static {
     /// The exclusive connection type.
     type Connection: Connection;

@@ -36,6 +36,16 @@ pub struct Expr<T> {
 }
 
 /// A boolean SQL expression, as used in WHERE and HAVING.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let popular: Condition = Post::VIEWS.gt(10) & Post::NOTE.is_null();
+/// let sql = Post::select().columns(Post::ID).where_(popular).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE (("post"."views" > ?1) AND ("post"."note" IS NULL))"#);
+/// # Ok::<(), Error>(())
+/// ```
 pub type Condition = Expr<bool>;
 
 impl<T> Clone for Expr<T> {
@@ -104,6 +114,15 @@ impl ops::Not for Expr<bool> {
 }
 
 /// `NOT condition`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(Post::ID).where_(not(Post::VIEWS.gt(10))).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE NOT ("post"."views" > ?1)"#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn not(condition: Condition) -> Condition {
     !condition
 }
@@ -502,6 +521,15 @@ fn func<T>(f: Func, args: Vec<ExprNode>) -> Expr<T> {
 }
 
 /// `LOWER(x)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(lower(Post::TITLE)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT LOWER("post"."title") FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn lower<E: Expression>(e: E) -> Expr<E::Type>
 where
     BaseOf<E>: Text,
@@ -510,6 +538,15 @@ where
 }
 
 /// `UPPER(x)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().where_(upper(Post::TITLE).eq("HI")).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT "post"."id", "post"."title", "post"."views", "post"."note" FROM "post" WHERE (UPPER("post"."title") = ?1)"#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn upper<E: Expression>(e: E) -> Expr<E::Type>
 where
     BaseOf<E>: Text,
@@ -518,22 +555,58 @@ where
 }
 
 /// `COUNT(x)`: the number of non-NULL values.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(count(Post::NOTE)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT COUNT("post"."note") FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn count<E: Expression>(e: E) -> Expr<i64> {
     func(Func::Count, vec![e.into_node()])
 }
 
 /// `COUNT(DISTINCT x)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(count_distinct(Post::TITLE)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT COUNT(DISTINCT "post"."title") FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn count_distinct<E: Expression>(e: E) -> Expr<i64> {
     func(Func::CountDistinct, vec![e.into_node()])
 }
 
 /// `COUNT(*)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(count_all()).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT COUNT(*) FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn count_all() -> Expr<i64> {
     func(Func::Count, vec![ExprNode::Star])
 }
 
 /// `SUM(x)`, cast back to the column's type (the servers widen sums to NUMERIC); NULL for
 /// no rows.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(sum(Post::VIEWS)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT CAST(SUM("post"."views") AS INTEGER) FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn sum<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>>
 where
     BaseOf<E>: Numeric,
@@ -546,6 +619,15 @@ where
 }
 
 /// `AVG(x)` as a double; NULL for no rows.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(avg(Post::VIEWS)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT CAST(AVG("post"."views") AS REAL) FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn avg<E: Expression>(e: E) -> Expr<Option<f64>>
 where
     BaseOf<E>: Numeric,
@@ -555,21 +637,57 @@ where
 }
 
 /// `MIN(x)`; NULL for no rows.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(min(Post::VIEWS)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT MIN("post"."views") FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn min<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
     func(Func::Min, vec![e.into_node()])
 }
 
 /// `MAX(x)`; NULL for no rows.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(max(Post::VIEWS)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT MAX("post"."views") FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
     func(Func::Max, vec![e.into_node()])
 }
 
 /// `COALESCE(x, fallback)`: never NULL.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(coalesce(Post::NOTE, "none")).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT COALESCE("post"."note", ?1) FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<BaseOf<E>> {
     func(Func::Coalesce, vec![e.into_node(), fallback.into_expr()])
 }
 
 /// `CAST(x AS <type of T>)`: converts an expression to another column type.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(cast::<String, _>(Post::VIEWS)).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT CAST("post"."views" AS TEXT) FROM "post""#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn cast<T: ColumnType, E: Expression>(e: E) -> Expr<T> {
     Expr::from_node(ExprNode::Cast(
         Box::new(e.into_node()),
@@ -726,9 +844,29 @@ where
 impl<E: Expression> ArrayExt for E where BaseOf<E>: ArrayColumn {}
 
 /// The hstore column type.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Item { #[orm(primary_key, auto)] id: i64, attrs: HStore }
+/// let mut attrs = HStore::new();
+/// attrs.insert("color".into(), Some("red".into()));
+/// let item = Item::new(attrs);
+/// assert!(matches!(item.insert().render(&PostgresqlDialect)?.params[0], Value::HStore(_)));
+/// # Ok::<(), Error>(())
+/// ```
 pub type HStore = std::collections::HashMap<String, Option<String>>;
 
 /// HStore operators on `HashMap<String, Option<String>>` columns (PostgreSQL).
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Item { #[orm(primary_key, auto)] id: i64, attrs: HStore }
+/// let red = Item::select().where_(Item::ATTRS.hstore_has_key("color"));
+/// assert!(red.render(&PostgresqlDialect)?.sql.ends_with(r#"WHERE ("item"."attrs" ? $1)"#));
+/// # Ok::<(), Error>(())
+/// ```
 pub trait HStoreExt: Expression<Type = Self::Store> {
     /// `HStore` or `Option<HStore>`.
     type Store: ColumnType<Base = HStore>;

@@ -79,6 +79,13 @@ impl<F: Field> OptionalFromRow for F {
 
 /// A row read into column names and dynamic values, for raw SQL whose shape is not known
 /// at compile time. Consumes all remaining columns.
+///
+/// ```
+/// use orm_core::{RowMap, Value};
+/// let row = RowMap(vec![("name".into(), Value::Text("ann".into())), ("age".into(), Value::I32(30))]);
+/// assert_eq!(row.get("age"), Some(&Value::I32(30)));
+/// assert_eq!(row.get("missing"), None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RowMap(pub Vec<(String, Value)>);
 

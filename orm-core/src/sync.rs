@@ -9,6 +9,14 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use crate::error::{Error, Result};
 
 /// What a blocking call does.
+///
+/// ```
+/// use orm_core::{SyncGate, SyncPolicy};
+/// let gate = SyncGate::default();
+/// assert_eq!(gate.policy(), SyncPolicy::WarnInRuntime);
+/// gate.set(SyncPolicy::Deny);
+/// assert!(gate.check("SELECT 1", false).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncPolicy {
     /// The default: run it; on a thread inside a tokio runtime (where it blocks the tasks

@@ -10,6 +10,15 @@ use crate::value::Value;
 /// A struct mapped to a table: its metadata and column values. Implemented by
 /// `#[derive(Model)]`; the query builders need nothing more of a model. Every `Table` is
 /// a [`Model`](crate::Model), which adds the query and DDL constructors.
+///
+/// ```
+/// # use orm_core::*;
+/// #[derive(orm_derive::Model)]
+/// struct Tag { #[orm(primary_key, auto)] id: i64, #[orm(unique)] name: String }
+/// assert_eq!(Tag::TABLE.name, "tag");
+/// assert!(Tag::TABLE.columns[1].unique);
+/// assert_eq!(Tag::new("rust").column_value(1), Value::Text("rust".into()));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a model",
     label = "expected a struct with #[derive(Model)]",

@@ -4,6 +4,13 @@
 ///
 /// Queries keep their parameters in this owned form so that a query can be built anywhere
 /// and sent to any backend. Values never become part of the SQL text.
+///
+/// ```
+/// use orm_core::Value;
+/// assert_eq!(Value::from("text"), Value::Text("text".into()));
+/// assert_eq!(Value::from(7_i64), Value::I64(7));
+/// assert!(Value::Null.is_null());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {

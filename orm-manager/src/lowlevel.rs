@@ -540,6 +540,25 @@ pub enum CountLimit {
 
 /// What a recursive delete does with rows that reference the object through a nullable
 /// foreign key (peewee's `delete_nullable`).
+///
+/// ```
+/// # use orm_manager::prelude::*;
+/// #[derive(Model)]
+/// struct Author { #[orm(primary_key, auto)] id: i64 }
+/// #[derive(Model)]
+/// struct Book { #[orm(primary_key, auto)] id: i64, #[orm(references = Author)] author_id: Option<i64> }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// # let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+/// # Author::create_table_async(&objects, false).await?;
+/// # Book::create_table_async(&objects, false).await?;
+/// let author = objects.create(Author::new()).await?;
+/// objects.create(Book::new(Some(author.id))).await?;
+/// objects.delete_recursive(&author, OnNullable::SetNull).await?;
+/// let orphans = objects.count(Book::select().where_(Book::AUTHOR_ID.is_null())).await?;
+/// assert_eq!(orphans, 1, "the book stays, without its author");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnNullable {
     /// Sets the reference to NULL and keeps the row.

@@ -625,7 +625,19 @@ impl<D: Database> Manager<D> {
 
 /// Restores the previous sync policy and closes the sync connection when dropped; see
 /// [`Manager::allow_sync`].
-#[must_use = "dropped at once, blocking calls are denied again"]
+///
+/// ```
+/// # use orm_manager::prelude::*;
+/// let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+/// objects.database().set_allow_sync(SyncPolicy::Deny);
+/// {
+///     let _sync = objects.allow_sync();
+///     assert_eq!(objects.database().sync_policy(), SyncPolicy::Allow);
+/// }
+/// assert_eq!(objects.database().sync_policy(), SyncPolicy::Deny);
+/// # Ok::<(), Error>(())
+/// ```
+#[must_use = "dropped at once, the previous sync policy is back"]
 pub struct AllowSync<D: Database> {
     db: D,
     previous: SyncPolicy,

@@ -33,6 +33,24 @@ enum Kind {
 ///
 /// [`commit`]: TransactionGuard::commit
 /// [`rollback`]: TransactionGuard::rollback
+///
+/// ```
+/// # use orm_manager::prelude::*;
+/// # #[derive(Model)]
+/// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Error> {
+/// # let objects = Manager::new(SqliteDatabase::new(SqliteConfig::memory())?);
+/// # Tag::create_table_async(&objects, false).await?;
+/// let tx = objects.begin_transaction().await?;
+/// tx.create(Tag::new("kept")).await?;
+/// tx.commit().await?;
+/// let tx = objects.begin_transaction().await?;
+/// tx.create(Tag::new("dropped")).await?;
+/// drop(tx); // rolled back
+/// assert_eq!(objects.count(Tag::select()).await?, 1);
+/// # Ok(()) }
+/// ```
 #[must_use = "dropped at once, the transaction rolls back"]
 pub struct TransactionGuard<D: Database> {
     manager: Manager<D>,

@@ -37,12 +37,29 @@ pub use orm_runtime::{PoolOptions, PoolSettings};
 /// connection. A connection the server closed (restart, `KILL`, `wait_timeout`) is
 /// replaced: reads are sent again on the new connection, and a connection idle for more
 /// than a second is pinged before a write.
+///
+/// ```
+/// # use orm_mysql::MySQLDatabase;
+/// # use orm_core::Database;
+/// // Nothing is opened until the first statement (or `connect`).
+/// let db = MySQLDatabase::connect_lazy("mysql://root@127.0.0.1:3306/app")?;
+/// assert!(!db.is_connected());
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub type MySQLDatabase = orm_runtime::SingleDatabase<MySQLDriver>;
 
 /// A MySQL / MariaDB database with a single drop-in sync connection and a deadpool pool
 /// of async connections. A connection that comes back broken or in the middle of a
 /// statement is discarded; one whose session state may have changed (raw `SET`, `USE`,
 /// `LOCK`) is reset first.
+///
+/// ```
+/// # use orm_mysql::{MySQLConfig, PooledMySQLDatabase, PoolSettings};
+/// let config = MySQLConfig::from_url("mysql://root@127.0.0.1:3306/app")?.max_connections(8);
+/// let db = PooledMySQLDatabase::new(config)?;
+/// assert_eq!(db.pool_status(), (8, 0, 0), "connections open on demand");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub type PooledMySQLDatabase = orm_runtime::PooledDatabase<MySQLDriver>;
 
 /// A MySQL connection taken for exclusive use, for a transaction.

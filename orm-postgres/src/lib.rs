@@ -38,11 +38,28 @@ pub use orm_runtime::{PoolOptions, PoolSettings};
 /// connection, both opened on first use and replaced when the server closes them.
 /// Concurrent tasks share the async connection (tokio-postgres pipelines their queries); a
 /// transaction holds it alone until it ends.
+///
+/// ```
+/// # use orm_postgres::PostgresqlDatabase;
+/// # use orm_core::Database;
+/// // Nothing is opened until the first statement (or `connect`).
+/// let db = PostgresqlDatabase::connect_lazy("postgres://postgres@127.0.0.1/app?sslmode=prefer")?;
+/// assert!(!db.is_connected());
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub type PostgresqlDatabase = orm_runtime::SingleDatabase<PostgresqlDriver>;
 
 /// A PostgreSQL database with a single drop-in sync connection and a pool of async
 /// connections (deadpool), sized and bounded by the configuration's
 /// [`PoolSettings`].
+///
+/// ```
+/// # use orm_postgres::{PooledPostgresqlDatabase, PostgresqlConfig, PoolSettings};
+/// let config = PostgresqlConfig::from_url("postgres://postgres@127.0.0.1/app")?.max_connections(16);
+/// let db = PooledPostgresqlDatabase::new(config)?;
+/// assert_eq!(db.pool_status(), (16, 0, 0), "connections open on demand");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub type PooledPostgresqlDatabase = orm_runtime::PooledDatabase<PostgresqlDriver>;
 
 /// A PostgreSQL connection taken for exclusive use, for a transaction.

@@ -8,6 +8,12 @@ use std::path::PathBuf;
 use orm_core::{Error, Result};
 
 /// How a connection uses TLS, with libpq's names (MySQL's in parentheses).
+///
+/// ```
+/// use orm_runtime::tls::SslMode;
+/// assert_eq!(SslMode::default(), SslMode::Disable);
+/// assert_eq!(SslMode::parse("verify-full").ok(), Some(SslMode::VerifyFull));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SslMode {
     /// Never (`DISABLED`).

@@ -37,6 +37,16 @@ pub use orm_runtime::{PoolOptions, PoolSettings};
 /// An SQLite database with a single drop-in sync connection and a single async
 /// connection, both opened on first use (an in-memory database is created at once).
 /// Async calls run the SQLite work on tokio's blocking threads.
+///
+/// ```
+/// # use orm_sqlite::{SqliteConfig, SqliteDatabase};
+/// # use orm_core::{raw_query, FetchQuery, Query};
+/// let db = SqliteDatabase::new(SqliteConfig::memory())?;
+/// raw_query::<()>("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)", vec![]).execute_sync(&db)?;
+/// let count = raw_query::<i64>("SELECT count(*) FROM note", vec![]).fetch_one_sync(&db)?;
+/// assert_eq!(count, 0);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub type SqliteDatabase = orm_runtime::SingleDatabase<SqliteDriver>;
 
 /// An SQLite database with a single drop-in sync connection and a deadpool pool of async

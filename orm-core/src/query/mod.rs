@@ -28,6 +28,16 @@ pub use update::{Returning, Update};
 pub use values::Values;
 
 /// A statement that renders to SQL text and parameters for a dialect.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String }
+/// let stmt = Post::update().set(Post::TITLE, "x").where_(Post::ID.eq(1)).render(&MySQLDialect)?;
+/// assert_eq!(stmt.sql, "UPDATE `post` SET `title` = ? WHERE (`post`.`id` = ?)");
+/// assert_eq!(stmt.params, [Value::Text("x".into()), Value::I64(1)]);
+/// # Ok::<(), Error>(())
+/// ```
 pub trait Query {
     /// Renders the SQL text and its bound parameters. Fails, before anything is sent, when
     /// the dialect cannot express the query.
@@ -107,6 +117,17 @@ pub trait Query {
 }
 
 /// A statement that returns rows of type `Row`.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String }
+/// // Any query that returns rows: a SELECT, a raw query, a RETURNING.
+/// fn titles() -> impl FetchQuery<Row = String> {
+///     Post::select().columns(Post::TITLE)
+/// }
+/// assert_eq!(titles().model_name(), "Post");
+/// ```
 pub trait FetchQuery: Query {
     /// What each row decodes as.
     type Row: FromRow + Send + 'static;
@@ -493,6 +514,13 @@ pub struct RawQuery<T> {
 }
 
 /// Builds a [`RawQuery`].
+///
+/// ```
+/// # use orm_core::*;
+/// let q = raw_query::<(i64, String)>("SELECT id, name FROM tag WHERE name LIKE ?", vec!["r%".into()]);
+/// assert_eq!(q.render(&SqliteDialect)?.sql, "SELECT id, name FROM tag WHERE name LIKE ?1");
+/// # Ok::<(), Error>(())
+/// ```
 pub fn raw_query<T>(sql: impl Into<String>, params: Vec<Value>) -> RawQuery<T> {
     RawQuery {
         sql: sql.into(),

@@ -159,6 +159,23 @@ pub(crate) fn model_items(
 /// A typed SELECT over model `M` whose rows decode as `Out`.
 ///
 /// Built from `M::select()`; methods consume and return the query.
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64 }
+/// let top: Select<Post, (String, i64)> = Post::select()
+///     .columns((Post::TITLE, Post::VIEWS))
+///     .where_(Post::VIEWS.ge(100))
+///     .order_by(Post::VIEWS.desc())
+///     .limit(10);
+/// let stmt = top.render(&PostgresqlDialect)?;
+/// assert_eq!(
+///     stmt.sql,
+///     r#"SELECT "post"."title", "post"."views" FROM "post" WHERE ("post"."views" >= $1) ORDER BY "post"."views" DESC LIMIT $2"#
+/// );
+/// # Ok::<(), Error>(())
+/// ```
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Select<M, Out> {
     stmt: SelectStatement,
@@ -519,11 +536,29 @@ impl<M: Table, C: ColumnType> Subquery<C::Base> for Select<M, C> {
 }
 
 /// `EXISTS (SELECT ...)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(Post::ID).where_(exists(Post::select().columns(Post::ID).where_(Post::VIEWS.gt(100)))).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE EXISTS (SELECT "post"."id" FROM "post" WHERE ("post"."views" > ?1))"#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn exists<M: Table, O>(query: Select<M, O>) -> Condition {
     Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))
 }
 
 /// `NOT EXISTS (SELECT ...)`
+///
+/// ```
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
+/// let sql = Post::select().columns(Post::ID).where_(not_exists(Post::select().columns(Post::ID))).render(&SqliteDialect)?.sql;
+/// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE NOT EXISTS (SELECT "post"."id" FROM "post")"#);
+/// # Ok::<(), Error>(())
+/// ```
 pub fn not_exists<M: Table, O>(query: Select<M, O>) -> Condition {
     Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), true))
 }
