@@ -310,6 +310,12 @@ macro_rules! schema_suite {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cut_up_closes_its_connection() {
+            let db = $make("schema_cut_closes");
+            $crate::schema_suite::cut_up_closes_its_connection(&db).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sequences() {
             let db = $make("schema_sequences");
             $crate::schema_suite::sequences(&db).await;
@@ -846,5 +852,34 @@ pub async fn cut_up_at_every_poll<D: Database>(db: &D) {
             .await
             .expect("down waits on a lock")
             .expect("down");
+    }
+}
+
+/// `up` dropped after exactly N polls, for every N until it completes: the connection it
+/// took (holding the migration's session lock) is closed, not handed back to the pool,
+/// where the next user would inherit the lock. The pool's size says so at once, whoever
+/// takes a connection next.
+pub async fn cut_up_closes_its_connection<D: orm_runtime::Driver>(
+    db: &orm_runtime::PooledDatabase<D>,
+) {
+    use orm_migrate::Migration;
+
+    let migrations = [Migration::parse(
+        "0001_closes",
+        "-- up\nCREATE TABLE IF NOT EXISTS closes (id INTEGER PRIMARY KEY);\n\
+         -- down\nDROP TABLE IF EXISTS closes;\n",
+    )
+    .expect("migration")];
+    for polls in 1.. {
+        assert!(polls < 2_000, "up never completed");
+        let cut = crate::cut::cut_after(polls, orm_migrate::up(db, &migrations, |_| {})).await;
+        let (_, open, _) = db.pool_status();
+        assert_eq!(
+            open, 0,
+            "cut after {polls} polls: the run's connection went back to the pool"
+        );
+        if cut.is_some() {
+            break;
+        }
     }
 }
