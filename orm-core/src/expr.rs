@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::ops;
 
+use crate::scope::{Both, Joined, Merge, Union};
 use crate::tree::{BinOp, ExprNode, ExtOp, Func, OrderItem, SelectStatement};
 #[cfg(feature = "json")]
 use crate::tree::{JsonArg, JsonOp};
@@ -26,42 +27,46 @@ pub trait Subquery<T> {
     fn into_statement(self) -> SelectStatement;
 }
 
-/// A typed expression whose SQL result decodes as `T`.
+/// A typed expression whose SQL result decodes as `T` and names the models `S` (`()` for
+/// values and raw SQL; see [`scope`](crate::scope)).
 ///
-/// `Expr<bool>` is a condition: combine conditions with `&` (AND), `|` (OR) and `!` (NOT),
-/// or with [`Expr::and`] / [`Expr::or`].
-pub struct Expr<T> {
+/// `Expr<bool, S>` is a condition: combine conditions on one model with `&` (AND), `|`
+/// (OR) and `!` (NOT), or with [`Expr::and`] / [`Expr::or`]; conditions on two models
+/// with [`Expr::and_across`] / [`Expr::or_across`].
+pub struct Expr<T, S = ()> {
     node: ExprNode,
-    _type: PhantomData<fn() -> T>,
+    _type: PhantomData<fn() -> (T, S)>,
 }
 
-/// A boolean SQL expression, as used in WHERE and HAVING.
+/// A boolean SQL expression, as used in WHERE and HAVING. `S` is the models it names
+/// (see [`scope`](crate::scope)): a query accepts it only when they are the query's.
 ///
 /// ```
 /// # use orm_core::*;
 /// # #[derive(orm_derive::Model)]
 /// # struct Post { #[orm(primary_key, auto)] id: i64, title: String, views: i64, note: Option<String> }
-/// let popular: Condition = Post::VIEWS.gt(10) & Post::NOTE.is_null();
+/// let popular: Condition<Post> = Post::VIEWS.gt(10) & Post::NOTE.is_null();
 /// let sql = Post::select().columns(Post::ID).where_(popular).render(&SqliteDialect)?.sql;
 /// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE (("post"."views" > ?1) AND ("post"."note" IS NULL))"#);
 /// # Ok::<(), Error>(())
 /// ```
-pub type Condition = Expr<bool>;
+pub type Condition<S = ()> = Expr<bool, S>;
 
-impl<T> Clone for Expr<T> {
+impl<T, S> Clone for Expr<T, S> {
     fn clone(&self) -> Self {
         Expr::from_node(self.node.clone())
     }
 }
 
-impl<T> std::fmt::Debug for Expr<T> {
+impl<T, S> std::fmt::Debug for Expr<T, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.node.fmt(f)
     }
 }
 
-impl<T> Expr<T> {
-    /// Wraps an untyped node. The caller promises the node's SQL result decodes as `T`.
+impl<T, S> Expr<T, S> {
+    /// Wraps an untyped node. The caller promises the node's SQL result decodes as `T`
+    /// and names the models `S`.
     pub fn from_node(node: ExprNode) -> Self {
         Expr {
             node,
@@ -78,37 +83,71 @@ impl<T> Expr<T> {
     pub fn node(&self) -> &ExprNode {
         &self.node
     }
+
+    pub(crate) fn retyped<S2>(self) -> Expr<T, S2> {
+        Expr::from_node(self.node)
+    }
+
+    /// The same expression, no longer checked against the query's models: the escape
+    /// hatch for a condition the types cannot follow.
+    pub fn unchecked(self) -> Expr<T> {
+        Expr::from_node(self.node)
+    }
 }
 
-impl Expr<bool> {
-    /// `self AND other`
-    pub fn and(self, other: Condition) -> Condition {
+impl<S> Expr<bool, S> {
+    /// `self AND other`, both on one model (or one of them a value's): the result stays on
+    /// that model, so conditions built in a loop keep one type.
+    pub fn and<S2>(self, other: Condition<S2>) -> Condition<Joined<S, S2>>
+    where
+        S: Union<S2>,
+    {
         Expr::from_node(self.node.binary(BinOp::And, other.node))
     }
 
-    /// `self OR other`
-    pub fn or(self, other: Condition) -> Condition {
+    /// `self OR other`, both on one model (or one of them a value's).
+    pub fn or<S2>(self, other: Condition<S2>) -> Condition<Joined<S, S2>>
+    where
+        S: Union<S2>,
+    {
+        Expr::from_node(self.node.binary(BinOp::Or, other.node))
+    }
+
+    /// `self AND other`, on different models (of a join):
+    /// `Post::SCORE.gt(2.0).and_across(User::NAME.eq("ann"))`.
+    pub fn and_across<S2>(self, other: Condition<S2>) -> Condition<Both<S, S2>>
+    where
+        S: Merge<S2>,
+    {
+        Expr::from_node(self.node.binary(BinOp::And, other.node))
+    }
+
+    /// `self OR other`, on different models (of a join).
+    pub fn or_across<S2>(self, other: Condition<S2>) -> Condition<Both<S, S2>>
+    where
+        S: Merge<S2>,
+    {
         Expr::from_node(self.node.binary(BinOp::Or, other.node))
     }
 }
 
-impl ops::BitAnd for Expr<bool> {
-    type Output = Condition;
-    fn bitand(self, rhs: Condition) -> Condition {
+impl<S: Union<S2>, S2> ops::BitAnd<Condition<S2>> for Expr<bool, S> {
+    type Output = Condition<Joined<S, S2>>;
+    fn bitand(self, rhs: Condition<S2>) -> Self::Output {
         self.and(rhs)
     }
 }
 
-impl ops::BitOr for Expr<bool> {
-    type Output = Condition;
-    fn bitor(self, rhs: Condition) -> Condition {
+impl<S: Union<S2>, S2> ops::BitOr<Condition<S2>> for Expr<bool, S> {
+    type Output = Condition<Joined<S, S2>>;
+    fn bitor(self, rhs: Condition<S2>) -> Self::Output {
         self.or(rhs)
     }
 }
 
-impl ops::Not for Expr<bool> {
-    type Output = Condition;
-    fn not(self) -> Condition {
+impl<S> ops::Not for Expr<bool, S> {
+    type Output = Condition<S>;
+    fn not(self) -> Condition<S> {
         Expr::from_node(ExprNode::Not(Box::new(self.node)))
     }
 }
@@ -123,7 +162,7 @@ impl ops::Not for Expr<bool> {
 /// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE NOT ("post"."views" > ?1)"#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn not(condition: Condition) -> Condition {
+pub fn not<S>(condition: Condition<S>) -> Condition<S> {
     !condition
 }
 
@@ -181,19 +220,23 @@ impl<M, T> Column<M, T> {
 pub trait Expression: Sized {
     /// The Rust type the result decodes as.
     type Type: ColumnType;
+    /// The models it names (see [`scope`](crate::scope)).
+    type Source;
     /// The untyped tree.
     fn into_node(self) -> ExprNode;
 }
 
 impl<M, T: ColumnType> Expression for Column<M, T> {
     type Type = T;
+    type Source = M;
     fn into_node(self) -> ExprNode {
         self.node_with(Some(Cow::Borrowed(self.table)))
     }
 }
 
-impl<T: ColumnType> Expression for Expr<T> {
+impl<T: ColumnType, S> Expression for Expr<T, S> {
     type Type = T;
+    type Source = S;
     fn into_node(self) -> ExprNode {
         self.node
     }
@@ -208,11 +251,14 @@ impl<T: ColumnType> Expression for Expr<T> {
     note = "columns compare only with values, columns and expressions of the same Rust type"
 )]
 pub trait AsExpr<T> {
+    /// The models it names: `()` for a value.
+    type Source;
     /// The untyped tree.
     fn into_expr(self) -> ExprNode;
 }
 
 impl<T: Field> AsExpr<T> for T {
+    type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
         ExprNode::Param(self.to_value())
@@ -220,6 +266,7 @@ impl<T: Field> AsExpr<T> for T {
 }
 
 impl<T: Field> AsExpr<T> for &T {
+    type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
         ExprNode::Param(self.to_value())
@@ -227,6 +274,7 @@ impl<T: Field> AsExpr<T> for &T {
 }
 
 impl<T: Field> AsExpr<T> for Option<T> {
+    type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
         ExprNode::Param(ColumnType::to_value(&self))
@@ -234,6 +282,7 @@ impl<T: Field> AsExpr<T> for Option<T> {
 }
 
 impl AsExpr<String> for &str {
+    type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
         ExprNode::Param(Value::Text(self.to_owned()))
@@ -241,6 +290,7 @@ impl AsExpr<String> for &str {
 }
 
 impl AsExpr<Vec<u8>> for &[u8] {
+    type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
         ExprNode::Param(Value::Bytes(self.to_vec()))
@@ -248,12 +298,14 @@ impl AsExpr<Vec<u8>> for &[u8] {
 }
 
 impl<M, C: ColumnType> AsExpr<C::Base> for Column<M, C> {
+    type Source = M;
     fn into_expr(self) -> ExprNode {
         Expression::into_node(self)
     }
 }
 
-impl<C: ColumnType> AsExpr<C::Base> for Expr<C> {
+impl<C: ColumnType, S> AsExpr<C::Base> for Expr<C, S> {
+    type Source = S;
     fn into_expr(self) -> ExprNode {
         self.node
     }
@@ -289,7 +341,10 @@ pub fn escape_like(s: &str) -> String {
 
 type BaseOf<E> = <<E as Expression>::Type as ColumnType>::Base;
 
-fn compare<E: Expression>(left: E, op: BinOp, right: ExprNode) -> Condition {
+/// The sources of `E` compared with `V`.
+type Compared<E, V> = Both<<E as Expression>::Source, <V as AsExpr<BaseOf<E>>>::Source>;
+
+fn compare<E: Expression, S>(left: E, op: BinOp, right: ExprNode) -> Condition<S> {
     Expr::from_node(left.into_node().binary(op, right))
 }
 
@@ -299,11 +354,10 @@ fn compare<E: Expression>(left: E, op: BinOp, right: ExprNode) -> Condition {
 /// type only:
 ///
 /// ```
-/// # use orm_core::{Column, ExprExt};
-/// # struct User;
-/// # const NAME: Column<User, String> = Column::new("user", "name");
-/// # const AGE: Column<User, i32> = Column::new("user", "age");
-/// let adults = AGE.ge(18) & NAME.startswith("A");
+/// # use orm_core::*;
+/// # #[derive(orm_derive::Model)]
+/// # struct User { #[orm(primary_key, auto)] id: i64, name: String, age: i32 }
+/// let adults: Condition<User> = User::AGE.ge(18) & User::NAME.startswith("A");
 /// ```
 // `is_in` / `is_null` are the names SQL users know; they build a condition from `self`.
 #[allow(clippy::wrong_self_convention)]
@@ -318,33 +372,51 @@ pub trait ExprExt: Expression {
     }
 
     /// `self = value`; comparing with `None` renders `IS NULL`.
-    fn eq<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn eq<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         match value.into_expr() {
-            ExprNode::Param(Value::Null) => self.is_null(),
+            ExprNode::Param(Value::Null) => self.is_null().retyped(),
             right => compare(self, BinOp::Eq, right),
         }
     }
     /// `self <> value`; comparing with `None` renders `IS NOT NULL`.
-    fn ne<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn ne<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         match value.into_expr() {
-            ExprNode::Param(Value::Null) => self.is_not_null(),
+            ExprNode::Param(Value::Null) => self.is_not_null().retyped(),
             right => compare(self, BinOp::Ne, right),
         }
     }
     /// `self < value`
-    fn lt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn lt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         compare(self, BinOp::Lt, value.into_expr())
     }
     /// `self <= value`
-    fn le<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn le<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         compare(self, BinOp::Le, value.into_expr())
     }
     /// `self > value`
-    fn gt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn gt<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         compare(self, BinOp::Gt, value.into_expr())
     }
     /// `self >= value`
-    fn ge<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition {
+    fn ge<V: AsExpr<BaseOf<Self>>>(self, value: V) -> Condition<Compared<Self, V>>
+    where
+        Self::Source: Merge<V::Source>,
+    {
         compare(self, BinOp::Ge, value.into_expr())
     }
     /// `self BETWEEN low AND high`
@@ -352,7 +424,7 @@ pub trait ExprExt: Expression {
         self,
         low: L,
         high: H,
-    ) -> Condition {
+    ) -> Condition<Self::Source> {
         Expr::from_node(ExprNode::Between(
             Box::new(self.into_node()),
             Box::new(low.into_expr()),
@@ -360,7 +432,7 @@ pub trait ExprExt: Expression {
         ))
     }
     /// `self IN (values...)`; an empty list matches nothing.
-    fn is_in<I>(self, values: I) -> Condition
+    fn is_in<I>(self, values: I) -> Condition<Self::Source>
     where
         I: IntoIterator,
         I::Item: AsExpr<BaseOf<Self>>,
@@ -369,7 +441,7 @@ pub trait ExprExt: Expression {
         Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, false))
     }
     /// `self NOT IN (values...)`; an empty list matches everything.
-    fn not_in<I>(self, values: I) -> Condition
+    fn not_in<I>(self, values: I) -> Condition<Self::Source>
     where
         I: IntoIterator,
         I::Item: AsExpr<BaseOf<Self>>,
@@ -378,7 +450,7 @@ pub trait ExprExt: Expression {
         Expr::from_node(ExprNode::InList(Box::new(self.into_node()), list, true))
     }
     /// `self IN (SELECT ...)`; the subquery selects one column of the same type.
-    fn in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+    fn in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition<Self::Source> {
         Expr::from_node(ExprNode::InSelect(
             Box::new(self.into_node()),
             Box::new(query.into_statement()),
@@ -386,7 +458,7 @@ pub trait ExprExt: Expression {
         ))
     }
     /// `self NOT IN (SELECT ...)`
-    fn not_in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition {
+    fn not_in_query<Q: Subquery<BaseOf<Self>>>(self, query: Q) -> Condition<Self::Source> {
         Expr::from_node(ExprNode::InSelect(
             Box::new(self.into_node()),
             Box::new(query.into_statement()),
@@ -394,29 +466,29 @@ pub trait ExprExt: Expression {
         ))
     }
     /// `self IS NULL`
-    fn is_null(self) -> Condition {
+    fn is_null(self) -> Condition<Self::Source> {
         Expr::from_node(ExprNode::IsNull(Box::new(self.into_node()), false))
     }
     /// `self IS NOT NULL`
-    fn is_not_null(self) -> Condition {
+    fn is_not_null(self) -> Condition<Self::Source> {
         Expr::from_node(ExprNode::IsNull(Box::new(self.into_node()), true))
     }
     /// `self LIKE pattern` (case-sensitive where the database allows; see the dialect notes).
-    fn like(self, pattern: impl Into<String>) -> Condition
+    fn like(self, pattern: impl Into<String>) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
         like(self, Value::Text(pattern.into()), false, false)
     }
     /// Case-insensitive LIKE: `ILIKE` on PostgreSQL, `LOWER(x) LIKE LOWER(p)` elsewhere.
-    fn ilike(self, pattern: impl Into<String>) -> Condition
+    fn ilike(self, pattern: impl Into<String>) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
         like(self, Value::Text(pattern.into()), true, false)
     }
     /// Case-insensitive substring match; `%` and `_` in `needle` match themselves.
-    fn contains(self, needle: &str) -> Condition
+    fn contains(self, needle: &str) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
@@ -424,7 +496,7 @@ pub trait ExprExt: Expression {
         like(self, Value::Text(pattern), true, true)
     }
     /// Case-insensitive prefix match; `%` and `_` in `prefix` match themselves.
-    fn startswith(self, prefix: &str) -> Condition
+    fn startswith(self, prefix: &str) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
@@ -432,7 +504,7 @@ pub trait ExprExt: Expression {
         like(self, Value::Text(pattern), true, true)
     }
     /// Case-insensitive suffix match; `%` and `_` in `suffix` match themselves.
-    fn endswith(self, suffix: &str) -> Condition
+    fn endswith(self, suffix: &str) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
@@ -456,7 +528,7 @@ fn like<E: Expression>(
     pattern: Value,
     case_insensitive: bool,
     escaped: bool,
-) -> Condition {
+) -> Condition<E::Source> {
     Expr::from_node(ExprNode::Like {
         expr: Box::new(expr.into_node()),
         pattern: Box::new(ExprNode::Param(pattern)),
@@ -491,20 +563,22 @@ macro_rules! arithmetic {
             C: ColumnType,
             C::Base: Numeric,
             V: AsExpr<C::Base>,
+            M: Merge<V::Source>,
         {
-            type Output = Expr<C>;
-            fn $method(self, rhs: V) -> Expr<C> {
+            type Output = Expr<C, Both<M, V::Source>>;
+            fn $method(self, rhs: V) -> Self::Output {
                 Expr::from_node(Expression::into_node(self).binary(BinOp::$op, rhs.into_expr()))
             }
         }
-        impl<C, V> ops::$trait<V> for Expr<C>
+        impl<C, S, V> ops::$trait<V> for Expr<C, S>
         where
             C: ColumnType,
             C::Base: Numeric,
             V: AsExpr<C::Base>,
+            S: Merge<V::Source>,
         {
-            type Output = Expr<C>;
-            fn $method(self, rhs: V) -> Expr<C> {
+            type Output = Expr<C, Both<S, V::Source>>;
+            fn $method(self, rhs: V) -> Self::Output {
                 Expr::from_node(self.node.binary(BinOp::$op, rhs.into_expr()))
             }
         }
@@ -516,7 +590,7 @@ arithmetic!(Sub, sub, Sub);
 arithmetic!(Mul, mul, Mul);
 arithmetic!(Div, div, Div);
 
-fn func<T>(f: Func, args: Vec<ExprNode>) -> Expr<T> {
+fn func<T, S>(f: Func, args: Vec<ExprNode>) -> Expr<T, S> {
     Expr::from_node(ExprNode::Func(f, args))
 }
 
@@ -530,7 +604,7 @@ fn func<T>(f: Func, args: Vec<ExprNode>) -> Expr<T> {
 /// assert_eq!(sql, r#"SELECT LOWER("post"."title") FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn lower<E: Expression>(e: E) -> Expr<E::Type>
+pub fn lower<E: Expression>(e: E) -> Expr<E::Type, E::Source>
 where
     BaseOf<E>: Text,
 {
@@ -547,7 +621,7 @@ where
 /// assert_eq!(sql, r#"SELECT "post"."id", "post"."title", "post"."views", "post"."note" FROM "post" WHERE (UPPER("post"."title") = ?1)"#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn upper<E: Expression>(e: E) -> Expr<E::Type>
+pub fn upper<E: Expression>(e: E) -> Expr<E::Type, E::Source>
 where
     BaseOf<E>: Text,
 {
@@ -564,7 +638,7 @@ where
 /// assert_eq!(sql, r#"SELECT COUNT("post"."note") FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn count<E: Expression>(e: E) -> Expr<i64> {
+pub fn count<E: Expression>(e: E) -> Expr<i64, E::Source> {
     func(Func::Count, vec![e.into_node()])
 }
 
@@ -578,7 +652,7 @@ pub fn count<E: Expression>(e: E) -> Expr<i64> {
 /// assert_eq!(sql, r#"SELECT COUNT(DISTINCT "post"."title") FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn count_distinct<E: Expression>(e: E) -> Expr<i64> {
+pub fn count_distinct<E: Expression>(e: E) -> Expr<i64, E::Source> {
     func(Func::CountDistinct, vec![e.into_node()])
 }
 
@@ -607,7 +681,7 @@ pub fn count_all() -> Expr<i64> {
 /// assert_eq!(sql, r#"SELECT CAST(SUM("post"."views") AS INTEGER) FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn sum<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>>
+pub fn sum<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>, E::Source>
 where
     BaseOf<E>: Numeric,
 {
@@ -628,7 +702,7 @@ where
 /// assert_eq!(sql, r#"SELECT CAST(AVG("post"."views") AS REAL) FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn avg<E: Expression>(e: E) -> Expr<Option<f64>>
+pub fn avg<E: Expression>(e: E) -> Expr<Option<f64>, E::Source>
 where
     BaseOf<E>: Numeric,
 {
@@ -646,7 +720,7 @@ where
 /// assert_eq!(sql, r#"SELECT MIN("post"."views") FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn min<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
+pub fn min<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>, E::Source> {
     func(Func::Min, vec![e.into_node()])
 }
 
@@ -660,7 +734,7 @@ pub fn min<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
 /// assert_eq!(sql, r#"SELECT MAX("post"."views") FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
+pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>, E::Source> {
     func(Func::Max, vec![e.into_node()])
 }
 
@@ -674,7 +748,13 @@ pub fn max<E: Expression>(e: E) -> Expr<Option<BaseOf<E>>> {
 /// assert_eq!(sql, r#"SELECT COALESCE("post"."note", ?1) FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<BaseOf<E>> {
+pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(
+    e: E,
+    fallback: V,
+) -> Expr<BaseOf<E>, Both<E::Source, V::Source>>
+where
+    E::Source: Merge<V::Source>,
+{
     func(Func::Coalesce, vec![e.into_node(), fallback.into_expr()])
 }
 
@@ -688,7 +768,7 @@ pub fn coalesce<E: Expression, V: AsExpr<BaseOf<E>>>(e: E, fallback: V) -> Expr<
 /// assert_eq!(sql, r#"SELECT CAST("post"."views" AS TEXT) FROM "post""#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn cast<T: ColumnType, E: Expression>(e: E) -> Expr<T> {
+pub fn cast<T: ColumnType, E: Expression>(e: E) -> Expr<T, E::Source> {
     Expr::from_node(ExprNode::Cast(
         Box::new(e.into_node()),
         <T::Base as Field>::SQL_TYPE,
@@ -746,15 +826,15 @@ where
     BaseOf<Self>: JsonDocument,
 {
     /// The value at `key`, as JSON; NULL when missing.
-    fn json_get(self, key: &str) -> Expr<Option<serde_json::Value>> {
+    fn json_get(self, key: &str) -> Expr<Option<serde_json::Value>, Self::Source> {
         json(self, JsonOp::Get, JsonArg::Keys(vec![key.to_owned()]))
     }
     /// The value at `key`, as text; NULL when missing.
-    fn json_get_text(self, key: &str) -> Expr<Option<String>> {
+    fn json_get_text(self, key: &str) -> Expr<Option<String>, Self::Source> {
         json(self, JsonOp::GetText, JsonArg::Keys(vec![key.to_owned()]))
     }
     /// The value at a path of keys, as JSON.
-    fn json_path(self, path: &[&str]) -> Expr<Option<serde_json::Value>> {
+    fn json_path(self, path: &[&str]) -> Expr<Option<serde_json::Value>, Self::Source> {
         json(
             self,
             JsonOp::Path,
@@ -762,7 +842,7 @@ where
         )
     }
     /// The value at a path of keys, as text.
-    fn json_path_text(self, path: &[&str]) -> Expr<Option<String>> {
+    fn json_path_text(self, path: &[&str]) -> Expr<Option<String>, Self::Source> {
         json(
             self,
             JsonOp::PathText,
@@ -770,11 +850,11 @@ where
         )
     }
     /// The document contains `other` (every key and value of `other` is in it).
-    fn json_contains(self, other: &serde_json::Value) -> Condition {
+    fn json_contains(self, other: &serde_json::Value) -> Condition<Self::Source> {
         json(self, JsonOp::Contains, JsonArg::Document(other.to_string()))
     }
     /// The document is contained in `other`.
-    fn json_contained_by(self, other: &serde_json::Value) -> Condition {
+    fn json_contained_by(self, other: &serde_json::Value) -> Condition<Self::Source> {
         json(
             self,
             JsonOp::ContainedBy,
@@ -782,7 +862,7 @@ where
         )
     }
     /// The document has `key` at its top level.
-    fn json_has_key(self, key: &str) -> Condition {
+    fn json_has_key(self, key: &str) -> Condition<Self::Source> {
         json(self, JsonOp::HasKey, JsonArg::Keys(vec![key.to_owned()]))
     }
 }
@@ -799,7 +879,7 @@ impl<T: crate::types::ArrayElement> ArrayColumn for Vec<T> {
     type Element = T;
 }
 
-fn ext<E: Expression, T>(e: E, op: ExtOp, arg: Option<Value>) -> Expr<T> {
+fn ext<E: Expression, T>(e: E, op: ExtOp, arg: Option<Value>) -> Expr<T, E::Source> {
     Expr::from_node(ExprNode::Ext(op, Box::new(e.into_node()), arg))
 }
 
@@ -825,19 +905,31 @@ where
     BaseOf<Self>: ArrayColumn,
 {
     /// The array holds every one of `values`.
-    fn array_contains(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+    fn array_contains(
+        self,
+        values: &[<BaseOf<Self> as ArrayColumn>::Element],
+    ) -> Condition<Self::Source> {
         ext(self, ExtOp::ArrayContains, elements(values))
     }
     /// Every element of the array is among `values`.
-    fn array_contained_by(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+    fn array_contained_by(
+        self,
+        values: &[<BaseOf<Self> as ArrayColumn>::Element],
+    ) -> Condition<Self::Source> {
         ext(self, ExtOp::ArrayContainedBy, elements(values))
     }
     /// The array shares at least one element with `values`.
-    fn array_overlaps(self, values: &[<BaseOf<Self> as ArrayColumn>::Element]) -> Condition {
+    fn array_overlaps(
+        self,
+        values: &[<BaseOf<Self> as ArrayColumn>::Element],
+    ) -> Condition<Self::Source> {
         ext(self, ExtOp::ArrayOverlaps, elements(values))
     }
     /// `value` equals some element of the array (`value = ANY(array)`).
-    fn array_any_eq(self, value: <BaseOf<Self> as ArrayColumn>::Element) -> Condition {
+    fn array_any_eq(
+        self,
+        value: <BaseOf<Self> as ArrayColumn>::Element,
+    ) -> Condition<Self::Source> {
         ext(self, ExtOp::AnyEquals, Some(Field::to_value(&value)))
     }
 }
@@ -871,15 +963,15 @@ pub trait HStoreExt: Expression<Type = Self::Store> {
     /// `HStore` or `Option<HStore>`.
     type Store: ColumnType<Base = HStore>;
     /// The value at `key`; NULL when missing.
-    fn hstore_get(self, key: &str) -> Expr<Option<String>> {
+    fn hstore_get(self, key: &str) -> Expr<Option<String>, Self::Source> {
         ext(self, ExtOp::HStoreGet, Some(Value::Text(key.to_owned())))
     }
     /// `key` is present.
-    fn hstore_has_key(self, key: &str) -> Condition {
+    fn hstore_has_key(self, key: &str) -> Condition<Self::Source> {
         ext(self, ExtOp::HStoreHasKey, Some(Value::Text(key.to_owned())))
     }
     /// Holds every pair of `pairs`.
-    fn hstore_contains(self, pairs: &HStore) -> Condition {
+    fn hstore_contains(self, pairs: &HStore) -> Condition<Self::Source> {
         ext(
             self,
             ExtOp::HStoreContains,
@@ -887,15 +979,15 @@ pub trait HStoreExt: Expression<Type = Self::Store> {
         )
     }
     /// The keys.
-    fn hstore_keys(self) -> Expr<Vec<String>> {
+    fn hstore_keys(self) -> Expr<Vec<String>, Self::Source> {
         ext(self, ExtOp::HStoreKeys, None)
     }
     /// The values (a NULL value fails to decode as `String`).
-    fn hstore_values(self) -> Expr<Vec<String>> {
+    fn hstore_values(self) -> Expr<Vec<String>, Self::Source> {
         ext(self, ExtOp::HStoreValues, None)
     }
     /// Only the pairs of `keys`.
-    fn hstore_slice(self, keys: &[&str]) -> Expr<HStore> {
+    fn hstore_slice(self, keys: &[&str]) -> Expr<HStore, Self::Source> {
         let keys = keys.iter().map(|k| Value::Text(k.to_string())).collect();
         ext(
             self,
@@ -921,7 +1013,7 @@ impl JsonDocument for serde_json::Value {}
 impl<T: serde::Serialize + serde::de::DeserializeOwned> JsonDocument for crate::types::Json<T> {}
 
 #[cfg(feature = "json")]
-fn json<E: Expression, T>(e: E, op: JsonOp, arg: JsonArg) -> Expr<T> {
+fn json<E: Expression, T>(e: E, op: JsonOp, arg: JsonArg) -> Expr<T, E::Source> {
     Expr::from_node(ExprNode::Json(op, Box::new(e.into_node()), arg))
 }
 

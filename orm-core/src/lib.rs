@@ -48,6 +48,7 @@ pub mod registry;
 mod render;
 pub mod replay;
 pub mod row;
+pub mod scope;
 pub mod statement;
 pub mod sync;
 pub mod table;

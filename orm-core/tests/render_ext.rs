@@ -15,10 +15,10 @@ struct Article {
     attrs: HashMap<String, Option<String>>,
 }
 
-fn pg_where(cond: Condition) -> (String, Vec<Value>) {
+fn pg_where(cond: Condition<impl scope::Names<Article>>) -> (String, Vec<Value>) {
     let stmt = Article::select()
         .columns(Article::ID)
-        .where_(cond)
+        .where_(cond.unchecked())
         .render(&PostgresqlDialect)
         .expect("render");
     (

@@ -11,10 +11,10 @@ struct Event {
     data: serde_json::Value,
 }
 
-fn sql(cond: Condition, d: &dyn Dialect) -> (String, Vec<Value>) {
+fn sql(cond: Condition<impl scope::Names<Event>>, d: &dyn Dialect) -> (String, Vec<Value>) {
     let stmt = Event::select()
         .columns(Event::ID)
-        .where_(cond)
+        .where_(cond.unchecked())
         .render(d)
         .expect("render");
     let sql = stmt

@@ -8,12 +8,12 @@ use orm_core::*;
 const USER_COLS: &str = r#""users"."id", "users"."name", "users"."age", "users"."bio""#;
 const POST_COLS: &str = r#""post"."id", "post"."author_id", "post"."title", "post"."score""#;
 
-fn users_where(cond: Condition) -> Select<User, User> {
-    User::select().where_(cond)
+fn users_where(cond: Condition<impl scope::Names<User>>) -> Select<User, User> {
+    User::select().where_(cond.unchecked())
 }
 
 /// Asserts the WHERE clause of `SELECT users ... WHERE <clause>` on both server dialects.
-fn assert_where(cond: Condition, pg_where: &str, params: Vec<Value>) {
+fn assert_where(cond: Condition<impl scope::Names<User>>, pg_where: &str, params: Vec<Value>) {
     let q = users_where(cond);
     let expected = format!(r#"SELECT {USER_COLS} FROM "users" WHERE {pg_where}"#);
     assert_eq!(pg(&q), (expected.clone(), params.clone()));
@@ -201,12 +201,17 @@ fn column_to_column_and_arithmetic() {
         r#"(("users"."age" + $1) > ("users"."age" * $2))"#,
         vec![Value::I32(1), Value::I32(2)],
     );
-    assert_where(
+    let q = Post::select().columns(Post::ID).where_(
         (Post::SCORE - 1.5)
             .ge(Post::SCORE / 2.0)
             .and(Post::SCORE.ne(0.0)),
-        r#"((("post"."score" - $1) >= ("post"."score" / $2)) AND ("post"."score" <> $3))"#,
-        vec![Value::F64(1.5), Value::F64(2.0), Value::F64(0.0)],
+    );
+    assert_eq!(
+        pg(&q),
+        (
+            r#"SELECT "post"."id" FROM "post" WHERE ((("post"."score" - $1) >= ("post"."score" / $2)) AND ("post"."score" <> $3))"#.to_owned(),
+            vec![Value::F64(1.5), Value::F64(2.0), Value::F64(0.0)]
+        )
     );
 }
 
@@ -330,7 +335,8 @@ fn group_by_having_and_aggregates_into_tuples() {
 
 #[test]
 fn inner_and_left_join_by_foreign_key() {
-    let q: Select<User, (User, Post)> = User::select().join::<Post>().where_(Post::SCORE.gt(1.0));
+    let q: Select<User, (User, Post), _> =
+        User::select().join::<Post>().where_(Post::SCORE.gt(1.0));
     let expected = format!(
         r#"SELECT {USER_COLS}, {POST_COLS} FROM "users" INNER JOIN "post" ON ("post"."author_id" = "users"."id") WHERE ("post"."score" > $1)"#
     );
@@ -338,7 +344,7 @@ fn inner_and_left_join_by_foreign_key() {
     assert_eq!(my(&q).0, to_mysql(&expected));
 
     // The key is found from either side.
-    let q: Select<Post, (Post, Option<User>)> = Post::select().left_join::<User>();
+    let q: Select<Post, (Post, Option<User>), _> = Post::select().left_join::<User>();
     assert_eq!(
         pg(&q).0,
         format!(
@@ -347,7 +353,7 @@ fn inner_and_left_join_by_foreign_key() {
     );
 
     // A third model joins through the second one; its schema is kept.
-    let q: Select<User, (User, Post, Option<Comment>)> =
+    let q: Select<User, (User, Post, Option<Comment>), _> =
         User::select().join::<Post>().left_join::<Comment>();
     assert!(pg(&q).0.ends_with(
         r#"INNER JOIN "post" ON ("post"."author_id" = "users"."id") LEFT OUTER JOIN "app"."comment" ON ("comment"."post_id" = "post"."id")"#
@@ -412,6 +418,7 @@ fn subqueries_in_and_exists() {
         exists(
             Post::select()
                 .columns(Post::ID)
+                .outer::<User>()
                 .where_(Post::AUTHOR_ID.eq(User::ID)),
         ),
         r#"EXISTS (SELECT "post"."id" FROM "post" WHERE ("post"."author_id" = "users"."id"))"#,
@@ -421,6 +428,7 @@ fn subqueries_in_and_exists() {
         not_exists(
             Post::select()
                 .columns(Post::ID)
+                .outer::<User>()
                 .where_(Post::AUTHOR_ID.eq(User::ID)),
         ),
         r#"NOT EXISTS (SELECT "post"."id" FROM "post" WHERE ("post"."author_id" = "users"."id"))"#,

@@ -15,26 +15,32 @@
 
 use std::future::Future;
 
+use orm_core::scope::Names;
 use orm_core::tree::{DeleteStatement, ExprNode, SelectStatement, UpdateStatement};
 use orm_core::{
     column_equals, ColumnRole, Condition, Dialect, Error, Executor, FetchQuery, Insert, Maintain,
     Model, Query, Result, Select, TableMeta, Update, Value,
 };
 
-/// What `get` accepts: a condition on the model, or a base query.
+/// What `get` accepts: a condition on the model (which names it, so that no turbofish is
+/// needed), or a base query.
 pub trait IntoSelect<M: Model> {
+    /// The query's models (see [`orm_core::scope`]).
+    type Scope;
     /// The query.
-    fn into_select(self) -> Select<M, M>;
+    fn into_select(self) -> Select<M, M, Self::Scope>;
 }
 
-impl<M: Model> IntoSelect<M> for Condition {
+impl<M: Model, S: orm_core::scope::Names<M>> IntoSelect<M> for Condition<S> {
+    type Scope = orm_core::scope::Only<M>;
     fn into_select(self) -> Select<M, M> {
-        M::select().where_(self)
+        M::select().where_(self.unchecked())
     }
 }
 
-impl<M: Model> IntoSelect<M> for Select<M, M> {
-    fn into_select(self) -> Select<M, M> {
+impl<M: Model, J> IntoSelect<M> for Select<M, M, J> {
+    type Scope = J;
+    fn into_select(self) -> Select<M, M, J> {
         self
     }
 }
@@ -57,7 +63,7 @@ pub trait ExecuteQuery: Send {
     }
 }
 
-impl<M: Model, Out: orm_core::FromRow + Send + 'static> ExecuteQuery for Select<M, Out> {
+impl<M: Model, Out: orm_core::FromRow + Send + 'static, J> ExecuteQuery for Select<M, Out, J> {
     type Output = Vec<Out>;
     fn run<E: Executor + ?Sized>(self, exec: &E) -> impl Future<Output = Result<Vec<Out>>> + Send {
         let stmt = self.render(exec.dialect());
@@ -518,9 +524,9 @@ fn delete_rows<'a, E: Executor + ?Sized>(
 }
 
 /// `SELECT COUNT(*)` of `query`; with `clear_limit`, its LIMIT and OFFSET are ignored.
-pub async fn count_rows<E: Executor + ?Sized, M: Model, Out>(
+pub async fn count_rows<E: Executor + ?Sized, M: Model, Out, J>(
     exec: &E,
-    query: Select<M, Out>,
+    query: Select<M, Out, J>,
     limit: CountLimit,
 ) -> Result<i64> {
     query
@@ -591,9 +597,9 @@ pub async fn peek<E: Executor + ?Sized, M: Model, Q: IntoSelect<M>>(
 
 /// The first row of `query` (a single value or a tuple), for aggregates; `None` when the
 /// query returns no row.
-pub async fn scalar<E: Executor + ?Sized, M: Model, Out: orm_core::FromRow + Send + 'static>(
+pub async fn scalar<E: Executor + ?Sized, M: Model, Out: orm_core::FromRow + Send + 'static, J>(
     exec: &E,
-    query: Select<M, Out>,
+    query: Select<M, Out, J>,
 ) -> Result<Option<Out>> {
     query.limit(1).fetch_optional(exec).await
 }
@@ -601,9 +607,9 @@ pub async fn scalar<E: Executor + ?Sized, M: Model, Out: orm_core::FromRow + Sen
 /// The first row of `query` as a [`RowMap`](orm_core::RowMap): each column (name them
 /// with [`named`](orm_core::ExprExt::named)) by its name, as a dynamic value (peewee's
 /// `scalar(as_dict=True)`); `None` when the query returns no row.
-pub async fn scalar_map<E: Executor + ?Sized, M: Model, Out>(
+pub async fn scalar_map<E: Executor + ?Sized, M: Model, Out, J>(
     exec: &E,
-    query: Select<M, Out>,
+    query: Select<M, Out, J>,
 ) -> Result<Option<orm_core::RowMap>> {
     query.as_map().limit(1).fetch_optional(exec).await
 }
@@ -613,11 +619,12 @@ pub async fn scalar_map<E: Executor + ?Sized, M: Model, Out>(
 /// unique key instead of failing, so racing callers all get the one stored row and
 /// exactly one of them sees `created = true`; inside a transaction a conflict never
 /// aborts it.
-pub async fn get_or_create<E: Executor + ?Sized, M: Model>(
+pub async fn get_or_create<E: Executor + ?Sized, M: Model, S: Names<M>>(
     exec: &E,
-    lookup: Condition,
+    lookup: Condition<S>,
     defaults: M,
 ) -> Result<(M, bool)> {
+    let lookup = lookup.unchecked();
     if let Some(found) = get_object_or_none(exec, lookup.clone()).await? {
         return Ok((found, false));
     }
@@ -633,17 +640,19 @@ pub async fn get_or_create<E: Executor + ?Sized, M: Model>(
 /// at once and no other transaction ever waits for this one to end to see it. A row
 /// another writer stored first is read on `write` too, where it is committed, without
 /// locking anything in the caller's transaction.
-pub async fn get_or_create_with<R, W, M>(
+pub async fn get_or_create_with<R, W, M, S>(
     read: &R,
     write: &W,
-    lookup: Condition,
+    lookup: Condition<S>,
     defaults: M,
 ) -> Result<(M, bool)>
 where
     R: Executor + ?Sized,
     W: Executor + ?Sized,
     M: Model,
+    S: Names<M>,
 {
+    let lookup = lookup.unchecked();
     if let Some(found) = get_object_or_none(read, lookup.clone()).await? {
         return Ok((found, false));
     }

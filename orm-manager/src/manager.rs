@@ -434,9 +434,9 @@ impl<D: Database> Manager<D> {
 
     /// Runs `query`, then each of `subqueries` once per relation, and attaches the related
     /// rows: reach them with [`Prefetched::related`], without more queries.
-    pub async fn prefetch<M: Model, S: crate::prefetch::Subqueries>(
+    pub async fn prefetch<M: Model, S: crate::prefetch::Subqueries, J>(
         &self,
-        query: Select<M, M>,
+        query: Select<M, M, J>,
         subqueries: S,
     ) -> Result<crate::prefetch::Prefetched<M>> {
         crate::prefetch::prefetch(&self.target(), query, subqueries).await
@@ -453,9 +453,9 @@ impl<D: Database> Manager<D> {
     /// for each other, so they cannot deadlock. The created row stays if the transaction
     /// later rolls back. On SQLite (one writer at a time) it is created inside the
     /// transaction.
-    pub async fn get_or_create<M: Model>(
+    pub async fn get_or_create<M: Model, S: orm_core::scope::Names<M>>(
         &self,
-        lookup: Condition,
+        lookup: Condition<S>,
         defaults: M,
     ) -> Result<(M, bool)> {
         match self.target() {
@@ -513,20 +513,23 @@ impl<D: Database> Manager<D> {
 
     /// `COUNT(*)` of the rows a query returns, its LIMIT / OFFSET included;
     /// [`count_ignoring_limit`](Self::count_ignoring_limit) counts every matching row.
-    pub async fn count<M: Model, Out>(&self, query: Select<M, Out>) -> Result<i64> {
+    pub async fn count<M: Model, Out, J>(&self, query: Select<M, Out, J>) -> Result<i64> {
         lowlevel::count_rows(&self.target(), query, CountLimit::Keep).await
     }
 
     /// `COUNT(*)` of every row a query matches, as if it had no LIMIT or OFFSET (the total
     /// behind a page).
-    pub async fn count_ignoring_limit<M: Model, Out>(&self, query: Select<M, Out>) -> Result<i64> {
+    pub async fn count_ignoring_limit<M: Model, Out, J>(
+        &self,
+        query: Select<M, Out, J>,
+    ) -> Result<i64> {
         lowlevel::count_rows(&self.target(), query, CountLimit::Ignore).await
     }
 
     /// The first row of a query (a value or a tuple), for aggregates.
-    pub async fn scalar<M: Model, Out: FromRow + Send + 'static>(
+    pub async fn scalar<M: Model, Out: FromRow + Send + 'static, J>(
         &self,
-        query: Select<M, Out>,
+        query: Select<M, Out, J>,
     ) -> Result<Option<Out>> {
         lowlevel::scalar(&self.target(), query).await
     }
@@ -555,9 +558,9 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(totals.get("most"), Some(&Value::I64(32)));
     /// # Ok(()) }
     /// ```
-    pub async fn scalar_map<M: Model, Out>(
+    pub async fn scalar_map<M: Model, Out, J>(
         &self,
-        query: Select<M, Out>,
+        query: Select<M, Out, J>,
     ) -> Result<Option<orm_core::RowMap>> {
         lowlevel::scalar_map(&self.target(), query).await
     }

@@ -218,7 +218,7 @@ impl<R: Model> PrefetchStep for Select<R, R> {
                 qualifier: Some(R::TABLE.name.into()),
                 name: R::TABLE.columns[own_column].name,
             };
-            let filter = Condition::from_node(key_filter(exec.dialect(), column, chunk));
+            let filter: Condition = Condition::from_node(key_filter(exec.dialect(), column, chunk));
             rows.extend(self.clone().where_(filter).fetch_all(exec).await?);
         }
         let mut index: HashMap<Key, Vec<usize>> = HashMap::new();
@@ -290,9 +290,9 @@ subqueries!(A 0, B 1, C 2, D 3);
 
 /// Runs `query`, then each subquery once per relation (chunked under the bind-parameter
 /// limit), and attaches the related rows.
-pub async fn prefetch<E, M, S>(
+pub async fn prefetch<E, M, S, J>(
     exec: &E,
-    query: Select<M, M>,
+    query: Select<M, M, J>,
     subqueries: S,
 ) -> Result<Prefetched<M>>
 where
@@ -359,7 +359,7 @@ mod tests {
             qualifier: Some("posts".into()),
             name: "user_id",
         };
-        let filter = Condition::from_node(key_filter(dialect, column, keys));
+        let filter: Condition = Condition::from_node(key_filter(dialect, column, keys));
         let stmt = Post::select()
             .where_(filter)
             .render(dialect)

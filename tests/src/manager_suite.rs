@@ -523,6 +523,75 @@ pub async fn named_construction<D: Db>(db: &D) {
     assert_eq!(objects.count(Revision::select()).await.expect("count"), 1);
 }
 
+/// Conditions know their model: `get` infers the model from the condition (no
+/// turbofish), a join lets WHERE name the joined model (by two `where_` calls or
+/// `and_across`), a correlated subquery names the outer model with `outer`, and conditions
+/// built in a loop keep one type. (What must not compile is in tests/ui.)
+pub async fn conditions_know_their_model<D: Db>(db: &D) {
+    let objects = setup(db).await;
+    let ann = objects
+        .create(User::new("ann", 30, None))
+        .await
+        .expect("ann");
+    let bob = objects
+        .create(User::new("bob", 40, None))
+        .await
+        .expect("bob");
+    for (author, title, score) in [(&ann, "a1", 1.0), (&ann, "a2", 5.0), (&bob, "b1", 7.0)] {
+        objects
+            .create(Post::new(author.id, title, score))
+            .await
+            .expect("post");
+    }
+    let found = objects.get(User::NAME.eq("ann")).await.expect("get");
+    assert_eq!(found.id, ann.id, "the model comes from the condition");
+    let none = objects
+        .get_or_none(User::NAME.eq("nobody") & User::AGE.gt(1))
+        .await
+        .expect("get_or_none");
+    assert!(none.is_none());
+
+    let joined = User::select()
+        .join::<Post>()
+        .where_(Post::SCORE.gt(2.0))
+        .where_(User::NAME.eq("ann"))
+        .columns(Post::TITLE);
+    let titles: Vec<String> = objects.execute(joined).await.expect("two where_");
+    assert_eq!(titles, ["a2"]);
+    let across = User::select()
+        .join::<Post>()
+        .where_(Post::SCORE.gt(2.0).or_across(User::NAME.eq("ann")))
+        .columns(Post::TITLE)
+        .order_by(Post::TITLE);
+    let titles: Vec<String> = objects.execute(across).await.expect("or_across");
+    assert_eq!(titles, ["a1", "a2", "b1"]);
+
+    let writes_big = Post::select()
+        .outer::<User>()
+        .where_(Post::AUTHOR_ID.eq(User::ID) & Post::SCORE.gt(6.0));
+    let names: Vec<String> = objects
+        .execute(
+            User::select()
+                .columns(User::NAME)
+                .where_(exists(writes_big)),
+        )
+        .await
+        .expect("correlated");
+    assert_eq!(names, ["bob"]);
+
+    let mut any_of = User::NAME.eq("nobody");
+    for name in ["ann", "bob"] {
+        any_of = any_of | User::NAME.eq(name);
+    }
+    assert_eq!(
+        objects
+            .count(User::select().where_(any_of))
+            .await
+            .expect("count"),
+        2
+    );
+}
+
 /// `test_transaction` rolls back whatever its body does, on success, failure or panic;
 /// calls through the original Manager on the task see the body's rows meanwhile.
 pub async fn test_transaction_leaves_nothing<D: Db>(db: &D) {
@@ -2564,7 +2633,7 @@ macro_rules! manager_suite {
             guard_transactions_join_the_task transaction_options failed_rollback_is_reported
             statement_timeouts save_and_look test_transaction_leaves_nothing
             connection_state_and_scalar_map versions_and_timestamps lifecycle_hooks soft_delete
-            named_construction);
+            named_construction conditions_know_their_model);
     };
     (@tests $make:path; $($name:ident)*) => {
         $(

@@ -84,7 +84,11 @@ fn names(users: &[User]) -> Vec<&str> {
     users.iter().map(|u| u.name.as_str()).collect()
 }
 
-async fn names_where<D: Db>(db: &D, cond: Condition) -> Vec<String> {
+async fn names_where<D: Db, S: orm_core::scope::Names<User>>(
+    db: &D,
+    cond: Condition<S>,
+) -> Vec<String> {
+    let cond = cond.unchecked();
     User::select()
         .where_(cond)
         .order_by(User::ID)
@@ -533,6 +537,7 @@ pub async fn subqueries<D: Db>(db: &D) {
     );
     let has_posts = Post::select()
         .columns(Post::ID)
+        .outer::<User>()
         .where_(Post::AUTHOR_ID.eq(User::ID));
     assert_eq!(
         names_where(db, exists(has_posts.clone())).await,

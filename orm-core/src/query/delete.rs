@@ -55,7 +55,7 @@ impl<M: Table> Delete<M> {
     }
 
     /// Adds a WHERE condition; several calls are joined with AND.
-    pub fn where_(mut self, condition: Condition) -> Self {
+    pub fn where_<S: crate::scope::Names<M>>(mut self, condition: Condition<S>) -> Self {
         self.stmt.filter = Some(crate::tree::and_nodes(
             self.stmt.filter.take(),
             condition.into_node(),

@@ -99,7 +99,7 @@ impl<M: Table> Insert<M> {
     }
 
     /// `INSERT INTO M (columns) SELECT ...`: the query's row type must match the columns'.
-    pub fn from_select<S, Q>(columns: S, query: Select<Q, S::Output>) -> Self
+    pub fn from_select<S, Q, J>(columns: S, query: Select<Q, S::Output, J>) -> Self
     where
         S: Selection + ColumnList<M>,
         Q: Table,

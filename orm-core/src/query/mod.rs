@@ -211,7 +211,7 @@ fn exactly_one<T>(rows: Vec<T>, model: &'static str) -> Result<T> {
     }
 }
 
-impl<M: Table, Out> Query for Select<M, Out> {
+impl<M: Table, Out, J> Query for Select<M, Out, J> {
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement> {
         render::select(self.statement(), dialect)
     }
@@ -224,7 +224,7 @@ impl Query for SelectStatement {
     }
 }
 
-impl<M: Table, Out: FromRow + Send + 'static> FetchQuery for Select<M, Out> {
+impl<M: Table, Out: FromRow + Send + 'static, J> FetchQuery for Select<M, Out, J> {
     type Row = Out;
     fn model_name(&self) -> &'static str {
         M::TABLE.model

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use crate::expr::{Column, Condition, Expr, Expression, IntoOrder, Subquery};
 use crate::meta::TableMeta;
 use crate::row::{FromRow, RowMap};
+use crate::scope::{In, Models, Only};
 use crate::table::Table;
 use crate::tree::{BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef};
 use crate::types::ColumnType;
@@ -26,7 +27,7 @@ impl<M, C: ColumnType + FromRow> Selection for Column<M, C> {
     }
 }
 
-impl<C: ColumnType + FromRow> Selection for Expr<C> {
+impl<C: ColumnType + FromRow, S> Selection for Expr<C, S> {
     type Output = C;
     fn push_items(self, items: &mut Vec<ExprNode>) {
         items.push(self.into_node());
@@ -177,13 +178,16 @@ pub(crate) fn model_items(
 /// # Ok::<(), Error>(())
 /// ```
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
-pub struct Select<M, Out> {
+pub struct Select<M, Out, J = Only<M>> {
     stmt: SelectStatement,
     joined: Vec<&'static TableMeta>,
-    _types: PhantomData<fn() -> (M, Out)>,
+    _types: PhantomData<Types<M, Out, J>>,
 }
 
-impl<M, Out> Clone for Select<M, Out> {
+/// The model, row and scope types a [`Select`] carries but does not hold.
+type Types<M, Out, J> = fn() -> (M, Out, J);
+
+impl<M, Out, J> Clone for Select<M, Out, J> {
     fn clone(&self) -> Self {
         Select {
             stmt: self.stmt.clone(),
@@ -193,7 +197,7 @@ impl<M, Out> Clone for Select<M, Out> {
     }
 }
 
-impl<M, Out> std::fmt::Debug for Select<M, Out> {
+impl<M, Out, J> std::fmt::Debug for Select<M, Out, J> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.stmt.fmt(f)
     }
@@ -216,8 +220,8 @@ impl<M: Table> Default for Select<M, M> {
     }
 }
 
-impl<M: Table, Out> Select<M, Out> {
-    fn retype<O2>(self) -> Select<M, O2> {
+impl<M: Table, Out, J> Select<M, Out, J> {
+    fn retype<O2, J2>(self) -> Select<M, O2, J2> {
         Select {
             stmt: self.stmt,
             joined: self.joined,
@@ -235,8 +239,10 @@ impl<M: Table, Out> Select<M, Out> {
         &self.stmt
     }
 
-    /// Adds a WHERE condition; several calls are joined with AND.
-    pub fn where_(mut self, condition: Condition) -> Self {
+    /// Adds a WHERE condition; several calls are joined with AND. The condition may name
+    /// only the query's models (the one it selects from and the joined ones): anything
+    /// else does not compile.
+    pub fn where_<S: In<J, I>, I>(mut self, condition: Condition<S>) -> Self {
         self.stmt.filter = Some(and_with(self.stmt.filter.take(), condition));
         self
     }
@@ -295,7 +301,7 @@ impl<M: Table, Out> Select<M, Out> {
     }
 
     /// `HAVING condition`; several calls are joined with AND.
-    pub fn having(mut self, condition: Condition) -> Self {
+    pub fn having<S: In<J, I>, I>(mut self, condition: Condition<S>) -> Self {
         self.stmt.having = Some(and_with(self.stmt.having.take(), condition));
         self
     }
@@ -326,7 +332,7 @@ impl<M: Table, Out> Select<M, Out> {
     }
 
     /// Selects the given columns or expressions instead; rows decode as their tuple.
-    pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output> {
+    pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output, J> {
         self.stmt.items.clear();
         selection.push_items(&mut self.stmt.items);
         self.retype()
@@ -370,13 +376,35 @@ impl<M: Table, Out> Select<M, Out> {
     /// assert_eq!(stmt.sql, r#"SELECT COUNT(*) AS "posts", MAX("post"."views") AS "most" FROM "post""#);
     /// # Ok::<(), Error>(())
     /// ```
-    pub fn as_map(self) -> Select<M, RowMap> {
+    pub fn as_map(self) -> Select<M, RowMap, J> {
+        self.retype()
+    }
+
+    /// Lets this query's conditions name `B`, a model of the query this one is a
+    /// correlated subquery of (`EXISTS (SELECT .. WHERE post.author_id = users.id)`),
+    /// without joining it.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct User { #[orm(primary_key, auto)] id: i64, name: String }
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Post { #[orm(primary_key, auto)] id: i64, #[orm(references = User)] author_id: i64 }
+    /// let has_posts = Post::select().outer::<User>().where_(Post::AUTHOR_ID.eq(User::ID));
+    /// let authors = User::select().columns(User::NAME).where_(exists(has_posts));
+    /// assert_eq!(
+    ///     authors.render(&SqliteDialect)?.sql,
+    ///     r#"SELECT "user"."name" FROM "user" WHERE EXISTS (SELECT "post"."id", "post"."author_id" FROM "post" WHERE ("post"."author_id" = "user"."id"))"#
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn outer<B: Table>(self) -> Select<M, Out, Models<B, J>> {
         self.retype()
     }
 
     /// `INNER JOIN B` on the foreign key between `B` and a model already in the query;
     /// rows gain a `B`.
-    pub fn join<B: Table>(self) -> Select<M, Out::Output>
+    pub fn join<B: Table>(self) -> Select<M, Out::Output, Models<B, J>>
     where
         Out: Append<B>,
     {
@@ -385,15 +413,20 @@ impl<M: Table, Out> Select<M, Out> {
     }
 
     /// `LEFT OUTER JOIN B` on the foreign key; rows gain an `Option<B>`.
-    pub fn left_join<B: Table>(self) -> Select<M, <Out as Append<Option<B>>>::Output>
+    pub fn left_join<B: Table>(self) -> Select<M, <Out as Append<Option<B>>>::Output, Models<B, J>>
     where
         Out: Append<Option<B>>,
     {
         self.join_by_key::<B>(JoinKind::Left).retype()
     }
 
-    /// `INNER JOIN B ON condition`; rows gain a `B`.
-    pub fn join_on<B: Table>(self, on: Condition) -> Select<M, Out::Output>
+    /// `INNER JOIN B ON condition`; rows gain a `B`. (The ON condition is not checked
+    /// against the query's models, so that `join_on::<B>` needs no more type arguments;
+    /// WHERE and HAVING are.)
+    pub fn join_on<B: Table>(
+        self,
+        on: Condition<impl Sized>,
+    ) -> Select<M, Out::Output, Models<B, J>>
     where
         Out: Append<B>,
     {
@@ -410,8 +443,8 @@ impl<M: Table, Out> Select<M, Out> {
     /// `LEFT OUTER JOIN B ON condition`; rows gain an `Option<B>`.
     pub fn left_join_on<B: Table>(
         self,
-        on: Condition,
-    ) -> Select<M, <Out as Append<Option<B>>>::Output>
+        on: Condition<impl Sized>,
+    ) -> Select<M, <Out as Append<Option<B>>>::Output, Models<B, J>>
     where
         Out: Append<Option<B>>,
     {
@@ -426,7 +459,11 @@ impl<M: Table, Out> Select<M, Out> {
     }
 
     /// `INNER JOIN B AS alias ON condition`, for self-joins; rows gain a `B`.
-    pub fn join_alias<B: Table>(self, alias: &Alias<B>, on: Condition) -> Select<M, Out::Output>
+    pub fn join_alias<B: Table>(
+        self,
+        alias: &Alias<B>,
+        on: Condition<impl Sized>,
+    ) -> Select<M, Out::Output, J>
     where
         Out: Append<B>,
     {
@@ -445,8 +482,8 @@ impl<M: Table, Out> Select<M, Out> {
     pub fn left_join_alias<B: Table>(
         self,
         alias: &Alias<B>,
-        on: Condition,
-    ) -> Select<M, <Out as Append<Option<B>>>::Output>
+        on: Condition<impl Sized>,
+    ) -> Select<M, <Out as Append<Option<B>>>::Output, J>
     where
         Out: Append<Option<B>>,
     {
@@ -491,28 +528,28 @@ impl<M: Table, Out> Select<M, Out> {
         }
     }
 
-    fn compound(mut self, op: super::select::SetOp, other: Select<M, Out>) -> Self {
+    fn compound<J2>(mut self, op: super::select::SetOp, other: Select<M, Out, J2>) -> Self {
         self.stmt.compound.push((op, other.stmt));
         self
     }
 
     /// `self UNION other` (duplicates removed).
-    pub fn union(self, other: Select<M, Out>) -> Self {
+    pub fn union<J2>(self, other: Select<M, Out, J2>) -> Self {
         self.compound(SetOp::Union, other)
     }
 
     /// `self UNION ALL other`.
-    pub fn union_all(self, other: Select<M, Out>) -> Self {
+    pub fn union_all<J2>(self, other: Select<M, Out, J2>) -> Self {
         self.compound(SetOp::UnionAll, other)
     }
 
     /// `self INTERSECT other`.
-    pub fn intersect(self, other: Select<M, Out>) -> Self {
+    pub fn intersect<J2>(self, other: Select<M, Out, J2>) -> Self {
         self.compound(SetOp::Intersect, other)
     }
 
     /// `self EXCEPT other`.
-    pub fn except(self, other: Select<M, Out>) -> Self {
+    pub fn except<J2>(self, other: Select<M, Out, J2>) -> Self {
         self.compound(SetOp::Except, other)
     }
 
@@ -529,7 +566,7 @@ impl<M: Table, Out> Select<M, Out> {
     }
 }
 
-impl<M: Table, C: ColumnType> Subquery<C::Base> for Select<M, C> {
+impl<M: Table, C: ColumnType, J> Subquery<C::Base> for Select<M, C, J> {
     fn into_statement(self) -> SelectStatement {
         self.stmt
     }
@@ -545,7 +582,7 @@ impl<M: Table, C: ColumnType> Subquery<C::Base> for Select<M, C> {
 /// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE EXISTS (SELECT "post"."id" FROM "post" WHERE ("post"."views" > ?1))"#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn exists<M: Table, O>(query: Select<M, O>) -> Condition {
+pub fn exists<M: Table, O, J>(query: Select<M, O, J>) -> Condition {
     Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), false))
 }
 
@@ -559,11 +596,11 @@ pub fn exists<M: Table, O>(query: Select<M, O>) -> Condition {
 /// assert_eq!(sql, r#"SELECT "post"."id" FROM "post" WHERE NOT EXISTS (SELECT "post"."id" FROM "post")"#);
 /// # Ok::<(), Error>(())
 /// ```
-pub fn not_exists<M: Table, O>(query: Select<M, O>) -> Condition {
+pub fn not_exists<M: Table, O, J>(query: Select<M, O, J>) -> Condition {
     Expr::from_node(ExprNode::Exists(Box::new(query.into_statement()), true))
 }
 
-fn and_with(existing: Option<ExprNode>, condition: Condition) -> ExprNode {
+fn and_with<S>(existing: Option<ExprNode>, condition: Condition<S>) -> ExprNode {
     match existing {
         Some(prev) => prev.binary(BinOp::And, condition.into_node()),
         None => condition.into_node(),

@@ -145,7 +145,7 @@ impl<M: Table> Update<M> {
 
     /// Adds a WHERE condition; several calls are joined with AND. Without one, every row
     /// is updated.
-    pub fn where_(mut self, condition: Condition) -> Self {
+    pub fn where_<S: crate::scope::Names<M>>(mut self, condition: Condition<S>) -> Self {
         self.stmt.filter = Some(crate::tree::and_nodes(
             self.stmt.filter.take(),
             condition.into_node(),
