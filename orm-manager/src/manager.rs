@@ -207,11 +207,32 @@ impl<D: Database> Manager<D> {
 
     /// The one object matching a condition or a base query: [`Error::DoesNotExist`]
     /// (naming the model) for none, [`Error::MultipleRows`] for more than one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`](orm_core::Error::DoesNotExist) when no row matches,
+    /// [`Error::MultipleRows`](orm_core::Error::MultipleRows) when several do,
+    /// [`Error::Decode`](orm_core::Error::Decode) when a column cannot be read as its
+    /// field; [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn get<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<M> {
         lowlevel::get_object(&self.target(), query).await
     }
 
     /// The one object matching, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MultipleRows`](orm_core::Error::MultipleRows) when several rows match,
+    /// [`Error::Decode`](orm_core::Error::Decode);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn get_or_none<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<Option<M>> {
         lowlevel::get_object_or_none(&self.target(), query).await
     }
@@ -219,6 +240,18 @@ impl<D: Database> Manager<D> {
     /// Saves a new object; returns it with its generated key. Sets the ORM's timestamps;
     /// a model with hooks runs them with the insert in one transaction (a savepoint
     /// inside one).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity) when a unique key, foreign key, NOT
+    /// NULL or CHECK refuses the row,
+    /// [`Error::InvalidValue`](orm_core::Error::InvalidValue) for a value refused before
+    /// sending (text over `max_length`), a hook's error;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent). Nothing is stored.
     pub async fn create<M: Model>(&self, obj: M) -> Result<M> {
         if M::TABLE.hooks {
             return self
@@ -250,6 +283,17 @@ impl<D: Database> Manager<D> {
     /// assert_eq!((post.title.as_str(), post.status.as_str()), ("Hello", "draft"));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity) when the row breaks a rule (a NOT
+    /// NULL column left out without a default),
+    /// [`Error::InvalidValue`](orm_core::Error::InvalidValue);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn create_from<M: Model>(&self, values: orm_core::Values<M>) -> Result<M> {
         lowlevel::create_from_values(&self.target(), values).await
     }
@@ -270,6 +314,16 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(objects.bulk_insert(&readings).await?, 100_000);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity) when a row breaks a rule (then no
+    /// row is stored), [`Error::InvalidValue`](orm_core::Error::InvalidValue);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn bulk_insert<M: Model>(&self, objects: &[M]) -> Result<u64> {
         let target = self.target();
         if objects.len() <= lowlevel::bulk_chunk_rows::<M>(target.dialect()) {
@@ -299,6 +353,17 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(objects.get::<Note, _>(Note::ID.eq(note.id)).await?.text, "final");
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`](orm_core::Error::DoesNotExist) for a generated key no row
+    /// has, [`Error::StaleObject`](orm_core::Error::StaleObject) for a versioned object
+    /// another writer changed, [`Error::Integrity`](orm_core::Error::Integrity), a hook's
+    /// error; [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn save<M: Model>(&self, obj: M) -> Result<M> {
         if M::TABLE.hooks {
             return self
@@ -324,6 +389,14 @@ impl<D: Database> Manager<D> {
     /// assert!(objects.exists::<Note, _>(Note::TEXT.eq("x")).await?);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn exists<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<bool> {
         lowlevel::exists(&self.target(), query).await
     }
@@ -349,11 +422,29 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(two.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["c", "b"]);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](orm_core::Error::Decode);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn first<M: Model, Q: IntoSelect<M>>(&self, query: Q) -> Result<Option<M>> {
         Ok(lowlevel::peek(&self.target(), query, 1).await?.pop())
     }
 
     /// The first `n` objects of `query`, in its order (peewee's `peek`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](orm_core::Error::Decode);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn peek<M: Model, Q: IntoSelect<M>>(&self, query: Q, n: u64) -> Result<Vec<M>> {
         lowlevel::peek(&self.target(), query, n).await
     }
@@ -382,6 +473,17 @@ impl<D: Database> Manager<D> {
     /// assert!(matches!(lost, Err(Error::StaleObject { version: 0, .. })));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StaleObject`](orm_core::Error::StaleObject) (versioned models: nothing
+    /// written), [`Error::Integrity`](orm_core::Error::Integrity),
+    /// [`Error::InvalidValue`](orm_core::Error::InvalidValue), a hook's error;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent). Without a version, an object no row has is `Ok(0)`.
     pub async fn update<M: Model>(&self, obj: &mut M) -> Result<u64> {
         if M::TABLE.hooks {
             return self
@@ -393,6 +495,10 @@ impl<D: Database> Manager<D> {
 
     /// Saves only the given columns of an existing object (and the ones the ORM
     /// maintains: `updated_at`, the version), as [`update`](Self::update) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`update`](Self::update).
     pub async fn update_only<M: Model, L: ColumnList<M>>(
         &self,
         obj: &mut M,
@@ -412,6 +518,16 @@ impl<D: Database> Manager<D> {
 
     /// Deletes an object by its primary key; a model with hooks runs them with the
     /// delete in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity) when a foreign key still references
+    /// the row (see [`delete_recursive`](Self::delete_recursive)), a hook's error;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn delete<M: Model>(&self, obj: &M) -> Result<u64> {
         if M::TABLE.hooks {
             return self
@@ -425,6 +541,16 @@ impl<D: Database> Manager<D> {
     /// transaction (a savepoint when already inside one); rows whose reference is
     /// nullable get NULL ([`OnNullable::SetNull`]) or are deleted too
     /// ([`OnNullable::Delete`]). See [`lowlevel::delete_object_recursive`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity),
+    /// [`Error::Query`](orm_core::Error::Query) when foreign keys nest more than 32 levels;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent). On any error nothing is deleted (one transaction).
     pub async fn delete_recursive<M: Model>(&self, obj: &M, nullable: OnNullable) -> Result<u64> {
         self.atomic(|tx| async move {
             lowlevel::delete_object_recursive(&tx.target(), obj, nullable).await
@@ -434,6 +560,16 @@ impl<D: Database> Manager<D> {
 
     /// Runs `query`, then each of `subqueries` once per relation, and attaches the related
     /// rows: reach them with [`Prefetched::related`], without more queries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`](orm_core::Error::Query) when a subquery's model has no foreign key
+    /// to the rows before it, [`Error::Decode`](orm_core::Error::Decode);
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn prefetch<M: Model, S: crate::prefetch::Subqueries, J>(
         &self,
         query: Select<M, M, J>,
@@ -453,6 +589,16 @@ impl<D: Database> Manager<D> {
     /// for each other, so they cannot deadlock. The created row stays if the transaction
     /// later rolls back. On SQLite (one writer at a time) it is created inside the
     /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](orm_core::Error::Integrity) for a rule other than the unique
+    /// key the lookup covers, [`Error::MultipleRows`](orm_core::Error::MultipleRows) when
+    /// the lookup matches several rows; [`Error::Database`](orm_core::Error::Database) for
+    /// what the server refuses, [`Error::ConnectionLost`](orm_core::Error::ConnectionLost)
+    /// or [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn get_or_create<M: Model, S: orm_core::scope::Names<M>>(
         &self,
         lookup: Condition<S>,
@@ -472,6 +618,11 @@ impl<D: Database> Manager<D> {
 
     /// Creates `obj`, or returns the stored row it conflicts with on a unique key; inside
     /// a transaction the row is created as [`get_or_create`](Manager::get_or_create) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_or_create`](Self::get_or_create); [`Error::Query`](orm_core::Error::Query)
+    /// for a model without unique columns to look the row up by.
     pub async fn create_or_get<M: Model>(&self, obj: M) -> Result<(M, bool)> {
         match self.target() {
             Target::Tx(tx) => match self.db.autonomous_for(tx.connection()) {
@@ -487,6 +638,16 @@ impl<D: Database> Manager<D> {
     /// [`Insert::execute_returning_keys`](orm_core::Insert::execute_returning_keys): never
     /// guessed; on MySQL several rows with generated keys are sent one statement each,
     /// inside a transaction, so the insert stays all or nothing).
+    ///
+    /// # Errors
+    ///
+    /// Those of the query: [`Error::Integrity`](orm_core::Error::Integrity) for writes,
+    /// [`Error::Decode`](orm_core::Error::Decode) for rows;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn execute<Q: ExecuteQuery>(&self, query: Q) -> Result<Q::Output> {
         if query.needs_transaction(Executor::dialect(&self.db)) {
             return self
@@ -507,18 +668,43 @@ impl<D: Database> Manager<D> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`](orm_core::Error::Query) when the placeholders and parameters
+    /// disagree (nothing is sent); [`Error::Database`](orm_core::Error::Database) for what
+    /// the server refuses, [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn execute_raw(&self, sql: &str, params: Vec<orm_core::Value>) -> Result<u64> {
         lowlevel::execute_raw(&self.target(), sql, params).await
     }
 
     /// `COUNT(*)` of the rows a query returns, its LIMIT / OFFSET included;
     /// [`count_ignoring_limit`](Self::count_ignoring_limit) counts every matching row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn count<M: Model, Out, J>(&self, query: Select<M, Out, J>) -> Result<i64> {
         lowlevel::count_rows(&self.target(), query, CountLimit::Keep).await
     }
 
     /// `COUNT(*)` of every row a query matches, as if it had no LIMIT or OFFSET (the total
     /// behind a page).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn count_ignoring_limit<M: Model, Out, J>(
         &self,
         query: Select<M, Out, J>,
@@ -527,6 +713,15 @@ impl<D: Database> Manager<D> {
     }
 
     /// The first row of a query (a value or a tuple), for aggregates.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](orm_core::Error::Decode) when the row does not read as `Out`;
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn scalar<M: Model, Out: FromRow + Send + 'static, J>(
         &self,
         query: Select<M, Out, J>,
@@ -558,6 +753,14 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(totals.get("most"), Some(&Value::I64(32)));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`](orm_core::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
+    /// (nothing is sent).
     pub async fn scalar_map<M: Model, Out, J>(
         &self,
         query: Select<M, Out, J>,
@@ -578,6 +781,13 @@ impl<D: Database> Manager<D> {
     }
 
     /// Opens the database's async side now (the first call would do it anyway).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::ConnectTimeout`](orm_core::Error::ConnectTimeout) when the server cannot be
+    /// reached, [`Error::Tls`](orm_core::Error::Tls) when TLS fails,
+    /// [`Error::Database`](orm_core::Error::Database) when it refuses the login.
     pub async fn connect(&self) -> Result<()> {
         self.db.connect().await
     }

@@ -93,6 +93,13 @@ impl<D: Database> TransactionGuard<D> {
 
     /// Commits the transaction, or releases the savepoint. An error from COMMIT itself is
     /// returned; if its outcome is unknown, [`Error::CommitOutcomeUnknown`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CommitOutcomeUnknown`](orm_core::Error::CommitOutcomeUnknown) when COMMIT
+    /// was sent and its answer lost (it may have committed);
+    /// [`Error::Database`](orm_core::Error::Database) when the server refuses it (the
+    /// transaction is then rolled back).
     pub async fn commit(mut self) -> Result<()> {
         // `done` only once the server has answered: a future dropped while the statement
         // is on its way leaves the guard to roll back when it drops.
@@ -105,6 +112,11 @@ impl<D: Database> TransactionGuard<D> {
     }
 
     /// Rolls back the transaction, or the work since the savepoint.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails
+    /// (the connection is closed, so the server rolls back).
     pub async fn rollback(mut self) -> Result<()> {
         match &self.kind {
             Kind::Transaction => self.tx.rollback().await?,
@@ -232,6 +244,16 @@ impl<D: Database> std::fmt::Debug for TransactionGuard<D> {
 impl<D: Database> Manager<D> {
     /// Runs `body` in a transaction, or in a savepoint when this task is already in one.
     /// Commits when `body` returns `Ok`; rolls back on `Err` (returned unchanged) or panic.
+    ///
+    /// # Errors
+    ///
+    /// The body's own error, after the rollback;
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails
+    /// too; [`Error::CommitOutcomeUnknown`](orm_core::Error::CommitOutcomeUnknown) when
+    /// COMMIT was sent and its answer lost;
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection can be
+    /// taken.
     pub async fn atomic<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
     where
         F: FnOnce(Manager<D>) -> Fut,
@@ -243,6 +265,17 @@ impl<D: Database> Manager<D> {
 
     /// Runs `body` in a new transaction; an error if this task is already in one on this
     /// database (use [`atomic`](Manager::atomic) or [`savepoint`](Manager::savepoint)).
+    ///
+    /// # Errors
+    ///
+    /// The body's own error, after the rollback;
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails
+    /// too; [`Error::CommitOutcomeUnknown`](orm_core::Error::CommitOutcomeUnknown) when
+    /// COMMIT was sent and its answer lost;
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection can be
+    /// taken. [`Error::Transaction`](orm_core::Error::Transaction) when this task is
+    /// already in a transaction on this database.
     pub async fn transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
     where
         F: FnOnce(Manager<D>) -> Fut,
@@ -277,6 +310,11 @@ impl<D: Database> Manager<D> {
     /// assert_eq!(objects.count(Note::select()).await?, 0, "and leaves none");
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The body's own error, after the rollback;
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails.
     pub async fn test_transaction<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
     where
         F: FnOnce(Manager<D>) -> Fut,
@@ -317,6 +355,17 @@ impl<D: Database> Manager<D> {
     /// assert!(refused.is_err(), "a read-only transaction refuses writes");
     /// # Ok::<(), Error>(()) }).unwrap();
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The body's own error, after the rollback;
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails
+    /// too; [`Error::CommitOutcomeUnknown`](orm_core::Error::CommitOutcomeUnknown) when
+    /// COMMIT was sent and its answer lost;
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection can be
+    /// taken. [`Error::Transaction`](orm_core::Error::Transaction) when this task is
+    /// already in a transaction on this database.
     pub async fn transaction_with<F, Fut, T, E>(
         &self,
         options: TxOptions,
@@ -331,6 +380,16 @@ impl<D: Database> Manager<D> {
     }
 
     /// Runs `body` in a savepoint of the open transaction; an error outside one.
+    ///
+    /// # Errors
+    ///
+    /// The body's own error, after the rollback;
+    /// [`Error::RollbackFailed`](orm_core::Error::RollbackFailed) when the ROLLBACK fails
+    /// too; [`Error::CommitOutcomeUnknown`](orm_core::Error::CommitOutcomeUnknown) when
+    /// COMMIT was sent and its answer lost;
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection can be
+    /// taken. [`Error::Transaction`](orm_core::Error::Transaction) outside a transaction.
     pub async fn savepoint<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
     where
         F: FnOnce(Manager<D>) -> Fut,
@@ -344,6 +403,12 @@ impl<D: Database> Manager<D> {
     /// it rolls back. Until it ends, calls through any Manager of this database made by
     /// the task that opened it (or, outside a task, its thread) join it, as calls inside a
     /// closure scope do; a separate transaction beside it needs another task.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionLost`](orm_core::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](orm_core::Error::PoolTimeout) when no connection can be
+    /// taken; [`Error::Database`](orm_core::Error::Database) when BEGIN is refused.
     pub async fn begin_atomic(&self) -> Result<TransactionGuard<D>> {
         match self.current_tx() {
             Some(tx) => TransactionGuard::savepoint(self.database(), tx).await,
@@ -352,11 +417,22 @@ impl<D: Database> Manager<D> {
     }
 
     /// [`transaction`](Manager::transaction) as a guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_atomic`](Self::begin_atomic);
+    /// [`Error::Transaction`](orm_core::Error::Transaction) when this task is already in a
+    /// transaction on this database.
     pub async fn begin_transaction(&self) -> Result<TransactionGuard<D>> {
         self.begin_transaction_with(TxOptions::default()).await
     }
 
     /// [`transaction_with`](Manager::transaction_with) as a guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_transaction`](Self::begin_transaction);
+    /// [`Error::Database`](orm_core::Error::Database) for options the server refuses.
     pub async fn begin_transaction_with(&self, options: TxOptions) -> Result<TransactionGuard<D>> {
         if self.current_tx().is_some() {
             return Err(Error::Transaction(
@@ -367,6 +443,11 @@ impl<D: Database> Manager<D> {
     }
 
     /// [`savepoint`](Manager::savepoint) as a guard.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transaction`](orm_core::Error::Transaction) outside a transaction;
+    /// [`Error::Database`](orm_core::Error::Database) when SAVEPOINT is refused.
     pub async fn begin_savepoint(&self) -> Result<TransactionGuard<D>> {
         match self.current_tx() {
             Some(tx) => TransactionGuard::savepoint(self.database(), tx).await,
