@@ -367,10 +367,12 @@ fn maintained(model: &Model) -> TokenStream {
     out
 }
 
-/// The fields of `from_named_row`: each read from the column of its name (`at[i]`).
-fn named_inits(model: &Model) -> Vec<TokenStream> {
-    let krate = &model.krate;
-    let model_name = model.ident.to_string();
+/// A struct literal's field initializers: `column(field, i)` for the `i`-th column field,
+/// `Default::default()` for the skipped ones.
+fn field_inits(
+    model: &Model,
+    mut column: impl FnMut(&Field, usize) -> TokenStream,
+) -> Vec<TokenStream> {
     let mut index = 0usize;
     model
         .fields
@@ -380,25 +382,34 @@ fn named_inits(model: &Model) -> Vec<TokenStream> {
             if !f.is_column() {
                 return quote!(#field: ::core::default::Default::default());
             }
-            let ty = &f.ty;
-            let name = field_name(field);
-            let i = index;
             index += 1;
-            let decode = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode);
-            let nullable = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::NULLABLE);
-            quote! {
-                #field: match at[#i] {
-                    ::core::option::Option::Some(idx) => {
-                        #decode(row, idx).map_err(|e| e.in_field(#model_name, #name))?
-                    }
-                    ::core::option::Option::None => {
-                        let null = #krate::__private::missing_column(row, #nullable, #model_name, &columns[#i])?;
-                        #decode(null, 0)?
-                    }
-                }
-            }
+            let init = column(f, index - 1);
+            quote!(#field: #init)
         })
         .collect()
+}
+
+/// The fields of `from_named_row`: each read from the column of its name (`at[i]`).
+fn named_inits(model: &Model) -> Vec<TokenStream> {
+    let krate = &model.krate;
+    let model_name = model.ident.to_string();
+    field_inits(model, |f, i| {
+        let ty = &f.ty;
+        let name = field_name(&f.ident);
+        let decode = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode);
+        let nullable = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::NULLABLE);
+        quote! {
+            match at[#i] {
+                ::core::option::Option::Some(idx) => {
+                    #decode(row, idx).map_err(|e| e.in_field(#model_name, #name))?
+                }
+                ::core::option::Option::None => {
+                    let null = #krate::__private::missing_column(row, #nullable, #model_name, &columns[#i])?;
+                    #decode(null, 0)?
+                }
+            }
+        }
+    })
 }
 
 fn from_row_impl(model: &Model) -> TokenStream {
@@ -406,23 +417,13 @@ fn from_row_impl(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let model_name = ident.to_string();
     let width = columns(model).count();
-    let mut index = 0usize;
-    let inits = model.fields.iter().map(|f| {
-        let field = &f.ident;
-        if !f.is_column() {
-            return quote!(#field: ::core::default::Default::default());
-        }
+    let inits = field_inits(model, |f, i| {
         let ty = &f.ty;
-        let name = field_name(field);
-        let i = index;
-        index += 1;
+        let name = field_name(&f.ident);
         let decode =
             quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode(row, base + #i));
-        quote! {
-            #field: #decode.map_err(|e| e.in_field(#model_name, #name))?
-        }
+        quote!(#decode.map_err(|e| e.in_field(#model_name, #name))?)
     });
-    let inits: Vec<TokenStream> = inits.collect();
     let named_inits = named_inits(model);
     quote! {
         impl #krate::FromRow for #ident {

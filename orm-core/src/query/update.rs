@@ -63,12 +63,7 @@ impl<M: Table> Update<M> {
         column: Column<M, C>,
         value: V,
     ) -> Self {
-        let meta = M::TABLE.columns.iter().find(|c| c.name == column.name());
-        let value = match (value.into_expr().into_param(), meta) {
-            (Ok(v), Some(meta)) => ExprNode::Param(meta.admit(v)),
-            (Ok(v), None) => ExprNode::Param(v),
-            (Err(expr), _) => expr,
-        };
+        let value = stored_as::<M>(column.name(), value.into_expr());
         self.stmt.sets.push((column.name(), value));
         self
     }
@@ -183,6 +178,17 @@ impl<M: Table> Update<M> {
     /// The untyped statement.
     pub fn statement(&self) -> &UpdateStatement {
         &self.stmt
+    }
+}
+
+/// A value written into column `name` of `M`: a parameter as the column admits it
+/// ([`ColumnMeta::admit`](crate::ColumnMeta::admit): text over `max_length` is refused),
+/// an expression as it is.
+pub(crate) fn stored_as<M: Table>(name: &str, node: ExprNode) -> ExprNode {
+    match (node.into_param(), M::TABLE.column(name)) {
+        (Ok(v), Some(meta)) => ExprNode::Param(meta.admit(v)),
+        (Ok(v), None) => ExprNode::Param(v),
+        (Err(expr), _) => expr,
     }
 }
 

@@ -67,11 +67,7 @@ impl<M: Table> Values<M> {
         value: V,
     ) -> Self {
         let name = column.name();
-        let node = match (value.into_expr().into_param(), M::TABLE.column(name)) {
-            (Ok(v), Some(meta)) => ExprNode::Param(meta.admit(v)),
-            (Ok(v), None) => ExprNode::Param(v),
-            (Err(expr), _) => expr,
-        };
+        let node = super::update::stored_as::<M>(name, value.into_expr());
         match self.columns.iter().position(|c| *c == name) {
             Some(at) => self.values[at] = node,
             None => {
