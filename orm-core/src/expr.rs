@@ -311,6 +311,31 @@ impl<C: ColumnType, S> AsExpr<C::Base> for Expr<C, S> {
     }
 }
 
+/// An expression with a name of its own in the SELECT list (`expr AS name`), built by
+/// [`ExprExt::named`](crate::ExprExt::named): the name a [`RowMap`](crate::RowMap) or a
+/// raw mapping reads it by.
+#[derive(Debug, Clone)]
+pub struct Named<T> {
+    node: ExprNode,
+    name: Cow<'static, str>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Named<T> {
+    pub(crate) fn new(node: ExprNode, name: Cow<'static, str>) -> Self {
+        Named {
+            node,
+            name,
+            _type: PhantomData,
+        }
+    }
+
+    /// The SELECT list item: `expr AS name`.
+    pub fn into_node(self) -> ExprNode {
+        ExprNode::Named(Box::new(self.node), self.name)
+    }
+}
+
 /// Numeric column types: arithmetic, SUM and AVG apply to them.
 #[diagnostic::on_unimplemented(message = "`{Self}` is not a numeric SQL type")]
 pub trait Numeric: Field {}
@@ -364,11 +389,8 @@ fn compare<E: Expression, S>(left: E, op: BinOp, right: ExprNode) -> Condition<S
 pub trait ExprExt: Expression {
     /// `self AS name` in a SELECT list: read back by that name from a
     /// [`RowMap`](crate::RowMap) ([`Select::as_map`](crate::Select::as_map)).
-    fn named(
-        self,
-        name: impl Into<std::borrow::Cow<'static, str>>,
-    ) -> crate::query::Named<Self::Type> {
-        crate::query::Named::new(self.into_node(), name.into())
+    fn named(self, name: impl Into<std::borrow::Cow<'static, str>>) -> Named<Self::Type> {
+        Named::new(self.into_node(), name.into())
     }
 
     /// `self = value`; comparing with `None` renders `IS NULL`.

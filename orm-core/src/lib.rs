@@ -66,8 +66,8 @@ pub use executor::{Connection, Database, ErrorStream, Executor, RowStream, SyncE
 pub use expr::now;
 pub use expr::{
     avg, cast, coalesce, column_equals, count, count_all, count_distinct, lower, max, min, not,
-    raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, Expression, IntoOrder, Numeric,
-    Subquery, Text,
+    raw, sum, upper, AsExpr, Column, Condition, Expr, ExprExt, Expression, IntoOrder, Named,
+    Numeric, Subquery, Text,
 };
 pub use expr::{ArrayColumn, ArrayExt, HStore, HStoreExt};
 #[cfg(feature = "json")]
@@ -76,7 +76,7 @@ pub use meta::{ColumnMeta, ColumnRole, FkAction, ForeignKeyMeta, IndexMeta, Tabl
 pub use model::Model;
 pub use query::{
     exists, not_exists, raw_query, Alias, ColumnList, Count, Delete, FetchQuery, Insert, Limited,
-    Named, Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert, Values,
+    Query, RawQuery, Returning, Select, Selection, Timed, Update, Upsert, Values,
 };
 pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};

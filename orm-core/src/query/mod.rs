@@ -23,7 +23,7 @@ mod values;
 pub use delete::Delete;
 pub use insert::{ColumnList, Insert, Upsert};
 pub use limited::{Limited, Timed};
-pub use select::{exists, not_exists, Alias, Append, Named, Select, Selection};
+pub use select::{exists, not_exists, Alias, Append, Select, Selection};
 pub use update::{Returning, Update};
 pub use values::Values;
 

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use crate::expr::{Column, Condition, Expr, Expression, IntoOrder, Subquery};
+use crate::expr::{Column, Condition, Expr, Expression, IntoOrder, Named, Subquery};
 use crate::meta::TableMeta;
 use crate::row::{FromRow, RowMap};
 use crate::scope::{In, Models, Only};
@@ -34,30 +34,10 @@ impl<C: ColumnType + FromRow, S> Selection for Expr<C, S> {
     }
 }
 
-/// An expression with a name of its own in the SELECT list (`expr AS name`), built by
-/// [`ExprExt::named`](crate::ExprExt::named): the name a [`RowMap`](crate::RowMap) or a
-/// raw mapping reads it by.
-#[derive(Debug, Clone)]
-pub struct Named<T> {
-    node: ExprNode,
-    name: Cow<'static, str>,
-    _type: PhantomData<fn() -> T>,
-}
-
-impl<T> Named<T> {
-    pub(crate) fn new(node: ExprNode, name: Cow<'static, str>) -> Self {
-        Named {
-            node,
-            name,
-            _type: PhantomData,
-        }
-    }
-}
-
 impl<C: ColumnType + FromRow> Selection for Named<C> {
     type Output = C;
     fn push_items(self, items: &mut Vec<ExprNode>) {
-        items.push(ExprNode::Named(Box::new(self.node), self.name));
+        items.push(self.into_node());
     }
 }
 
