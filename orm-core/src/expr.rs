@@ -312,7 +312,7 @@ impl<C: ColumnType, S> AsExpr<C::Base> for Expr<C, S> {
 }
 
 /// An expression with a name of its own in the SELECT list (`expr AS name`), built by
-/// [`ExprExt::named`](crate::ExprExt::named): the name a [`RowMap`](crate::RowMap) or a
+/// [`ExprExt::named`]: the name a [`RowMap`](crate::RowMap) or a
 /// raw mapping reads it by.
 #[derive(Debug, Clone)]
 pub struct Named<T> {
