@@ -27,7 +27,9 @@ use crate::table::Table;
 /// Through the Manager, the hooks and the write run in one transaction (a savepoint inside
 /// one): a hook's error undoes the write and whatever the hooks wrote through `exec`.
 /// Query builders (`Model::update()`, `Model::delete()`, `insert_many`, `bulk_insert`)
-/// write rows, not objects, and run no hooks.
+/// write rows, not objects, and run no hooks. `get_or_create` / `create_or_get` run the
+/// save hooks around the insert they make, on the executor that makes it, without a
+/// transaction of their own.
 ///
 /// ```
 /// use orm_core::{Error, Executor, Model, Result};

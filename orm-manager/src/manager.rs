@@ -304,7 +304,8 @@ impl<D: Database> Manager<D> {
     /// when every column is a boolean, number or text), in one transaction (a savepoint
     /// inside one) when there is more than one statement. Returns the number of rows
     /// inserted; generated keys are not read back (execute `insert_many(..)` through the
-    /// Manager for those).
+    /// Manager for those). The objects are written as they are: no hooks run, and the
+    /// ORM's timestamps and version are not set (it borrows them).
     ///
     /// ```no_run
     /// # use orm_manager::prelude::*;
