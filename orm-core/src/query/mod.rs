@@ -41,9 +41,25 @@ pub use values::Values;
 pub trait Query {
     /// Renders the SQL text and its bound parameters. Fails, before anything is sent, when
     /// the dialect cannot express the query.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`](crate::Error::Query) when the dialect cannot express the query,
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a value it refuses (text
+    /// over `max_length`, a JSON document too deep).
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement>;
 
     /// Runs the statement; returns the number of rows affected.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Integrity`](crate::Error::Integrity) when a key or constraint refuses the
+    /// write; [`Error::Database`](crate::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](crate::Error::Query) or
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a statement refused before
+    /// sending.
     fn execute<E: Executor + ?Sized>(&self, db: &E) -> impl Future<Output = Result<u64>> + Send
     where
         Self: Sized,
@@ -53,6 +69,12 @@ pub trait Query {
     }
 
     /// Runs the statement, blocking; returns the number of rows affected.
+    ///
+    /// # Errors
+    ///
+    /// As [`execute`](Query::execute);
+    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// policy.
     fn execute_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<u64> {
         Ok(db.execute_sync(self.render(db.dialect())?)?.rows_affected)
     }
@@ -136,6 +158,16 @@ pub trait FetchQuery: Query {
     fn model_name(&self) -> &'static str;
 
     /// All rows.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](crate::Error::Decode) when a row does not read as `Row`;
+    /// [`Error::Database`](crate::Error::Database) for what the server refuses,
+    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) or
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout) when no connection answers,
+    /// [`Error::Query`](crate::Error::Query) or
+    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a statement refused before
+    /// sending.
     fn fetch_all<E: Executor + ?Sized>(
         &self,
         db: &E,
@@ -148,6 +180,12 @@ pub trait FetchQuery: Query {
     }
 
     /// Exactly one row: [`Error::DoesNotExist`] for none, [`Error::MultipleRows`] for more.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`](crate::Error::DoesNotExist) for no row,
+    /// [`Error::MultipleRows`](crate::Error::MultipleRows) for more; as
+    /// [`fetch_all`](FetchQuery::fetch_all).
     fn fetch_one<E: Executor + ?Sized>(
         &self,
         db: &E,
@@ -164,6 +202,10 @@ pub trait FetchQuery: Query {
     }
 
     /// The first row, if any.
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_all`](FetchQuery::fetch_all).
     fn fetch_optional<E: Executor + ?Sized>(
         &self,
         db: &E,
@@ -187,16 +229,32 @@ pub trait FetchQuery: Query {
     }
 
     /// All rows, blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_all`](FetchQuery::fetch_all);
+    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// policy.
     fn fetch_all_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Vec<Self::Row>> {
         db.fetch_all_sync(self.render(db.dialect())?)
     }
 
     /// Exactly one row, blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_one`](FetchQuery::fetch_one);
+    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// policy.
     fn fetch_one_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Self::Row> {
         exactly_one(self.fetch_all_sync(db)?, self.model_name())
     }
 
     /// The first row if any, blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_all_sync`](FetchQuery::fetch_all_sync).
     fn fetch_optional_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Option<Self::Row>> {
         Ok(self.fetch_all_sync(db)?.into_iter().next())
     }
