@@ -44,8 +44,8 @@ pub trait Query {
     ///
     /// # Errors
     ///
-    /// [`Error::Query`](crate::Error::Query) when the dialect cannot express the query,
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a value it refuses (text
+    /// [`Error::Query`] when the dialect cannot express the query,
+    /// [`Error::InvalidValue`] for a value it refuses (text
     /// over `max_length`, a JSON document too deep).
     fn render(&self, dialect: &dyn Dialect) -> Result<Statement>;
 
@@ -53,12 +53,12 @@ pub trait Query {
     ///
     /// # Errors
     ///
-    /// [`Error::Integrity`](crate::Error::Integrity) when a key or constraint refuses the
-    /// write; [`Error::Database`](crate::Error::Database) for what the server refuses,
-    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) or
-    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout) when no connection answers,
-    /// [`Error::Query`](crate::Error::Query) or
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a statement refused before
+    /// [`Error::Integrity`] when a key or constraint refuses the
+    /// write; [`Error::Database`] for what the server refuses,
+    /// [`Error::ConnectionLost`] or
+    /// [`Error::PoolTimeout`] when no connection answers,
+    /// [`Error::Query`] or
+    /// [`Error::InvalidValue`] for a statement refused before
     /// sending.
     fn execute<E: Executor + ?Sized>(&self, db: &E) -> impl Future<Output = Result<u64>> + Send
     where
@@ -73,7 +73,7 @@ pub trait Query {
     /// # Errors
     ///
     /// As [`execute`](Query::execute);
-    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// [`Error::SyncNotAllowed`] under the `Deny` sync
     /// policy.
     fn execute_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<u64> {
         Ok(db.execute_sync(self.render(db.dialect())?)?.rows_affected)
@@ -161,12 +161,12 @@ pub trait FetchQuery: Query {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`](crate::Error::Decode) when a row does not read as `Row`;
-    /// [`Error::Database`](crate::Error::Database) for what the server refuses,
-    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) or
-    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout) when no connection answers,
-    /// [`Error::Query`](crate::Error::Query) or
-    /// [`Error::InvalidValue`](crate::Error::InvalidValue) for a statement refused before
+    /// [`Error::Decode`] when a row does not read as `Row`;
+    /// [`Error::Database`] for what the server refuses,
+    /// [`Error::ConnectionLost`] or
+    /// [`Error::PoolTimeout`] when no connection answers,
+    /// [`Error::Query`] or
+    /// [`Error::InvalidValue`] for a statement refused before
     /// sending.
     fn fetch_all<E: Executor + ?Sized>(
         &self,
@@ -183,8 +183,8 @@ pub trait FetchQuery: Query {
     ///
     /// # Errors
     ///
-    /// [`Error::DoesNotExist`](crate::Error::DoesNotExist) for no row,
-    /// [`Error::MultipleRows`](crate::Error::MultipleRows) for more; as
+    /// [`Error::DoesNotExist`] for no row,
+    /// [`Error::MultipleRows`] for more; as
     /// [`fetch_all`](FetchQuery::fetch_all).
     fn fetch_one<E: Executor + ?Sized>(
         &self,
@@ -233,7 +233,7 @@ pub trait FetchQuery: Query {
     /// # Errors
     ///
     /// As [`fetch_all`](FetchQuery::fetch_all);
-    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// [`Error::SyncNotAllowed`] under the `Deny` sync
     /// policy.
     fn fetch_all_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Vec<Self::Row>> {
         db.fetch_all_sync(self.render(db.dialect())?)
@@ -244,7 +244,7 @@ pub trait FetchQuery: Query {
     /// # Errors
     ///
     /// As [`fetch_one`](FetchQuery::fetch_one);
-    /// [`Error::SyncNotAllowed`](crate::Error::SyncNotAllowed) under the `Deny` sync
+    /// [`Error::SyncNotAllowed`] under the `Deny` sync
     /// policy.
     fn fetch_one_sync<E: SyncExecutor + ?Sized>(&self, db: &E) -> Result<Self::Row> {
         exactly_one(self.fetch_all_sync(db)?, self.model_name())
