@@ -205,6 +205,19 @@ impl<D: Database> Manager<D> {
         }
     }
 
+    /// Runs a write of an object of `M` where this Manager's calls run; a model with
+    /// lifecycle hooks runs it, hooks included, in a transaction (a savepoint inside one),
+    /// so that a hook's error, or a cut, undoes all of it.
+    async fn object_write<M: Model, T>(
+        &self,
+        write: impl AsyncFnOnce(&Target<D>) -> Result<T>,
+    ) -> Result<T> {
+        if M::TABLE.hooks {
+            return self.atomic(async |tx| write(&tx.target()).await).await;
+        }
+        write(&self.target()).await
+    }
+
     /// The one object matching a condition or a base query: [`Error::DoesNotExist`]
     /// (naming the model) for none, [`Error::MultipleRows`] for more than one.
     ///
@@ -253,12 +266,8 @@ impl<D: Database> Manager<D> {
     /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
     /// (nothing is sent). Nothing is stored.
     pub async fn create<M: Model>(&self, obj: M) -> Result<M> {
-        if M::TABLE.hooks {
-            return self
-                .atomic(|tx| async move { lowlevel::create_object(&tx.target(), obj).await })
-                .await;
-        }
-        lowlevel::create_object(&self.target(), obj).await
+        self.object_write::<M, _>(async |target| lowlevel::create_object(target, obj).await)
+            .await
     }
 
     /// Inserts a row named column by column ([`Model::values`]): the columns left out take
@@ -366,12 +375,8 @@ impl<D: Database> Manager<D> {
     /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
     /// (nothing is sent).
     pub async fn save<M: Model>(&self, obj: M) -> Result<M> {
-        if M::TABLE.hooks {
-            return self
-                .atomic(|tx| async move { lowlevel::save_object(&tx.target(), obj).await })
-                .await;
-        }
-        lowlevel::save_object(&self.target(), obj).await
+        self.object_write::<M, _>(async |target| lowlevel::save_object(target, obj).await)
+            .await
     }
 
     /// Whether `query` (a condition on the model, or a base query) matches any row.
@@ -486,12 +491,8 @@ impl<D: Database> Manager<D> {
     /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
     /// (nothing is sent). Without a version, an object no row has is `Ok(0)`.
     pub async fn update<M: Model>(&self, obj: &mut M) -> Result<u64> {
-        if M::TABLE.hooks {
-            return self
-                .atomic(|tx| async move { lowlevel::update_object(&tx.target(), obj, None).await })
-                .await;
-        }
-        lowlevel::update_object(&self.target(), obj, None).await
+        self.object_write::<M, _>(async |target| lowlevel::update_object(target, obj, None).await)
+            .await
     }
 
     /// Saves only the given columns of an existing object (and the ones the ORM
@@ -506,15 +507,10 @@ impl<D: Database> Manager<D> {
         columns: L,
     ) -> Result<u64> {
         let names = columns.names();
-        if M::TABLE.hooks {
-            let names = &names;
-            return self
-                .atomic(|tx| async move {
-                    lowlevel::update_object(&tx.target(), obj, Some(names)).await
-                })
-                .await;
-        }
-        lowlevel::update_object(&self.target(), obj, Some(&names)).await
+        self.object_write::<M, _>(async |target| {
+            lowlevel::update_object(target, obj, Some(&names)).await
+        })
+        .await
     }
 
     /// Deletes an object by its primary key; a model with hooks runs them with the
@@ -530,12 +526,8 @@ impl<D: Database> Manager<D> {
     /// [`Error::Query`](orm_core::Error::Query) for a query the dialect cannot express
     /// (nothing is sent).
     pub async fn delete<M: Model>(&self, obj: &M) -> Result<u64> {
-        if M::TABLE.hooks {
-            return self
-                .atomic(|tx| async move { lowlevel::delete_object(&tx.target(), obj).await })
-                .await;
-        }
-        lowlevel::delete_object(&self.target(), obj).await
+        self.object_write::<M, _>(async |target| lowlevel::delete_object(target, obj).await)
+            .await
     }
 
     /// Deletes an object and the rows that depend on it through foreign keys, in one

@@ -81,31 +81,22 @@ pub async fn up<D: Database>(
     migrations: &[Migration],
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<String>> {
-    let conn = db.acquire().await?;
-    // Closed when dropped, so that the session lock goes with it if this future is
-    // dropped half-way.
-    conn.retire();
-    // The lock first: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe to race.
-    let locked = lock(&conn).await?;
-    let result = async {
-        ensure_table(&conn).await?;
+    under_lock(db, async |conn| {
         let mut ran = Vec::new();
         for migration in migrations {
-            let done = applied(&conn).await?;
+            let done = applied(conn).await?;
             check(migrations, &done)?;
             if done.iter().any(|(v, _)| *v == migration.version) {
                 continue;
             }
             progress(&migration.version);
-            if run(&conn, migration, &migration.up, Record::Applied).await? {
+            if run(conn, migration, &migration.up, Record::Applied).await? {
                 ran.push(migration.version.clone());
             }
         }
         Ok(ran)
-    }
-    .await;
-    unlock(&conn, locked).await?;
-    result
+    })
+    .await
 }
 
 /// Undoes the last `count` applied migrations, newest first; the versions undone.
@@ -115,12 +106,8 @@ pub async fn down<D: Database>(
     count: usize,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<String>> {
-    let conn = db.acquire().await?;
-    conn.retire();
-    let locked = lock(&conn).await?;
-    let result = async {
-        ensure_table(&conn).await?;
-        let done = applied(&conn).await?;
+    under_lock(db, async |conn| {
+        let done = applied(conn).await?;
         check(migrations, &done)?;
         let mut undone = Vec::new();
         for (version, _) in done.iter().rev().take(count) {
@@ -129,11 +116,30 @@ pub async fn down<D: Database>(
                 .find(|m| m.version == *version)
                 .ok_or_else(|| Error::Query(format!("no file for applied migration {version}")))?;
             progress(version);
-            if run(&conn, migration, &migration.down, Record::Undone).await? {
+            if run(conn, migration, &migration.down, Record::Undone).await? {
                 undone.push(version.clone());
             }
         }
         Ok(undone)
+    })
+    .await
+}
+
+/// Runs `body` on one connection taken for the run, under the migration lock, with the
+/// migrations table in place.
+async fn under_lock<D: Database, T>(
+    db: &D,
+    body: impl AsyncFnOnce(&D::Connection) -> Result<T>,
+) -> Result<T> {
+    let conn = db.acquire().await?;
+    // Closed when dropped, so that the session lock goes with it if this future is
+    // dropped half-way.
+    conn.retire();
+    // The lock first: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe to race.
+    let locked = lock(&conn).await?;
+    let result = async {
+        ensure_table(&conn).await?;
+        body(&conn).await
     }
     .await;
     unlock(&conn, locked).await?;

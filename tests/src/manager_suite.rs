@@ -12,8 +12,8 @@ use orm_manager::Manager;
 
 use crate::cut::cut_after;
 use crate::models::{
-    Answer, AuditEntry, Audited, BlockTag, Comment, Draft, Note, PageBlock, Post, Revision, Tag,
-    Token, Topic, User, UserTag, Vote,
+    Answer, AuditEntry, Audited, BlockTag, Comment, Draft, HookedBlock, Note, PageBlock, Post,
+    Revision, Tag, Token, Topic, User, UserTag, Vote,
 };
 use crate::probe::Inspect;
 
@@ -1334,9 +1334,10 @@ enum Shape {
     InnerStatement,
     InnerLimitedStatement,
     RetriedTransaction,
+    HookedCreate,
 }
 
-const SHAPES: [Shape; 15] = [
+const SHAPES: [Shape; 16] = [
     Shape::Create,
     Shape::AtomicCommits,
     Shape::AtomicFails,
@@ -1352,6 +1353,7 @@ const SHAPES: [Shape; 15] = [
     Shape::InnerStatement,
     Shape::InnerLimitedStatement,
     Shape::RetriedTransaction,
+    Shape::HookedCreate,
 ];
 
 /// The session's statement and lock time limits, as text (SQLite has none to leave).
@@ -1482,6 +1484,8 @@ impl Shape {
     ) -> Result<()> {
         match self {
             Shape::Create => objects.create(a).await.map(drop),
+            // The insert and its hook's insert, in one transaction.
+            Shape::HookedCreate => objects.create(HookedBlock::new(a.key, "")).await.map(drop),
             Shape::AtomicCommits => {
                 objects
                     .atomic(|tx| async move {
@@ -1591,7 +1595,10 @@ impl Shape {
     fn completed(self) -> &'static [&'static str] {
         match self {
             Shape::Create | Shape::GetOrCreate => &["a"],
-            Shape::AtomicCommits | Shape::StreamInAtomic | Shape::RetriedTransaction => &["a", "b"],
+            Shape::AtomicCommits
+            | Shape::StreamInAtomic
+            | Shape::RetriedTransaction
+            | Shape::HookedCreate => &["a", "b"],
             Shape::AtomicFails => &[],
             Shape::NestedCommits
             | Shape::BulkInsert

@@ -329,3 +329,31 @@ pub struct Draft {
     pub priority: i32,
     pub note: Option<String>,
 }
+
+/// The seed's PageBlock with a hook: saving block `…a` also stores block `…b` through the
+/// transaction the hook is given. For the cut-at-every-poll check: both or neither.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "page_block", hooks)]
+pub struct HookedBlock {
+    #[orm(primary_key, auto)]
+    pub id: i64,
+    #[orm(unique, max_length = 40)]
+    pub key: String,
+    #[orm(default = "''")]
+    pub text: String,
+}
+
+impl orm_core::Model for HookedBlock {
+    async fn after_save<E: orm_core::Executor + ?Sized>(
+        &self,
+        exec: &E,
+        _created: bool,
+    ) -> orm_core::Result<()> {
+        let twin = self.key.strip_suffix('a').unwrap_or(&self.key);
+        PageBlock::new(format!("{twin}b"), "")
+            .insert()
+            .execute(exec)
+            .await
+            .map(drop)
+    }
+}
