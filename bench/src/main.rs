@@ -10,6 +10,7 @@
 
 mod contender;
 mod harness;
+mod instructions;
 mod models;
 mod mysql;
 mod orm;
@@ -98,162 +99,25 @@ async fn stream_once(backend: &str, which: &str) -> Option<(&'static str, Durati
     })
 }
 
-/// Runs one PostgreSQL workload 200 times through `which` ("raw" or "orm"), for a
-/// profiler: `valgrind --tool=callgrind target/release/orm-bench profile insert orm`.
-async fn profile(workload: &str, which: &str) {
-    async fn go<C: Workloads>(c: C, workload: &str) {
-        let users = models::users(1000);
-        for _ in 0..200 {
-            match workload {
-                "insert" => c.insert(&users).await,
-                "lookup" => assert_eq!(c.trivial(1).await, 1),
-                "trivial" => assert_eq!(c.trivial(10_000).await, 10_000),
-                _ => panic!("workload: insert, lookup or trivial"),
-            }
-        }
+/// Instructions per iteration of every workload and implementation on every backend
+/// (none where valgrind is missing).
+fn count_instructions() -> Vec<instructions::Count> {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("valgrind not found: no instruction counts");
+        return Vec::new();
     }
-    if workload == "sqlite-insert" {
-        // 200 sync inserts of 1,000 rows into SQLite: this ORM or raw rusqlite.
-        let path = std::env::temp_dir().join(format!("orm-profile-{}.db", std::process::id()));
-        let db = SqliteDatabase::new(SqliteConfig::file(&path)).expect("db");
-        models::NewUser::create_table(&db, false).expect("table");
-        let users = models::users(1000);
-        if which == "raw" {
-            let raw = rusqlite::Connection::open(&path).expect("open");
-            let sql = format!(
-                "INSERT INTO bench_new_users (name, hair_color) VALUES {}",
-                vec!["(?, ?)"; users.len()].join(", ")
-            );
-            for _ in 0..200 {
-                let mut stmt = raw.prepare_cached(&sql).expect("prepare");
-                let params: Vec<&dyn rusqlite::ToSql> = users
-                    .iter()
-                    .flat_map(|u| [&u.name as &dyn rusqlite::ToSql, &u.hair_color])
-                    .collect();
-                stmt.execute(params.as_slice()).expect("insert");
-            }
-        } else {
-            for _ in 0..200 {
-                models::NewUser::insert_many(&users)
-                    .execute_sync(&db)
-                    .expect("insert");
-            }
-        }
-        let _ = std::fs::remove_file(&path);
-        return;
-    }
-    if workload == "sqlite-lookup" {
-        // 20,000 point lookups by id on SQLite through this ORM: `which` is sync, async
-        // (blocking pool) or inline.
-        let path = std::env::temp_dir().join(format!("orm-lookup-{}.db", std::process::id()));
-        let db = SqliteDatabase::new(SqliteConfig::file(&path).run_inline(which == "inline"))
-            .expect("db");
-        models::User::create_table(&db, false).expect("table");
-        raw_query::<()>(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
-             INSERT INTO bench_users (name, hair_color) SELECT 'u' || i, NULL FROM n",
-            vec![],
-        )
-        .execute_sync(&db)
-        .expect("fill");
-        for _ in 0..20 {
-            for id in 1..=1000i64 {
-                let query = models::User::select().where_(models::User::ID.eq(id));
-                let user = if which == "sync" {
-                    query.fetch_one_sync(&db)
-                } else {
-                    query.fetch_one(&db).await
-                };
-                assert_eq!(user.expect("lookup").id, id);
-            }
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-        return;
-    }
-    if workload == "mysql-lookup" {
-        // 2,000 point lookups on MariaDB, one at a time: `which` is single or pooled.
-        async fn lookups<L: contender::Lookups>(db: L) {
-            for id in 1..=2000 {
-                assert_eq!(db.lookup(id).await, id);
-            }
-        }
-        let config = MySQLConfig::from_url(&mysql_url()).expect("url").max_connections(8);
-        return if which == "pooled" {
-            lookups(orm::Orm::new(PooledMySQLDatabase::new(config).expect("pool"))).await
-        } else {
-            lookups(orm::Orm::new(MySQLDatabase::connect_lazy(&mysql_url()).expect("db"))).await
-        };
-    }
-    if workload == "chunks" {
-        // Which multi-row VALUES size loads 100,000 rows fastest into MariaDB.
-        use mysql_async::prelude::Queryable;
-        let pool = raw_mysql::pool(&mysql_url(), 1);
-        let users = models::users(100_000);
-        let mut times: std::collections::BTreeMap<usize, Vec<Duration>> = Default::default();
-        for _ in 0..5 {
-            for chunk in [1_000usize, 2_000, 5_000, 10_000, 21_845] {
-                let mut conn = pool.get_conn().await.expect("conn");
-                conn.query_drop("TRUNCATE bench_new_users")
-                    .await
-                    .expect("truncate");
-                let start = Instant::now();
-                let mut tx = conn
-                    .start_transaction(Default::default())
-                    .await
-                    .expect("begin");
-                for rows in users.chunks(chunk) {
-                    let sql = format!(
-                        "INSERT INTO bench_new_users (name, hair_color) VALUES {}",
-                        vec!["(?, ?)"; rows.len()].join(", ")
-                    );
-                    let params: Vec<mysql_async::Value> = rows
-                        .iter()
-                        .flat_map(|u| [u.name.as_str().into(), u.hair_color.as_deref().into()])
-                        .collect();
-                    tx.exec_drop(sql, params).await.expect("insert");
-                }
-                tx.commit().await.expect("commit");
-                times.entry(chunk).or_default().push(start.elapsed());
-            }
-        }
-        for (chunk, mut t) in times {
-            t.sort();
-            println!("{chunk} rows a statement: median {:?}", t[t.len() / 2]);
-        }
-        return;
-    }
-    if workload == "pooled" {
-        // 2,000 lookups through a pool of 8, one at a time: the checkout and query path.
-        async fn lookups<L: contender::Lookups>(pool: L) {
-            for id in 1..=2000 {
-                assert_eq!(pool.lookup(id).await, id);
-            }
-        }
-        let config = PostgresqlConfig::from_url(&pg_url())
-            .expect("url")
-            .max_connections(8);
-        return match which {
-            "raw" => lookups(raw_pg::RawPgPool::new(&pg_url(), 8)).await,
-            _ => {
-                lookups(orm::Orm::new(
-                    PooledPostgresqlDatabase::new(config).expect("pool"),
-                ))
-                .await
-            }
-        };
-    }
-    match which {
-        "raw" => go(raw_pg::RawPg::connect(&pg_url()).await, workload).await,
-        _ => {
-            go(
-                orm::Orm::new(PostgresqlDatabase::connect_lazy(&pg_url()).expect("db")),
-                workload,
-            )
-            .await
-        }
-    }
+    [
+        ("sqlite", "SQLite"),
+        ("pg", "PostgreSQL"),
+        ("my", "MariaDB"),
+    ]
+    .into_iter()
+    .flat_map(|(key, title)| instructions::count(key, title))
+    .collect()
 }
 
 /// Streams 1,000,000 rows in a child process, so its peak memory is its own.
@@ -285,24 +149,43 @@ fn main() {
         return;
     }
     if args.get(1).map(String::as_str) == Some("profile") {
-        // For callgrind: one workload, one implementation, nothing else.
-        let (workload, which) = (args[2].as_str(), args[3].as_str());
-        if workload == "sqlite-lookup" && which == "sync" {
-            // Sync code runs outside any runtime, as in a script.
-            let handle = std::thread::spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
-                let future = profile("sqlite-lookup", "sync");
-                let mut future = std::pin::pin!(future);
-                // Polled without entering the runtime: the sync calls see no runtime.
-                let waker = std::task::Waker::noop();
-                let mut cx = std::task::Context::from_waker(waker);
-                assert!(std::future::Future::poll(future.as_mut(), &mut cx).is_ready(), "sync work completes");
-                drop(rt);
-            });
-            handle.join().expect("profile");
-            return;
-        }
-        runtime().block_on(profile(workload, which));
+        // One workload, one implementation, nothing else: for callgrind, by hand
+        // (`valgrind --tool=callgrind target/release/orm-bench profile pg insert-1000 orm
+        // 200`) or by the instruction counts.
+        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+        let (backend, workload, which) = (arg(2), arg(3), arg(4));
+        let n: usize = arg(5).parse().unwrap_or(200);
+        let name = match backend {
+            "sqlite" => sqlite::profile(workload, which, n),
+            "pg" | "my" => {
+                let url = if backend == "pg" {
+                    pg_url()
+                } else {
+                    mysql_url()
+                };
+                runtime().block_on(instructions::server_child(
+                    backend, &url, workload, which, n,
+                ))
+            }
+            _ => None,
+        };
+        let Some(name) = name else {
+            eprintln!("usage: orm-bench profile pg|my|sqlite WORKLOAD IMPL [N]");
+            std::process::exit(2);
+        };
+        println!("{name}");
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("instructions") {
+        // Only the instruction counts, on the bench tables made afresh.
+        runtime().block_on(async {
+            pg::setup(&pg_url()).await;
+            let pool = raw_mysql::pool(&mysql_url(), 1);
+            let mut admin = pool.get_conn().await.expect("admin");
+            mysql::setup(&mysql_url(), &mut admin).await;
+        });
+        let counts = count_instructions();
+        println!("{}", report::instructions(&counts));
         return;
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -325,10 +208,15 @@ fn main() {
             .map_or(rows.len(), |i| i + 1);
         rows.splice(at..at, streamed);
     }
+    let counts = count_instructions();
     let markdown = report::markdown(&rows);
-    println!("{markdown}");
+    let instructions = report::instructions(&counts);
+    println!("{markdown}\n{instructions}");
     let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
     std::fs::write(docs.join("benchmarks.svg"), report::svg(&rows)).expect("write chart");
-    std::fs::write(docs.join("BENCHMARKS.md"), report::page(&markdown))
-        .expect("write BENCHMARKS.md");
+    std::fs::write(
+        docs.join("BENCHMARKS.md"),
+        report::page(&markdown, &instructions),
+    )
+    .expect("write BENCHMARKS.md");
 }

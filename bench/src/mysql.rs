@@ -12,7 +12,7 @@ use crate::runner::{Concurrent, Runner, Sequential};
 
 const B: &str = "MariaDB";
 
-async fn setup(url: &str, admin: &mut mysql_async::Conn) {
+pub async fn setup(url: &str, admin: &mut mysql_async::Conn) {
     admin
         .query_drop(
             "DROP TABLE IF EXISTS bench_comments, bench_posts, bench_users, bench_new_users, bench_stream",

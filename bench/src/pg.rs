@@ -13,7 +13,7 @@ use crate::runner::{Concurrent, Runner, Sequential};
 
 const B: &str = "PostgreSQL";
 
-async fn setup(url: &str) -> Client {
+pub async fn setup(url: &str) -> Client {
     let client = crate::raw_pg::client(url).await;
     client
         .batch_execute(
@@ -84,7 +84,9 @@ pub async fn run(url: &str, rows: &mut Vec<Row>) {
         insert_after(runner.rows, Row::new(B, workload, "this ORM (sync)", t));
     }
 
-    let config = PostgresqlConfig::from_url(url).expect("url").max_connections(8);
+    let config = PostgresqlConfig::from_url(url)
+        .expect("url")
+        .max_connections(8);
     let pool = PooledPostgresqlDatabase::new(config).expect("pool");
     #[allow(unused_mut)] // the peers join it when built with them
     let mut pools: Vec<Arc<dyn Concurrent>> =

@@ -159,3 +159,132 @@ pub async fn run_async(db: SqliteDatabase, rows: &mut Vec<Row>) {
         }
     }
 }
+
+/// In a child of the instruction counts: one SQLite workload through `which` (raw
+/// rusqlite, or this ORM's sync, async or inline path), `1 + n` times, on a database of
+/// its own. Sync work runs outside any runtime, as in a script; async work on a default
+/// multi-threaded runtime, as in a service. Returns the implementation's name.
+pub fn profile(workload: &str, which: &str, n: usize) -> Option<&'static str> {
+    let path = std::env::temp_dir().join(format!("orm-count-{}.db", std::process::id()));
+    let db = SqliteDatabase::new(SqliteConfig::file(&path).run_inline(which == "inline")).ok()?;
+    User::create_table(&db, false).ok()?;
+    NewUser::create_table(&db, false).ok()?;
+    User::insert_many(
+        &models::users(1000)
+            .into_iter()
+            .map(|u| User::new(u.name, u.hair_color))
+            .collect::<Vec<_>>(),
+    )
+    .execute_sync(&db)
+    .ok()?;
+    let users = models::users(1000);
+    let name = match which {
+        "raw" => {
+            let raw = rusqlite::Connection::open(&path).ok()?;
+            raw.pragma_update(None, "synchronous", "NORMAL").ok()?;
+            raw.pragma_update(None, "foreign_keys", "ON").ok()?;
+            for i in 0..=n as i64 {
+                raw_once(&raw, workload, i % 1000 + 1, &users)?;
+            }
+            "rusqlite (raw)"
+        }
+        "sync" => {
+            for i in 0..=n as i64 {
+                orm_once_sync(&db, workload, i % 1000 + 1, &users)?;
+            }
+            "this ORM (sync)"
+        }
+        _ => {
+            let rt = tokio::runtime::Runtime::new().ok()?;
+            rt.block_on(async {
+                for i in 0..=n as i64 {
+                    orm_once(&db, workload, i % 1000 + 1, &users).await?;
+                }
+                Some(())
+            })?;
+            if which == "inline" {
+                "this ORM (async, inline)"
+            } else {
+                "this ORM (async)"
+            }
+        }
+    };
+    drop(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Some(name)
+}
+
+fn raw_once(raw: &rusqlite::Connection, workload: &str, id: i64, users: &[NewUser]) -> Option<()> {
+    match workload {
+        "lookup" => {
+            let mut stmt = raw
+                .prepare_cached("SELECT id, name, hair_color FROM bench_users WHERE id = ?1")
+                .ok()?;
+            assert_eq!(stmt.query_row([id], raw_user).ok()?.id, id);
+        }
+        "trivial-1" => {
+            let mut stmt = raw
+                .prepare_cached("SELECT id, name, hair_color FROM bench_users LIMIT ?1")
+                .ok()?;
+            let got: Vec<User> = stmt
+                .query_map([1], raw_user)
+                .ok()?
+                .collect::<Result<_, _>>()
+                .ok()?;
+            assert_eq!(got.len(), 1);
+        }
+        "insert-1000" => {
+            let sql = format!(
+                "INSERT INTO bench_new_users (name, hair_color) VALUES {}",
+                vec!["(?, ?)"; users.len()].join(", ")
+            );
+            let mut stmt = raw.prepare_cached(&sql).ok()?;
+            let params: Vec<&dyn rusqlite::ToSql> = users
+                .iter()
+                .flat_map(|u| [&u.name as &dyn rusqlite::ToSql, &u.hair_color])
+                .collect();
+            stmt.execute(params.as_slice()).ok()?;
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+fn orm_once_sync(db: &SqliteDatabase, workload: &str, id: i64, users: &[NewUser]) -> Option<()> {
+    match workload {
+        "lookup" => {
+            let user = User::select()
+                .where_(User::ID.eq(id))
+                .fetch_one_sync(db)
+                .ok()?;
+            assert_eq!(user.id, id);
+        }
+        "trivial-1" => assert_eq!(User::select().limit(1).fetch_all_sync(db).ok()?.len(), 1),
+        "insert-1000" => {
+            NewUser::insert_many(users).execute_sync(db).ok()?;
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+async fn orm_once(db: &SqliteDatabase, workload: &str, id: i64, users: &[NewUser]) -> Option<()> {
+    match workload {
+        "lookup" => {
+            let user = User::select()
+                .where_(User::ID.eq(id))
+                .fetch_one(db)
+                .await
+                .ok()?;
+            assert_eq!(user.id, id);
+        }
+        "trivial-1" => assert_eq!(User::select().limit(1).fetch_all(db).await.ok()?.len(), 1),
+        "insert-1000" => {
+            NewUser::insert_many(users).execute(db).await.ok()?;
+        }
+        _ => return None,
+    }
+    Some(())
+}
