@@ -93,8 +93,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Writes a quoted identifier, doubling any quote character inside it.
     fn write_ident(&self, out: &mut String, ident: &str) {
         let q = self.quote_char();
+        out.reserve(ident.len() + 2);
         out.push(q);
-        if ident.contains(q) {
+        // Byte by byte: every dialect quotes with an ASCII character, and a `char`
+        // search cost more than the copy for names this short.
+        if ident.bytes().any(|b| u32::from(b) == u32::from(q)) {
             for ch in ident.chars() {
                 if ch == q {
                     out.push(q);
@@ -183,16 +186,21 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// SQL for the current UTC timestamp.
     fn now(&self) -> &'static str;
 
-    /// Writes `LIMIT`/`OFFSET`; `limit_param` / `offset_param` are already-written
-    /// placeholders.
-    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+    /// Writes `LIMIT`/`OFFSET`; `limit_param` / `offset_param` are the numbers of their
+    /// parameters (from 1).
+    fn write_limit(
+        &self,
+        out: &mut String,
+        limit_param: Option<usize>,
+        offset_param: Option<usize>,
+    ) {
         if let Some(l) = limit_param {
             out.push_str(" LIMIT ");
-            out.push_str(l);
+            self.write_placeholder(out, l);
         }
         if let Some(o) = offset_param {
             out.push_str(" OFFSET ");
-            out.push_str(o);
+            self.write_placeholder(out, o);
         }
     }
 
@@ -593,11 +601,16 @@ impl Dialect for MySQLDialect {
             HasKey => json_syntax("JSON_CONTAINS_PATH(", ", 'one', ", ")", JsonPath),
         })
     }
-    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+    fn write_limit(
+        &self,
+        out: &mut String,
+        limit_param: Option<usize>,
+        offset_param: Option<usize>,
+    ) {
         match (limit_param, offset_param) {
             (Some(l), _) => {
                 out.push_str(" LIMIT ");
-                out.push_str(l);
+                self.write_placeholder(out, l);
             }
             // MySQL has no OFFSET without LIMIT; this is its documented "all rows".
             (None, Some(_)) => out.push_str(" LIMIT 18446744073709551615"),
@@ -605,7 +618,7 @@ impl Dialect for MySQLDialect {
         }
         if let Some(o) = offset_param {
             out.push_str(" OFFSET ");
-            out.push_str(o);
+            self.write_placeholder(out, o);
         }
     }
     fn inline_indexes(&self) -> bool {
@@ -722,18 +735,23 @@ impl Dialect for SqliteDialect {
             Contains | ContainedBy => Option::None,
         }
     }
-    fn write_limit(&self, out: &mut String, limit_param: Option<&str>, offset_param: Option<&str>) {
+    fn write_limit(
+        &self,
+        out: &mut String,
+        limit_param: Option<usize>,
+        offset_param: Option<usize>,
+    ) {
         match (limit_param, offset_param) {
             (Some(l), _) => {
                 out.push_str(" LIMIT ");
-                out.push_str(l);
+                self.write_placeholder(out, l);
             }
             (None, Some(_)) => out.push_str(" LIMIT -1"),
             (None, None) => {}
         }
         if let Some(o) = offset_param {
             out.push_str(" OFFSET ");
-            out.push_str(o);
+            self.write_placeholder(out, o);
         }
     }
 }

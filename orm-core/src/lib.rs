@@ -41,6 +41,7 @@ pub mod dialect;
 pub mod error;
 pub mod executor;
 pub mod expr;
+pub mod hash;
 pub mod meta;
 pub mod model;
 pub mod query;

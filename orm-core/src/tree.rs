@@ -208,6 +208,9 @@ pub enum ExprNode {
 /// dropped by as many nested calls and overflow the stack.
 impl Drop for ExprNode {
     fn drop(&mut self) {
+        if self.is_leaf() {
+            return;
+        }
         let mut deep = Vec::new();
         self.take_branches(&mut deep);
         while let Some(mut node) = deep.pop() {
@@ -412,6 +415,20 @@ pub struct SelectStatement {
     /// Soft-deleted rows are read too (`with_deleted()`); otherwise a table with a
     /// `#[orm(soft_delete)]` column shows only the rows where it is NULL.
     pub(crate) with_deleted: bool,
+    /// Set while `items` are every column of this model, qualified by its table name (as
+    /// `Model::select()` makes them), so the renderer can copy a list it wrote before.
+    pub(crate) all_columns_of: AllColumnsOf,
+}
+
+/// A hint on a [`SelectStatement`]: the model whose every column its items are, if so.
+/// Not part of what the statement means, so equal to any other hint.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AllColumnsOf(pub(crate) Option<&'static TableMeta>);
+
+impl PartialEq for AllColumnsOf {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl SelectStatement {
@@ -443,6 +460,7 @@ impl SelectStatement {
             compound: Vec::new(),
             error: None,
             with_deleted: false,
+            all_columns_of: AllColumnsOf::default(),
         }
     }
 

@@ -4,13 +4,13 @@
 //! `IN (...)` lists or multi-row inserts of varying length would prepare a new statement
 //! for every length and keep them all, on both sides, for the connection's life.
 
-use std::collections::HashMap;
+use orm_core::hash::FastMap;
 
 /// Statements cached per connection unless configured otherwise.
 pub const DEFAULT_CAPACITY: usize = 256;
 
 pub(crate) struct StatementCache<S> {
-    entries: HashMap<String, (S, u64)>,
+    entries: FastMap<String, (S, u64)>,
     capacity: usize,
     clock: u64,
 }
@@ -18,7 +18,7 @@ pub(crate) struct StatementCache<S> {
 impl<S: Clone> StatementCache<S> {
     pub(crate) fn new(capacity: usize) -> Self {
         StatementCache {
-            entries: HashMap::new(),
+            entries: FastMap::default(),
             capacity: capacity.max(1),
             clock: 0,
         }

@@ -91,9 +91,13 @@ impl<D: Driver> SingleDatabase<D> {
             Some(link) if link.is_usable() => Ok(link.clone()),
             _ => {
                 *slot = None;
-                let conn =
-                    driver::connect::<D>(&self.inner.config, &self.inner.shared, Role::Single)
-                        .await?;
+                // Boxed: the connect future (TLS, the handshake) is kilobytes, and every
+                // statement's future, which awaits a checkout that may connect, would
+                // carry it and copy it on each move (callgrind: copying such futures was
+                // the largest single cost of a one-row query).
+                let connect =
+                    driver::connect::<D>(&self.inner.config, &self.inner.shared, Role::Single);
+                let conn = Box::pin(connect).await?;
                 let link = Arc::new(Link::new(conn));
                 *slot = Some(link.clone());
                 Ok(link)

@@ -8,7 +8,9 @@ use crate::meta::TableMeta;
 use crate::row::{FromRow, RowMap};
 use crate::scope::{In, Models, Only};
 use crate::table::Table;
-use crate::tree::{BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef};
+use crate::tree::{
+    AllColumnsOf, BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef,
+};
 use crate::types::ColumnType;
 
 /// Columns and expressions a SELECT can return: a column, an expression, or a tuple of
@@ -160,6 +162,7 @@ pub(crate) fn model_items(
 #[must_use = "a query does nothing until it is run (execute, fetch_all, ...)"]
 pub struct Select<M, Out, J = Only<M>> {
     stmt: SelectStatement,
+    /// The models joined to `M`, in order (none for most queries, so no allocation).
     joined: Vec<&'static TableMeta>,
     _types: PhantomData<Types<M, Out, J>>,
 }
@@ -186,9 +189,11 @@ impl<M, Out, J> std::fmt::Debug for Select<M, Out, J> {
 impl<M: Table> Select<M, M> {
     /// `SELECT <every column of M> FROM M`.
     pub fn new() -> Self {
+        let mut stmt = SelectStatement::from(TableRef::of(M::TABLE), model_items(M::TABLE, None));
+        stmt.all_columns_of = AllColumnsOf(Some(M::TABLE));
         Select {
-            stmt: SelectStatement::from(TableRef::of(M::TABLE), model_items(M::TABLE, None)),
-            joined: vec![M::TABLE],
+            stmt,
+            joined: Vec::new(),
             _types: PhantomData,
         }
     }
@@ -314,6 +319,7 @@ impl<M: Table, Out, J> Select<M, Out, J> {
     /// Selects the given columns or expressions instead; rows decode as their tuple.
     pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output, J> {
         self.stmt.items.clear();
+        self.stmt.all_columns_of = AllColumnsOf(None);
         selection.push_items(&mut self.stmt.items);
         self.retype()
     }
@@ -488,13 +494,15 @@ impl<M: Table, Out, J> Select<M, Out, J> {
     ) -> Self {
         let items = items.unwrap_or_else(|| model_items(meta, None));
         self.stmt.items.extend(items);
+        self.stmt.all_columns_of = AllColumnsOf(None);
         self.stmt.joins.push(Join { kind, table, on });
         self.joined.push(meta);
         self
     }
 
     fn join_by_key<B: Table>(self, kind: JoinKind) -> Self {
-        match foreign_key_condition(&self.joined, B::TABLE) {
+        let sources = std::iter::once(M::TABLE).chain(self.joined.iter().copied());
+        match foreign_key_condition(sources, B::TABLE) {
             Some(on) => self.push_join(kind, TableRef::of(B::TABLE), on, B::TABLE, None),
             None => {
                 let mut this =
@@ -590,7 +598,7 @@ fn and_with<S>(existing: Option<ExprNode>, condition: Condition<S>) -> ExprNode 
 /// `ON` for a join of `target` with the first table in `joined` that it shares a foreign
 /// key with, in either direction.
 fn foreign_key_condition(
-    joined: &[&'static TableMeta],
+    joined: impl Iterator<Item = &'static TableMeta>,
     target: &'static TableMeta,
 ) -> Option<ExprNode> {
     let col = |table: &'static str, name: &'static str| ExprNode::Column {
