@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::meta::TableMeta;
+use crate::query::select::model_items;
 use crate::statement::Statement;
 use crate::tree::{
     BinOp, ConflictAction, DeleteStatement, ExprNode, ExtOp, Func, InsertSource, InsertStatement,
@@ -507,8 +508,9 @@ impl<'d> Writer<'d> {
             "SELECT "
         });
         match s.all_columns_of.0 {
-            Some(table) if self.qualify => self.all_columns(table, &s.items)?,
-            _ => self.list(&s.items, |w, e| w.expr(e))?,
+            Some(table) if self.qualify => self.all_columns(table)?,
+            Some(table) => self.list(&model_items(table, None), |w, e| w.expr(e))?,
+            None => self.list(&s.items, |w, e| w.expr(e))?,
         }
         self.push(" FROM ");
         self.table(&s.from);
@@ -535,10 +537,10 @@ impl<'d> Writer<'d> {
         Ok(())
     }
 
-    /// `items`, which are every column of `table` qualified by its name: written once per
-    /// thread, model and dialect, then copied (writing the quoted names each time was a
-    /// tenth of a one-row query's client instructions).
-    fn all_columns(&mut self, table: &'static TableMeta, items: &[ExprNode]) -> Result<()> {
+    /// Every column of `table`, qualified by its name: written once per thread, model and
+    /// dialect, then copied (writing the quoted names each time was a tenth of a one-row
+    /// query's client instructions).
+    fn all_columns(&mut self, table: &'static TableMeta) -> Result<()> {
         thread_local! {
             static LISTS: RefCell<FastMap<(usize, usize), Box<str>>> = RefCell::default();
         }
@@ -554,7 +556,7 @@ impl<'d> Writer<'d> {
         });
         if copied.is_none() {
             let start = self.sql.len();
-            self.list(items, |w, e| w.expr(e))?;
+            self.list(&model_items(table, None), |w, e| w.expr(e))?;
             let list: Box<str> = self.sql[start..].into();
             LISTS.with(|lists| lists.borrow_mut().insert(key, list));
         }

@@ -415,19 +415,22 @@ pub struct SelectStatement {
     /// Soft-deleted rows are read too (`with_deleted()`); otherwise a table with a
     /// `#[orm(soft_delete)]` column shows only the rows where it is NULL.
     pub(crate) with_deleted: bool,
-    /// Set while `items` are every column of this model, qualified by its table name (as
-    /// `Model::select()` makes them), so the renderer can copy a list it wrote before.
+    /// Set while the items are every column of this model, qualified by its table name
+    /// (`Model::select()`); `items` is then empty, and the renderer copies a list it wrote
+    /// before.
     pub(crate) all_columns_of: AllColumnsOf,
 }
 
-/// A hint on a [`SelectStatement`]: the model whose every column its items are, if so.
-/// Not part of what the statement means, so equal to any other hint.
+/// The model whose every column a [`SelectStatement`] selects, when its items are implied.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct AllColumnsOf(pub(crate) Option<&'static TableMeta>);
 
 impl PartialEq for AllColumnsOf {
-    fn eq(&self, _: &Self) -> bool {
-        true
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => a.same_table(b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use orm_core::{Error, Result};
 
 use crate::driver::{self, Driver, Role};
 use crate::link::Link;
-use crate::pool::{Counters, PoolOptions, PoolSettings};
+use crate::pool::{bounded, Counters, PoolOptions, PoolSettings};
 
 /// Opens connections and decides, when one comes back, whether it can be handed out
 /// again.
@@ -64,13 +64,20 @@ impl<D: Driver> managed::Manager for PoolManager<D> {
                 "connection past its lifetime or idle",
             ));
         }
-        D::recycle(&link.conn, &self.config)
-            .await
-            .map_err(RecycleError::Backend)?;
-        if options.check_on_checkout {
-            D::ping(&link.conn).await.map_err(RecycleError::Backend)?;
+        let limit = options.connect_timeout;
+        let check = async {
+            D::recycle(&link.conn, &self.config).await?;
+            if options.check_on_checkout {
+                D::ping(&link.conn).await?;
+            }
+            Ok(())
+        };
+        match bounded(limit, check).await {
+            Some(result) => result.map_err(RecycleError::Backend),
+            None => Err(RecycleError::message(format!(
+                "recycling took longer than {limit:?}"
+            ))),
         }
-        Ok(())
     }
 }
 

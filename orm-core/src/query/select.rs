@@ -189,7 +189,9 @@ impl<M, Out, J> std::fmt::Debug for Select<M, Out, J> {
 impl<M: Table> Select<M, M> {
     /// `SELECT <every column of M> FROM M`.
     pub fn new() -> Self {
-        let mut stmt = SelectStatement::from(TableRef::of(M::TABLE), model_items(M::TABLE, None));
+        // The items are implied (every column of M), not built: the renderer copies a
+        // list it wrote before.
+        let mut stmt = SelectStatement::from(TableRef::of(M::TABLE), Vec::new());
         stmt.all_columns_of = AllColumnsOf(Some(M::TABLE));
         Select {
             stmt,
@@ -319,7 +321,7 @@ impl<M: Table, Out, J> Select<M, Out, J> {
     /// Selects the given columns or expressions instead; rows decode as their tuple.
     pub fn columns<S: Selection>(mut self, selection: S) -> Select<M, S::Output, J> {
         self.stmt.items.clear();
-        self.stmt.all_columns_of = AllColumnsOf(None);
+        self.stmt.all_columns_of.0 = None;
         selection.push_items(&mut self.stmt.items);
         self.retype()
     }
@@ -493,8 +495,10 @@ impl<M: Table, Out, J> Select<M, Out, J> {
         items: Option<Vec<ExprNode>>,
     ) -> Self {
         let items = items.unwrap_or_else(|| model_items(meta, None));
+        if let Some(table) = self.stmt.all_columns_of.0.take() {
+            self.stmt.items = model_items(table, None);
+        }
         self.stmt.items.extend(items);
-        self.stmt.all_columns_of = AllColumnsOf(None);
         self.stmt.joins.push(Join { kind, table, on });
         self.joined.push(meta);
         self
