@@ -325,3 +325,23 @@ pub fn autonomous_lock_timeout(own: Option<Duration>) -> Duration {
     let bound = Duration::from_secs(5);
     own.map_or(bound, |own| own.min(bound))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bounded_answers_at_once_or_gives_up_at_its_limit() {
+        let limit = Duration::from_millis(50);
+        assert_eq!(bounded(limit, async { 7 }).await, Some(7));
+        let slow = async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            8
+        };
+        assert_eq!(bounded(limit, slow).await, Some(8));
+        let started = Instant::now();
+        assert_eq!(bounded(limit, std::future::pending::<u8>()).await, None);
+        let waited = started.elapsed();
+        assert!(waited >= limit && waited < Duration::from_secs(2), "{waited:?}");
+    }
+}
