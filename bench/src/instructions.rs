@@ -79,8 +79,9 @@ pub const SERVER_IMPLS: &[&str] = if cfg!(feature = "peers") {
 } else {
     &["raw", "orm"]
 };
-/// The implementations counted on SQLite: raw rusqlite, then this ORM's three paths.
-pub const SQLITE_IMPLS: &[&str] = &["raw", "sync", "async", "inline"];
+/// The implementations counted on SQLite: raw rusqlite, then this ORM's paths (async is
+/// the default, `RunOn::Adaptive`).
+pub const SQLITE_IMPLS: &[&str] = &["raw", "sync", "async", "inline", "blocking"];
 
 /// One count: instructions per iteration of one implementation.
 #[derive(Debug, Clone)]

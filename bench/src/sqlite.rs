@@ -1,6 +1,7 @@
 //! SQLite: this ORM (sync and async) against raw rusqlite with cached statements.
 
 use orm_manager::prelude::*;
+use orm_manager::RunOn;
 
 use crate::harness::{insert_after, iterations, median, median_sync, Row};
 use crate::models::{self, NewUser, User};
@@ -166,7 +167,12 @@ pub async fn run_async(db: SqliteDatabase, rows: &mut Vec<Row>) {
 /// multi-threaded runtime, as in a service. Returns the implementation's name.
 pub fn profile(workload: &str, which: &str, n: usize) -> Option<&'static str> {
     let path = std::env::temp_dir().join(format!("orm-count-{}.db", std::process::id()));
-    let db = SqliteDatabase::new(SqliteConfig::file(&path).run_inline(which == "inline")).ok()?;
+    let config = match which {
+        "inline" => SqliteConfig::file(&path).run_on(RunOn::Inline),
+        "blocking" => SqliteConfig::file(&path).run_on(RunOn::BlockingPool),
+        _ => SqliteConfig::file(&path),
+    };
+    let db = SqliteDatabase::new(config).ok()?;
     User::create_table(&db, false).ok()?;
     NewUser::create_table(&db, false).ok()?;
     User::insert_many(
@@ -202,10 +208,10 @@ pub fn profile(workload: &str, which: &str, n: usize) -> Option<&'static str> {
                 }
                 Some(())
             })?;
-            if which == "inline" {
-                "this ORM (async, inline)"
-            } else {
-                "this ORM (async)"
+            match which {
+                "inline" => "this ORM (async, inline)",
+                "blocking" => "this ORM (async, blocking pool)",
+                _ => "this ORM (async)",
             }
         }
     };

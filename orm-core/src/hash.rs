@@ -56,13 +56,10 @@ impl Hasher for FastHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::{BuildHasher, Hash};
+    use std::hash::BuildHasher;
 
     fn hash(s: &str) -> u64 {
-        let build = BuildHasherDefault::<FastHasher>::default();
-        let mut h = build.build_hasher();
-        s.hash(&mut h);
-        h.finish()
+        BuildHasherDefault::<FastHasher>::default().hash_one(s)
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub use orm_postgres::{
     PooledPostgresqlDatabase, PostgresqlConfig, PostgresqlConnection, PostgresqlDatabase,
 };
 #[cfg(feature = "sqlite")]
-pub use orm_sqlite::{PooledSqliteDatabase, SqliteConfig, SqliteConnection, SqliteDatabase};
+pub use orm_sqlite::{PooledSqliteDatabase, RunOn, SqliteConfig, SqliteConnection, SqliteDatabase};
 
 /// Everything an application needs in one `use`: the Manager and databases, the query
 /// functions and traits (`ExprExt`, the array and hstore operators; with the `json`

@@ -342,6 +342,9 @@ mod tests {
         let started = Instant::now();
         assert_eq!(bounded(limit, std::future::pending::<u8>()).await, None);
         let waited = started.elapsed();
-        assert!(waited >= limit && waited < Duration::from_secs(2), "{waited:?}");
+        assert!(
+            waited >= limit && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
     }
 }

@@ -32,7 +32,32 @@ pub struct SqliteConfig {
     pub(crate) busy_timeout: Duration,
     pub(crate) statement_timeout: Option<Duration>,
     pub(crate) log_values: bool,
-    pub(crate) inline: bool,
+    pub(crate) run_on: RunOn,
+}
+
+/// Where a database's async statements run ([`SqliteConfig::run_on`]).
+///
+/// ```
+/// use orm_sqlite::{RunOn, SqliteConfig};
+/// let config = SqliteConfig::memory().run_on(RunOn::BlockingPool);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunOn {
+    /// The default. On a multi-threaded tokio runtime, on the calling task, letting go of
+    /// the worker (`block_in_place`) once a statement has run a millisecond or has to wait
+    /// for a lock: short statements cost what the sync API costs, and long ones do not
+    /// hold up the worker's other tasks. On a current-thread runtime, on tokio's blocking
+    /// pool, since its one thread has no worker to spare.
+    #[default]
+    Adaptive,
+    /// On the calling task, always: the least overhead, but a long statement, or a wait
+    /// for another process's lock, holds the worker thread while it runs.
+    Inline,
+    /// On tokio's blocking pool, always: two thread hand-offs per statement (10-50 µs on a
+    /// small, busy machine).
+    BlockingPool,
 }
 
 static MEMORY_DATABASES: AtomicUsize = AtomicUsize::new(0);
@@ -80,7 +105,7 @@ impl SqliteConfig {
             busy_timeout: Duration::from_secs(5),
             statement_timeout: None,
             log_values: false,
-            inline: false,
+            run_on: RunOn::default(),
         }
     }
 
@@ -118,23 +143,34 @@ impl SqliteConfig {
         self
     }
 
-    /// Runs each async statement of a [`SqliteDatabase`](crate::SqliteDatabase) on the
-    /// calling task instead of tokio's blocking pool (off by default). A statement then
-    /// costs what the sync API costs, without the two thread hand-offs (10-50 µs on a
-    /// small, busy machine), but it holds the runtime's worker thread while it runs,
-    /// including while it waits up to [`busy_timeout`](SqliteConfig::busy_timeout) for a
-    /// lock another process holds. Use it for short statements on a database this
-    /// process writes alone. Streams always run on the blocking pool, and so does
-    /// [`PooledSqliteDatabase`](crate::PooledSqliteDatabase), whatever this says: two of
-    /// its connections waiting on each other's locks could otherwise hold every worker.
+    /// Where async statements run: [`RunOn::Adaptive`] (the default), always on the
+    /// calling task, or always on tokio's blocking pool. Streams always run on the
+    /// blocking pool (they hand rows over from there).
+    ///
+    /// ```
+    /// # use orm_sqlite::{RunOn, SqliteConfig};
+    /// let config = SqliteConfig::memory().run_on(RunOn::Inline);
+    /// # let _ = config;
+    /// ```
+    pub fn run_on(mut self, run_on: RunOn) -> Self {
+        self.run_on = run_on;
+        self
+    }
+
+    /// `run_inline(true)` is [`run_on(RunOn::Inline)`](SqliteConfig::run_on),
+    /// `run_inline(false)` is [`run_on(RunOn::BlockingPool)`](SqliteConfig::run_on).
     ///
     /// ```
     /// # use orm_sqlite::SqliteConfig;
     /// let config = SqliteConfig::memory().run_inline(true);
+    /// # let _ = config;
     /// ```
-    pub fn run_inline(mut self, on: bool) -> Self {
-        self.inline = on;
-        self
+    pub fn run_inline(self, on: bool) -> Self {
+        self.run_on(if on {
+            RunOn::Inline
+        } else {
+            RunOn::BlockingPool
+        })
     }
 
     /// Records parameter values in query traces (off by default).

@@ -1,8 +1,11 @@
-//! Opening connections and running statements on them. SQLite calls block, so the async
-//! side runs them on tokio's blocking threads, never on the async workers.
+//! Opening connections and running statements on them. SQLite calls block: the async side
+//! runs them where [`RunOn`] says (by default on the calling task, letting go of the
+//! worker when one runs long; see `handoff`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use orm_core::{ExecResult, FromRow, Result, Statement};
 use orm_runtime::trace::{Peer, QuerySpan};
@@ -12,8 +15,9 @@ use rusqlite::{Connection, OpenFlags};
 use crate::gate::Gate;
 use crate::offload::blocking;
 
-use crate::config::{Location, SqliteConfig};
+use crate::config::{Location, RunOn, SqliteConfig};
 use crate::error::map;
+use crate::handoff;
 use crate::row::SqliteRow;
 use crate::value::{check_params, SqliteParam};
 
@@ -34,7 +38,9 @@ pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
         }
     }
     .map_err(map)?;
-    conn.busy_timeout(config.busy_timeout).map_err(map)?;
+    // Lock waits are the ORM's (`wait_for_lock`): they let go of a runtime worker first.
+    LOCK_LIMIT.set(config.busy_timeout);
+    conn.busy_handler(Some(wait_for_lock)).map_err(map)?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(map)?;
     conn.pragma_update(None, "case_sensitive_like", "ON")
@@ -46,45 +52,65 @@ pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
             .map_err(map)?;
     }
     conn.set_prepared_statement_cache_capacity(256);
-    if let Some(limit) = config.statement_timeout {
-        // For the database's limit, the handler is there for every statement; for a
-        // statement's own limit alone, only while it runs (see `traced`).
-        watch(&conn, Some(limit));
-    }
+    // Every 1,000 virtual-machine steps of a running statement: the time limits, and
+    // letting go of a runtime worker.
+    let database_limit = config.statement_timeout;
+    conn.progress_handler(1_000, Some(move || on_progress(database_limit)));
     Ok(conn)
 }
 
-/// Has SQLite call, every 1,000 virtual-machine steps of a running statement, the check
-/// that stops one past the database's limit (`database_limit`) or its own.
-fn watch(conn: &Connection, database_limit: Option<std::time::Duration>) {
-    conn.progress_handler(1_000, Some(move || statement_overran(database_limit)));
-}
-
 /// The statement running on a thread: when it started, and its own limit.
-type Running = Option<(std::time::Instant, Option<std::time::Duration>)>;
+type Running = Option<(Instant, Option<Duration>)>;
 
 thread_local! {
     /// The statement running on this thread. A statement runs from start to end on one
-    /// thread (a blocking-pool thread, or the caller's when inline), and its progress
-    /// handler is called on that thread.
-    static RUNNING: std::cell::Cell<Running> = const { std::cell::Cell::new(None) };
-    /// Whether the connection in use on this thread watches every statement (it has a
-    /// database-wide limit): set when the connection is taken ([`SqliteConn::enter`]).
-    static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// thread (a blocking-pool thread, or the caller's), and SQLite calls its progress
+    /// and busy handlers on that thread.
+    static RUNNING: Cell<Running> = const { Cell::new(None) };
+    /// How long the statement running on this thread may wait for a lock: its own limit,
+    /// or its connection's busy timeout.
+    static LOCK_LIMIT: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    /// When the current lock wait on this thread began.
+    static LOCK_WAIT: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
-/// True when the statement running on this thread has run longer than its limit (the
-/// shorter of the database's and its own): the progress handler then interrupts it.
-fn statement_overran(database_limit: Option<std::time::Duration>) -> bool {
-    RUNNING.with(|running| {
-        running.get().is_some_and(|(started, own)| {
-            let limit = match (database_limit, own) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            limit.is_some_and(|limit| started.elapsed() > limit)
-        })
-    })
+/// The progress handler: lets go of a runtime worker once the statement runs long, and
+/// interrupts it (returns true) once it has run longer than its limit (the shorter of
+/// the database's and its own).
+fn on_progress(database_limit: Option<Duration>) -> bool {
+    let Some((started, own)) = RUNNING.get() else {
+        return false;
+    };
+    handoff::if_long(started);
+    let limit = match (database_limit, own) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    limit.is_some_and(|limit| started.elapsed() > limit)
+}
+
+/// The busy handler, SQLite's own busy timeout otherwise: called while another
+/// connection holds the lock a statement needs (`count`: calls so far for this wait).
+/// Lets go of a runtime worker first, then sleeps a little more each time until the
+/// statement's lock limit; returning false ends the wait with `SQLITE_BUSY`.
+fn wait_for_lock(count: i32) -> bool {
+    const DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    let now = Instant::now();
+    if count == 0 {
+        LOCK_WAIT.set(Some(now));
+        handoff::let_go();
+    }
+    let waited = now - LOCK_WAIT.get().unwrap_or(now);
+    let Some(left) = LOCK_LIMIT
+        .get()
+        .checked_sub(waited)
+        .filter(|d| !d.is_zero())
+    else {
+        return false;
+    };
+    let step = DELAYS_MS[usize::try_from(count).unwrap_or(0).min(DELAYS_MS.len() - 1)];
+    std::thread::sleep(Duration::from_millis(step).min(left));
+    true
 }
 
 /// One SQLite connection ([`SqliteDriver`](crate::SqliteDriver)'s connection).
@@ -96,59 +122,68 @@ fn statement_overran(database_limit: Option<std::time::Duration>) -> bool {
 pub struct SqliteConn {
     conn: Mutex<Connection>,
     order: Arc<tokio::sync::Mutex<()>>,
-    /// Statements run on the calling task ([`crate::SqliteConfig::run_inline`], and the
-    /// blocking side).
-    inline: bool,
+    /// Where its async statements run (the blocking side's: inline).
+    run_on: RunOn,
+    /// How long a statement waits for a lock, unless it says otherwise.
+    busy_timeout: Duration,
     /// A pooled connection's database-wide order behind abandoned statements.
     gate: Option<Arc<Gate>>,
     /// What its statements' spans name.
     peer: Peer,
-    /// It watches every statement's time (the database has a limit; see `open`).
-    watched: bool,
 }
 
 impl SqliteConn {
     pub(crate) fn new(
         conn: Connection,
         peer: Peer,
-        inline: bool,
+        run_on: RunOn,
         gate: Option<Arc<Gate>>,
-        database_limit: Option<std::time::Duration>,
+        busy_timeout: Duration,
     ) -> Self {
         SqliteConn {
             conn: Mutex::new(conn),
             order: Arc::default(),
-            inline,
+            run_on,
             gate,
             peer,
-            watched: database_limit.is_some(),
+            busy_timeout,
         }
     }
 
-    /// Takes the connection for a statement on this thread, and tells `traced` whether
-    /// it already watches every statement's time.
+    /// Takes the connection for a statement on this thread, and tells `traced` how long
+    /// its statements wait for a lock.
     fn enter(&self) -> MutexGuard<'_, Connection> {
-        WATCHED.with(|watched| watched.set(self.watched));
+        LOCK_LIMIT.set(self.busy_timeout);
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `work` on `stmt` on the connection in its turn: on the calling task when
-    /// inline, otherwise on the blocking pool, which takes the statement along (a copy
-    /// only when it was lent), behind the database's abandoned statements outside a
-    /// transaction.
+    /// Runs `work` on `stmt` on the connection in its turn, behind the database's
+    /// abandoned statements outside a transaction: on the calling task (armed to let go
+    /// of the worker when [`RunOn::Adaptive`]), or on the blocking pool, which takes the
+    /// statement along (a copy only when it was lent).
     pub(crate) async fn run<R: Send + 'static>(
         self: &Arc<Self>,
         call: Call,
         stmt: Cow<'_, Statement>,
         work: impl FnOnce(&Connection, &Peer, &Statement) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        if self.inline {
+        let gate = self.gate.as_ref().filter(|_| !call.in_transaction);
+        let here = match self.run_on {
+            RunOn::Inline => Some(false),
+            RunOn::Adaptive if handoff::available() => Some(true),
+            _ => None,
+        };
+        if let Some(armed) = here {
+            if let Some(gate) = gate {
+                gate.clear().await;
+            }
             // Free in the common case: no waiting (and nothing to pay for it).
             let _turn = match self.order.try_lock() {
                 Ok(turn) => turn,
                 Err(_) => self.order.lock().await,
             };
-            return work(&self.enter(), &self.peer, &stmt);
+            let run = || work(&self.enter(), &self.peer, &stmt);
+            return if armed { handoff::armed(run) } else { run() };
         }
         let turn = self.order.clone().lock_owned().await;
         let (conn, stmt) = (self.clone(), stmt.into_owned());
@@ -156,12 +191,12 @@ impl SqliteConn {
             let _turn = turn;
             work(&conn.enter(), &conn.peer, &stmt)
         };
-        match (&self.gate, call.in_transaction) {
-            (Some(gate), false) => {
+        match gate {
+            Some(gate) => {
                 gate.clear().await;
                 gate.run(work).await
             }
-            _ => blocking(work).await,
+            None => blocking(work).await,
         }
     }
 
@@ -184,13 +219,12 @@ impl SqliteConn {
 impl std::fmt::Debug for SqliteConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteConn")
-            .field("inline", &self.inline)
+            .field("run_on", &self.run_on)
             .finish_non_exhaustive()
     }
 }
 
 fn traced<R>(
-    conn: &Connection,
     peer: &Peer,
     stmt: &Statement,
     log_values: bool,
@@ -199,46 +233,18 @@ fn traced<R>(
 ) -> Result<R> {
     check_params(&stmt.params)?;
     let span = QuerySpan::start(peer, stmt, log_values);
-    let now = (std::time::Instant::now(), stmt.limits.statement);
-    let outer = RUNNING.with(|running| running.replace(Some(now)));
-    // A statement's own limit on a connection that does not watch every statement: the
-    // handler is there while it runs.
-    let watch_this = stmt.limits.statement.is_some() && !WATCHED.with(|w| w.get());
-    if watch_this {
-        watch(conn, None);
+    let outer = RUNNING.replace(Some((Instant::now(), stmt.limits.statement)));
+    let outer_lock = stmt.limits.lock.map(|limit| LOCK_LIMIT.replace(limit));
+    let result = run();
+    if let Some(limit) = outer_lock {
+        LOCK_LIMIT.set(limit);
     }
-    let result = match stmt.limits.lock {
-        None => run(),
-        Some(limit) => with_busy_timeout(conn, limit, run),
-    };
-    if watch_this {
-        conn.progress_handler(0, None::<fn() -> bool>);
-    }
-    RUNNING.with(|running| running.set(outer));
+    RUNNING.set(outer);
     match &result {
         Ok(r) => span.finish(count(r)),
         Err(e) => span.fail(e),
     }
     result
-}
-
-/// Runs `run` with the connection waiting at most `limit` for the database lock (a
-/// statement's own lock limit), then puts the connection's busy timeout back.
-fn with_busy_timeout<R>(
-    conn: &Connection,
-    limit: std::time::Duration,
-    run: impl FnOnce() -> Result<R>,
-) -> Result<R> {
-    let before: i64 = conn
-        .pragma_query_value(None, "busy_timeout", |row| row.get(0))
-        .map_err(map)?;
-    conn.busy_timeout(limit).map_err(map)?;
-    let result = run();
-    let restored = conn
-        .busy_timeout(std::time::Duration::from_millis(before.max(0) as u64))
-        .map_err(map);
-    let out = result?;
-    restored.map(|()| out)
 }
 
 /// Runs a statement that returns no rows.
@@ -249,7 +255,6 @@ pub(crate) fn execute(
     log_values: bool,
 ) -> Result<ExecResult> {
     traced(
-        conn,
         peer,
         stmt,
         log_values,
@@ -277,7 +282,6 @@ pub(crate) fn for_each_row<T: FromRow>(
     mut each: impl FnMut(Result<T>) -> bool,
 ) -> Result<u64> {
     traced(
-        conn,
         peer,
         stmt,
         log_values,
@@ -327,7 +331,6 @@ pub(crate) fn fetch_all<T: FromRow>(
 pub(crate) fn simple(conn: &Connection, peer: &Peer, sql: &str) -> Result<()> {
     let stmt = Statement::new(sql);
     traced(
-        conn,
         peer,
         &stmt,
         false,

@@ -1,4 +1,4 @@
-//! The SQLite driver: rusqlite connections, run on blocking threads.
+//! The SQLite driver: rusqlite connections, run where [`RunOn`] says.
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -6,15 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use orm_core::{Dialect, ExecResult, FromRow, Result, RowStream, SqliteDialect, Statement};
 use orm_runtime::{batch, Call, Driver, Role};
 
-use crate::config::SqliteConfig;
+use crate::config::{RunOn, SqliteConfig};
 use crate::conn::{self, SqliteConn, BACKEND};
 use crate::gate::Gate;
 use crate::offload::{blocking, offload};
 
-/// SQLite for the runtime: SQLite calls block, so statements run on tokio's blocking
-/// threads (or on the calling task with [`SqliteConfig::run_inline`]), one at a time per
-/// connection, in the order they were sent; rows stream from a blocking thread in
-/// batches.
+/// SQLite for the runtime: SQLite calls block, so statements run where
+/// [`SqliteConfig::run_on`] says (by default on the calling task, letting go of the
+/// runtime worker when one runs long), one at a time per connection, in the order they
+/// were sent; rows stream from a blocking thread in batches.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteDriver;
 
@@ -71,22 +71,20 @@ impl Driver for SqliteDriver {
         shared: &Arc<SqliteShared>,
         role: Role,
     ) -> Result<SqliteConn> {
-        let (inline, peer, limit) = (config.inline, config.peer(), config.statement_timeout);
+        let (run_on, peer, busy) = (config.run_on, config.peer(), config.busy_timeout);
         let (config, opener) = (config.clone(), shared.clone());
         let open = move || opener.open(&config);
         match role {
-            Role::Blocking => open().map(|c| SqliteConn::new(c, peer, true, None, limit)),
-            // Pooled connections always work on the blocking pool: inline, a statement
-            // waiting for another connection's write lock would stall the async worker.
+            Role::Blocking => open().map(|c| SqliteConn::new(c, peer, RunOn::Inline, None, busy)),
             Role::Pooled => {
                 let gate = shared.gate.clone();
                 blocking(open)
                     .await
-                    .map(|c| SqliteConn::new(c, peer, false, Some(gate), limit))
+                    .map(|c| SqliteConn::new(c, peer, run_on, Some(gate), busy))
             }
-            Role::Single => offload(inline, open)
+            Role::Single => offload(run_on == RunOn::Inline, open)
                 .await
-                .map(|c| SqliteConn::new(c, peer, inline, None, limit)),
+                .map(|c| SqliteConn::new(c, peer, run_on, None, busy)),
         }
     }
 

@@ -29,6 +29,10 @@ pub(crate) struct Gate {
 impl Gate {
     /// Waits until no abandoned statement is left running.
     pub(crate) async fn clear(&self) {
+        // The usual case, without registering a waiter.
+        if self.abandoned.load(Ordering::Acquire) == 0 {
+            return;
+        }
         loop {
             let cleared = self.cleared.notified();
             let mut cleared = std::pin::pin!(cleared);

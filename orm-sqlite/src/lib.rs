@@ -9,7 +9,8 @@
 //! URLs: `sqlite://path/to/file.db`, `sqlite::memory:` (one in-memory database shared by
 //! all connections of the `Database` value). Every connection has foreign keys on, a busy
 //! timeout, case-sensitive LIKE, and WAL journaling for files. Async calls run the SQLite
-//! work on tokio's blocking threads. Dates and times are stored as ISO-8601 text that
+//! work on the calling task and let go of the runtime worker when a statement runs long
+//! or waits for a lock ([`RunOn`]). Dates and times are stored as ISO-8601 text that
 //! sorts correctly, UUIDs and decimals as text (decimals without loss).
 //!
 //! ```
@@ -26,17 +27,18 @@ mod conn;
 mod driver;
 mod error;
 mod gate;
+mod handoff;
 mod offload;
 mod row;
 mod value;
 
-pub use config::SqliteConfig;
+pub use config::{RunOn, SqliteConfig};
 pub use driver::{SqliteDriver, SqliteShared};
 pub use orm_runtime::{PoolOptions, PoolSettings};
 
 /// An SQLite database with a single drop-in sync connection and a single async
 /// connection, both opened on first use (an in-memory database is created at once).
-/// Async calls run the SQLite work on tokio's blocking threads.
+/// Async calls run the SQLite work where [`SqliteConfig::run_on`] says.
 ///
 /// ```
 /// # use orm_sqlite::{SqliteConfig, SqliteDatabase};

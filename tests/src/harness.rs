@@ -154,9 +154,16 @@ pub fn sqlite_single(name: &str) -> SqliteDatabase {
 }
 
 /// A single-connection SQLite database in a fresh file whose statements run on the
-/// calling task ([`SqliteConfig::run_inline`]).
+/// calling task, always ([`RunOn::Inline`](orm_sqlite::RunOn::Inline)).
 pub fn sqlite_inline(name: &str) -> SqliteDatabase {
-    let config = sqlite_config(&format!("{name}_inline")).run_inline(true);
+    let config = sqlite_config(&format!("{name}_inline")).run_on(orm_sqlite::RunOn::Inline);
+    SqliteDatabase::new(config).expect("sqlite opens")
+}
+
+/// A single-connection SQLite database in a fresh file whose statements run on tokio's
+/// blocking pool, always ([`RunOn::BlockingPool`](orm_sqlite::RunOn::BlockingPool)).
+pub fn sqlite_blocking(name: &str) -> SqliteDatabase {
+    let config = sqlite_config(&format!("{name}_blocking")).run_on(orm_sqlite::RunOn::BlockingPool);
     SqliteDatabase::new(config).expect("sqlite opens")
 }
 

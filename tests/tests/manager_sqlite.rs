@@ -1,5 +1,5 @@
-//! The Manager on SQLite: single connection (on the blocking pool and inline), a pool of
-//! 2, and a pool of 1.
+//! The Manager on SQLite: single connection (statements where `RunOn` says: by default,
+//! always inline, always on the blocking pool), a pool of 2, and a pool of 1.
 
 mod single {
     orm_tests::manager_suite!(orm_tests::harness::sqlite_single);
@@ -7,6 +7,10 @@ mod single {
 
 mod inline {
     orm_tests::manager_suite!(orm_tests::harness::sqlite_inline);
+}
+
+mod blocking {
+    orm_tests::manager_suite!(orm_tests::harness::sqlite_blocking);
 }
 
 mod pooled {

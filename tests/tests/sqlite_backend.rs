@@ -394,3 +394,109 @@ async fn a_pool_opens_many_connections_at_once_on_a_new_file() {
         }
     }
 }
+
+/// Ticks of a task that wakes every millisecond, counted while `work` runs as a task of
+/// its own (on a worker, as a service's requests do; the test's own future runs on the
+/// test thread).
+async fn ticks_during<F>(work: F) -> (F::Output, usize, Duration)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let ticks = std::sync::Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    // The ticker runs before the work starts.
+    while ticks.load(Ordering::Relaxed) < 2 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let before = ticks.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let out = tokio::spawn(work).await.expect("work");
+    let took = started.elapsed();
+    let during = ticks.load(Ordering::Relaxed) - before;
+    ticker.abort();
+    (out, during, took)
+}
+
+/// Counts to `n` inside SQLite: a statement that runs long with one row to show.
+fn long_count(n: i64) -> RawQuery<i64> {
+    raw_query::<i64>(
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) \
+         SELECT count(*) FROM c",
+        vec![n.into()],
+    )
+}
+
+/// By default, a statement starts on the calling task and lets go of the worker once it
+/// runs long: on a runtime with one worker, another task goes on ticking while it runs.
+/// Always inline, the same statement holds the one worker and the ticker stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_long_statement_lets_go_of_the_worker() {
+    let db = SqliteDatabase::new(sqlite_config("long_default")).expect("open");
+    let long_read = |db: SqliteDatabase| async move { long_count(2_000_000).fetch_one(&db).await };
+    let (n, ticks, took) = ticks_during(long_read(db.clone())).await;
+    assert_eq!(n.expect("count"), 2_000_000);
+    assert!(
+        took > Duration::from_millis(100),
+        "long enough to tell: {took:?}"
+    );
+    let expected = took.as_millis() as usize / 10;
+    assert!(
+        ticks >= expected,
+        "{ticks} ticks in {took:?}: the worker was held"
+    );
+
+    // The next statement starts on the task again, and short ones answer as before.
+    let short = raw_query::<i64>("SELECT 1", vec![]).fetch_one(&db).await;
+    assert_eq!(short.expect("short"), 1);
+
+    let inline =
+        SqliteDatabase::new(sqlite_config("long_inline").run_on(orm_sqlite::RunOn::Inline))
+            .expect("open");
+    let (n, ticks, took) = ticks_during(long_read(inline)).await;
+    assert_eq!(n.expect("count"), 2_000_000);
+    assert!(
+        ticks <= 2,
+        "{ticks} ticks in {took:?}: inline holds the worker"
+    );
+}
+
+/// A statement that waits for another connection's write lock lets go of the worker at
+/// once, and still gets the lock when the other writer commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_lock_wait_lets_go_of_the_worker() {
+    let config = sqlite_config("lock_wait");
+    let db = SqliteDatabase::new(config.clone()).expect("open");
+    PageBlock::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let path = config.path().expect("a file").to_owned();
+    let (locked, is_locked) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let other = rusqlite::Connection::open(path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        locked.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(300));
+        other.execute_batch("COMMIT").expect("commit");
+    });
+    is_locked.recv().expect("the other writer holds the lock");
+    let write = async move { PageBlock::new("k", "v").insert().execute(&db).await };
+    let (written, ticks, took) = ticks_during(write).await;
+    written.expect("written once the lock is free");
+    assert!(took > Duration::from_millis(100), "it waited: {took:?}");
+    let expected = took.as_millis() as usize / 10;
+    assert!(
+        ticks >= expected,
+        "{ticks} ticks in {took:?}: the worker was held"
+    );
+    holder.join().expect("holder");
+}
