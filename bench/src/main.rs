@@ -9,6 +9,7 @@
 //! ```
 
 mod contender;
+mod compile_time;
 mod harness;
 mod instructions;
 mod models;
@@ -174,6 +175,12 @@ fn main() {
             std::process::exit(2);
         };
         println!("{name}");
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("compile-time") {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let repo = repo.canonicalize().expect("repository");
+        println!("{}", compile_time::run(&repo));
         return;
     }
     if args.get(1).map(String::as_str) == Some("instructions") {

@@ -111,6 +111,10 @@ fn thousands(n: u64) -> String {
 }
 
 pub fn page(tables: &str, instructions: &str) -> String {
+    // Measured apart (`orm-bench compile-time`, minutes of builds), kept in its own file.
+    let compile_time =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/COMPILE_TIME.md"))
+            .unwrap_or_default();
     format!(
         "# Benchmarks\n\n\
          This ORM against the raw drivers (tokio-postgres, mysql_async, rusqlite) and the peer\n\
@@ -130,7 +134,7 @@ pub fn page(tables: &str, instructions: &str) -> String {
          N more; the difference over N is one iteration, with connecting and preparing left\n\
          out and every thread of the client counted (the server's work is not). One by hand:\n\
          `valgrind --tool=callgrind target/release/orm-bench profile pg insert-1000 orm 10`.\n\
-         {instructions}\n{}",
+         {instructions}\n{compile_time}\n{}",
         include_str!("../FINDINGS.md")
     )
 }

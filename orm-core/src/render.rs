@@ -154,11 +154,11 @@ impl<'d> Writer<'d> {
         match e {
             // The usual shapes (a column, `column = value`) need no stack of their own:
             // its allocation was a tenth of a point lookup's rendering.
-            ExprNode::Binary(l, op, r) if leaf(l) && leaf(r) => {
+            ExprNode::Binary(operands, op) if leaf(&operands.0) && leaf(&operands.1) => {
                 self.push("(");
-                self.expr_node(l)?;
+                self.expr_node(&operands.0)?;
                 self.push(binop(*op));
-                self.expr_node(r)?;
+                self.expr_node(&operands.1)?;
                 self.push(")");
                 Ok(())
             }
@@ -178,13 +178,13 @@ impl<'d> Writer<'d> {
         while let Some(step) = steps.pop() {
             match step {
                 Step::Text(text) => self.push(text),
-                Step::Node(ExprNode::Binary(l, op, r)) => {
+                Step::Node(ExprNode::Binary(operands, op)) => {
                     self.push("(");
                     steps.extend([
                         Step::Text(")"),
-                        Step::Node(r),
+                        Step::Node(&operands.1),
                         Step::Text(binop(*op)),
-                        Step::Node(l),
+                        Step::Node(&operands.0),
                     ]);
                 }
                 Step::Node(ExprNode::Not(inner)) => {

@@ -160,8 +160,8 @@ pub enum ExprNode {
     },
     /// A bound parameter.
     Param(Value),
-    /// `left op right`
-    Binary(Box<ExprNode>, BinOp, Box<ExprNode>),
+    /// `left op right`: both operands in one allocation.
+    Binary(Box<(ExprNode, ExprNode)>, BinOp),
     /// `NOT (expr)`
     Not(Box<ExprNode>),
     /// `expr IS [NOT] NULL`
@@ -249,9 +249,9 @@ impl ExprNode {
             }
         };
         match self {
-            ExprNode::Binary(left, _, right) => {
-                take(left);
-                take(right);
+            ExprNode::Binary(operands, _) => {
+                take(&mut operands.0);
+                take(&mut operands.1);
             }
             ExprNode::Not(e)
             | ExprNode::IsNull(e, _)
@@ -299,7 +299,7 @@ impl ExprNode {
 
     /// `self op right`.
     pub fn binary(self, op: BinOp, right: ExprNode) -> ExprNode {
-        ExprNode::Binary(Box::new(self), op, Box::new(right))
+        ExprNode::Binary(Box::new((self, right)), op)
     }
 
     /// `self = right`.

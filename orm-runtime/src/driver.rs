@@ -51,7 +51,8 @@ pub trait DriverConfig: PoolSettings + Clone + Send + Sync + 'static {
 /// One backend's connections: open one, run a statement on it, tell whether it can be
 /// used again. The real differences between servers stay here: a PostgreSQL connection
 /// is shared and pipelined, a MySQL one runs one statement at a time, an SQLite one runs
-/// on blocking threads, never on the async workers.
+/// its blocking calls where its configuration says (on the calling task, letting go of
+/// the worker when one runs long, or on blocking threads).
 pub trait Driver: Sized + Send + Sync + 'static {
     /// The backend's name in traces (`postgres`, `mysql`, `sqlite`).
     const BACKEND: &'static str;

@@ -1,12 +1,11 @@
-//! Where SQLite work runs: on tokio's blocking pool (SQLite calls block and must never
-//! run on the async workers), or on the calling task when asked to.
+//! Opening connections and streams: on tokio's blocking pool (SQLite calls block), or on
+//! the calling task when the database always runs there ([`RunOn::Inline`]).
+//!
+//! [`RunOn::Inline`]: crate::RunOn::Inline
 
 use orm_core::{Error, Result};
 
-/// Runs SQLite work right here when `inline` ([`SqliteConfig::run_inline`]), otherwise on
-/// tokio's blocking pool.
-///
-/// [`SqliteConfig::run_inline`]: crate::SqliteConfig::run_inline
+/// Runs SQLite work right here when `inline`, otherwise on tokio's blocking pool.
 pub(crate) async fn offload<R: Send + 'static>(
     inline: bool,
     work: impl FnOnce() -> Result<R> + Send + 'static,
