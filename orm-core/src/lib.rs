@@ -97,7 +97,7 @@ pub mod __private {
     pub use crate::registry::ModelEntry;
     #[cfg(feature = "chrono")]
     pub use crate::table::now;
-    pub use crate::table::{missing_column, named_positions, optional_model, NullRow};
+    pub use crate::table::{optional_model, NamedRow};
     pub use inventory;
 
     /// The table of a model named in `#[orm(references = ...)]`.

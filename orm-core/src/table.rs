@@ -229,123 +229,110 @@ macro_rules! auto_key {
 }
 auto_key!(i16, i32, i64);
 
-/// Where each of a model's columns is in a row matched by name ([`ColumnMatch::ByName`]):
-/// the first column of that name (ASCII case ignored, as servers fold unquoted names),
-/// or `None`. Called by the `from_named_row` that `#[derive(Model)]` generates.
+/// A row matched by column name ([`ColumnMatch::ByName`]) read as if by position: column
+/// `i` is the row's first column named as the model's column `i` (ASCII case ignored, as
+/// servers fold unquoted names), and reads as NULL where the row has none. The
+/// `from_named_row` that `#[derive(Model)]` generates decodes it with the model's own
+/// `from_row`, so a model has one decoder, not two.
 ///
 /// [`ColumnMatch::ByName`]: crate::ColumnMatch::ByName
-pub fn named_positions<R: RowReader + ?Sized, const N: usize>(
-    row: &R,
-    columns: &[ColumnMeta],
-) -> [Option<usize>; N] {
-    let mut at = [None; N];
-    for idx in 0..row.len() {
-        let name = row.column_name(idx);
-        let found = columns
+#[derive(Debug)]
+pub struct NamedRow<'r, R: ?Sized> {
+    row: &'r R,
+    columns: &'static [ColumnMeta],
+    at: Vec<Option<usize>>,
+}
+
+impl<'r, R: RowReader + ?Sized> NamedRow<'r, R> {
+    /// Finds the model's columns in `row`; a column it lacks whose field is not an
+    /// `Option` is the decode error naming `model` and the field.
+    pub fn new(row: &'r R, model: &'static str, columns: &'static [ColumnMeta]) -> Result<Self> {
+        let mut at = vec![None; columns.len()];
+        for idx in 0..row.len() {
+            let name = row.column_name(idx);
+            let found = columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name));
+            if let Some(slot) = found.and_then(|i| at.get_mut(i)) {
+                slot.get_or_insert(idx);
+            }
+        }
+        let missing = columns
             .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name));
-        if let Some(slot) = found.and_then(|i| at.get_mut(i)) {
-            slot.get_or_insert(idx);
+            .zip(&at)
+            .find(|(c, at)| at.is_none() && !c.nullable);
+        if let Some((column, _)) = missing {
+            return Err(Error::decode(
+                row.len(),
+                format!("a column named `{}`", column.name),
+                "no such column in the result",
+            )
+            .in_field(model, column.field));
+        }
+        Ok(NamedRow { row, columns, at })
+    }
+
+    fn at(&self, i: usize) -> Option<usize> {
+        self.at.get(i).copied().flatten()
+    }
+}
+
+/// Forwards `read_*(i)` to the row's matching column, `None` where it has none.
+macro_rules! forward {
+    ($($(#[$attr:meta])* $name:ident -> $ty:ty;)*) => {$(
+        $(#[$attr])*
+        fn $name(&self, i: usize) -> Result<Option<$ty>> {
+            match self.at(i) {
+                Some(idx) => self.row.$name(idx),
+                None => Ok(None),
+            }
+        }
+    )*};
+}
+
+impl<R: RowReader + ?Sized> RowReader for NamedRow<'_, R> {
+    fn len(&self) -> usize {
+        self.columns.len()
+    }
+    fn column_name(&self, i: usize) -> &str {
+        self.columns.get(i).map_or("", |c| c.name)
+    }
+    fn is_null(&self, i: usize) -> Result<bool> {
+        match self.at(i) {
+            Some(idx) => self.row.is_null(idx),
+            None => Ok(true),
         }
     }
-    at
-}
-
-/// For a field whose column a row matched by name lacks: a row of one NULL to decode an
-/// `Option` field from (so it reads `None`), or the decode error naming model and field.
-pub fn missing_column<R: RowReader + ?Sized>(
-    row: &R,
-    nullable: bool,
-    model: &'static str,
-    column: &'static ColumnMeta,
-) -> Result<&'static NullRow> {
-    if nullable {
-        return Ok(&NullRow);
+    fn read_value(&self, i: usize) -> Result<Value> {
+        match self.at(i) {
+            Some(idx) => self.row.read_value(idx),
+            None => Ok(Value::Null),
+        }
     }
-    Err(Error::decode(
-        row.len(),
-        format!("a column named `{}`", column.name),
-        "no such column in the result",
-    )
-    .in_field(model, column.field))
-}
-
-/// A row of one NULL column: what a missing nullable column reads as.
-#[derive(Debug)]
-pub struct NullRow;
-
-impl RowReader for NullRow {
-    fn len(&self) -> usize {
-        1
-    }
-    fn column_name(&self, _: usize) -> &str {
-        ""
-    }
-    fn is_null(&self, _: usize) -> Result<bool> {
-        Ok(true)
-    }
-    fn read_bool(&self, _: usize) -> Result<Option<bool>> {
-        Ok(None)
-    }
-    fn read_i16(&self, _: usize) -> Result<Option<i16>> {
-        Ok(None)
-    }
-    fn read_i32(&self, _: usize) -> Result<Option<i32>> {
-        Ok(None)
-    }
-    fn read_i64(&self, _: usize) -> Result<Option<i64>> {
-        Ok(None)
-    }
-    fn read_f32(&self, _: usize) -> Result<Option<f32>> {
-        Ok(None)
-    }
-    fn read_f64(&self, _: usize) -> Result<Option<f64>> {
-        Ok(None)
-    }
-    fn read_string(&self, _: usize) -> Result<Option<String>> {
-        Ok(None)
-    }
-    fn read_bytes(&self, _: usize) -> Result<Option<Vec<u8>>> {
-        Ok(None)
-    }
-    fn read_value(&self, _: usize) -> Result<Value> {
-        Ok(Value::Null)
-    }
-    fn read_array(&self, _: usize) -> Result<Option<Vec<Value>>> {
-        Ok(None)
-    }
-    fn read_hstore(
-        &self,
-        _: usize,
-    ) -> Result<Option<std::collections::HashMap<String, Option<String>>>> {
-        Ok(None)
-    }
-    #[cfg(feature = "chrono")]
-    fn read_date(&self, _: usize) -> Result<Option<chrono::NaiveDate>> {
-        Ok(None)
-    }
-    #[cfg(feature = "chrono")]
-    fn read_time(&self, _: usize) -> Result<Option<chrono::NaiveTime>> {
-        Ok(None)
-    }
-    #[cfg(feature = "chrono")]
-    fn read_timestamp(&self, _: usize) -> Result<Option<chrono::NaiveDateTime>> {
-        Ok(None)
-    }
-    #[cfg(feature = "chrono")]
-    fn read_timestamptz(&self, _: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        Ok(None)
-    }
-    #[cfg(feature = "uuid")]
-    fn read_uuid(&self, _: usize) -> Result<Option<uuid::Uuid>> {
-        Ok(None)
-    }
-    #[cfg(feature = "decimal")]
-    fn read_decimal(&self, _: usize) -> Result<Option<rust_decimal::Decimal>> {
-        Ok(None)
-    }
-    #[cfg(feature = "json")]
-    fn read_json(&self, _: usize) -> Result<Option<serde_json::Value>> {
-        Ok(None)
+    forward! {
+        read_bool -> bool;
+        read_i16 -> i16;
+        read_i32 -> i32;
+        read_i64 -> i64;
+        read_f32 -> f32;
+        read_f64 -> f64;
+        read_string -> String;
+        read_bytes -> Vec<u8>;
+        read_array -> Vec<Value>;
+        read_hstore -> std::collections::HashMap<String, Option<String>>;
+        #[cfg(feature = "chrono")]
+        read_date -> chrono::NaiveDate;
+        #[cfg(feature = "chrono")]
+        read_time -> chrono::NaiveTime;
+        #[cfg(feature = "chrono")]
+        read_timestamp -> chrono::NaiveDateTime;
+        #[cfg(feature = "chrono")]
+        read_timestamptz -> chrono::DateTime<chrono::Utc>;
+        #[cfg(feature = "uuid")]
+        read_uuid -> uuid::Uuid;
+        #[cfg(feature = "decimal")]
+        read_decimal -> rust_decimal::Decimal;
+        #[cfg(feature = "json")]
+        read_json -> serde_json::Value;
     }
 }

@@ -389,29 +389,6 @@ fn field_inits(
         .collect()
 }
 
-/// The fields of `from_named_row`: each read from the column of its name (`at[i]`).
-fn named_inits(model: &Model) -> Vec<TokenStream> {
-    let krate = &model.krate;
-    let model_name = model.ident.to_string();
-    field_inits(model, |f, i| {
-        let ty = &f.ty;
-        let name = field_name(&f.ident);
-        let decode = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode);
-        let nullable = quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::NULLABLE);
-        quote! {
-            match at[#i] {
-                ::core::option::Option::Some(idx) => {
-                    #decode(row, idx).map_err(|e| e.in_field(#model_name, #name))?
-                }
-                ::core::option::Option::None => {
-                    let null = #krate::__private::missing_column(row, #nullable, #model_name, &columns[#i])?;
-                    #decode(null, 0)?
-                }
-            }
-        }
-    })
-}
-
 fn from_row_impl(model: &Model) -> TokenStream {
     let krate = &model.krate;
     let ident = &model.ident;
@@ -424,7 +401,6 @@ fn from_row_impl(model: &Model) -> TokenStream {
             quote_spanned!(ty.span()=> <#ty as #krate::ColumnType>::decode(row, base + #i));
         quote!(#decode.map_err(|e| e.in_field(#model_name, #name))?)
     });
-    let named_inits = named_inits(model);
     quote! {
         impl #krate::FromRow for #ident {
             #[inline]
@@ -436,9 +412,8 @@ fn from_row_impl(model: &Model) -> TokenStream {
 
             fn from_named_row<R: #krate::RowReader + ?Sized>(row: &R) -> #krate::Result<Self> {
                 let columns = <Self as #krate::Table>::TABLE.columns;
-                let at: [::core::option::Option<usize>; #width] =
-                    #krate::__private::named_positions(row, columns);
-                ::core::result::Result::Ok(Self { #(#named_inits),* })
+                let named = #krate::__private::NamedRow::new(row, #model_name, columns)?;
+                Self::from_row(&named, &mut 0)
             }
         }
 
