@@ -1,5 +1,5 @@
 //! A fast hash for the ORM's own lookup keys: statement texts in a driver's statement
-//! cache, model and dialect addresses in the renderer's cache.
+//! cache, model and dialect addresses in the renderer's cache, keys of prefetched rows.
 //!
 //! It processes eight bytes per step. The keys are the program's own statements and
 //! models, in caches of bounded size, so resisting chosen collisions (what std's SipHash
@@ -23,6 +23,9 @@ pub struct FastHasher(u64);
 /// A `HashMap` with [`FastHasher`].
 pub type FastMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// A `HashSet` with [`FastHasher`].
+pub type FastSet<T> = std::collections::HashSet<T, BuildHasherDefault<FastHasher>>;
+
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
 impl FastHasher {
@@ -42,6 +45,14 @@ impl Hasher for FastHasher {
         for &b in chunks.remainder() {
             self.add(u64::from(b));
         }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
     }
 
     fn write_usize(&mut self, n: usize) {
