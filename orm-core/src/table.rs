@@ -240,6 +240,8 @@ auto_key!(i16, i32, i64);
 pub struct NamedRow<'r, R: ?Sized> {
     row: &'r R,
     columns: &'static [ColumnMeta],
+    /// Where each column is; empty when the row has exactly the model's columns, in
+    /// order (the usual case, checked without allocating: a stream reads millions).
     at: Vec<Option<usize>>,
 }
 
@@ -247,12 +249,19 @@ impl<'r, R: RowReader + ?Sized> NamedRow<'r, R> {
     /// Finds the model's columns in `row`; a column it lacks whose field is not an
     /// `Option` is the decode error naming `model` and the field.
     pub fn new(row: &'r R, model: &'static str, columns: &'static [ColumnMeta]) -> Result<Self> {
+        let in_order = row.len() == columns.len()
+            && (0..row.len()).all(|i| same_name(row.column_name(i), columns[i].name));
+        if in_order {
+            return Ok(NamedRow {
+                row,
+                columns,
+                at: Vec::new(),
+            });
+        }
         let mut at = vec![None; columns.len()];
         for idx in 0..row.len() {
             let name = row.column_name(idx);
-            let found = columns
-                .iter()
-                .position(|c| c.name.eq_ignore_ascii_case(name));
+            let found = columns.iter().position(|c| same_name(name, c.name));
             if let Some(slot) = found.and_then(|i| at.get_mut(i)) {
                 slot.get_or_insert(idx);
             }
@@ -273,8 +282,17 @@ impl<'r, R: RowReader + ?Sized> NamedRow<'r, R> {
     }
 
     fn at(&self, i: usize) -> Option<usize> {
+        if self.at.is_empty() {
+            return (i < self.columns.len()).then_some(i);
+        }
         self.at.get(i).copied().flatten()
     }
+}
+
+/// A result column's name matches a model column's: exactly (the usual case, and a
+/// plain comparison), or with ASCII case ignored, as servers fold unquoted names.
+fn same_name(found: &str, column: &str) -> bool {
+    found == column || found.eq_ignore_ascii_case(column)
 }
 
 /// Forwards `read_*(i)` to the row's matching column, `None` where it has none.
