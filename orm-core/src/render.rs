@@ -3,18 +3,17 @@
 //! One pass over the tree writes the text; every value becomes a placeholder and joins
 //! the parameter list in the same order. Identifiers are always quoted.
 
-use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use std::cell::RefCell;
 
+use crate::dialect::{Dialect, JsonArgStyle, UpsertStyle};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::meta::TableMeta;
-use crate::query::select::model_items;
 use crate::statement::Statement;
 use crate::tree::{
-    BinOp, ConflictAction, DeleteStatement, ExprNode, ExtOp, Func, InsertSource, InsertStatement,
-    JoinKind, JsonArg, JsonOp, Nulls, OrderItem, RowLock, SelectStatement, SetOp, TableRef,
-    UpdateStatement,
+    model_items, BinOp, ConflictAction, DeleteStatement, ExprNode, ExtOp, Func, InsertSource,
+    InsertStatement, JoinKind, JsonArg, JsonOp, Nulls, OrderItem, RowLock, SelectStatement, SetOp,
+    TableRef, UpdateStatement,
 };
 use crate::value::{ElementType, SqlType, Value};
 

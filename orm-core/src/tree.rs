@@ -619,3 +619,20 @@ pub(crate) fn and_nodes(existing: Option<ExprNode>, node: ExprNode) -> ExprNode 
         None => node,
     }
 }
+
+/// Every column of `table`, qualified by `qualifier` (the table's name by default): the
+/// SELECT list of `Model::select()`.
+pub(crate) fn model_items(
+    table: &TableMeta,
+    qualifier: Option<Cow<'static, str>>,
+) -> Vec<ExprNode> {
+    let qualifier = qualifier.unwrap_or(Cow::Borrowed(table.name));
+    table
+        .columns
+        .iter()
+        .map(|c| ExprNode::Column {
+            qualifier: Some(qualifier.clone()),
+            name: c.name,
+        })
+        .collect()
+}

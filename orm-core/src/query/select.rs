@@ -9,7 +9,8 @@ use crate::row::{FromRow, RowMap};
 use crate::scope::{In, Models, Only};
 use crate::table::Table;
 use crate::tree::{
-    AllColumnsOf, BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp, TableRef,
+    model_items, AllColumnsOf, BinOp, ExprNode, Join, JoinKind, RowLock, SelectStatement, SetOp,
+    TableRef,
 };
 use crate::types::ColumnType;
 
@@ -122,21 +123,6 @@ impl<M: Table> Alias<M> {
     fn items(&self) -> Vec<ExprNode> {
         model_items(M::TABLE, Some(self.name.clone()))
     }
-}
-
-pub(crate) fn model_items(
-    table: &TableMeta,
-    qualifier: Option<Cow<'static, str>>,
-) -> Vec<ExprNode> {
-    let qualifier = qualifier.unwrap_or(Cow::Borrowed(table.name));
-    table
-        .columns
-        .iter()
-        .map(|c| ExprNode::Column {
-            qualifier: Some(qualifier.clone()),
-            name: c.name,
-        })
-        .collect()
 }
 
 /// A typed SELECT over model `M` whose rows decode as `Out`.
