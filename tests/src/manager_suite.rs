@@ -1219,8 +1219,10 @@ pub async fn isolation<D: Db>(db: &D) {
             Ok::<_, Error>((saw_a, b_stored))
         })
     };
-    let b_sees = tokio::time::timeout(Duration::from_secs(5), b_sees).await;
-    // A single-connection database serialises transactions: B waits for A to finish.
+    // A single-connection database serialises transactions, and SQLite its writers: B
+    // waits for A to finish. The wait here ends before SQLite's busy timeout (5 s), which
+    // would otherwise end B's first.
+    let b_sees = tokio::time::timeout(Duration::from_secs(3), b_sees).await;
     match b_sees {
         Ok(result) => assert_eq!(
             result.expect("task").expect("b"),
