@@ -67,7 +67,9 @@ const FLAVORS: [Flavor; 3] = [
         manifest: |_| {
             "[dependencies]\ndiesel = { version = \"2.3\", default-features = false, features = [\"postgres_backend\"] }\ndiesel-async = { version = \"0.9\", features = [\"postgres\"] }\n".into()
         },
-        lib: || "use diesel::prelude::*;\nuse diesel_async::{AsyncPgConnection, RunQueryDsl};\n".into(),
+        lib: || {
+            "use diesel::prelude::*;\nuse diesel_async::{AsyncPgConnection, RunQueryDsl};\n".into()
+        },
         model: diesel_model,
     },
 ];

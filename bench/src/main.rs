@@ -8,8 +8,8 @@
 //! cargo run --release --no-default-features  # without the peers: a much shorter build
 //! ```
 
-mod contender;
 mod compile_time;
+mod contender;
 mod harness;
 mod instructions;
 mod models;
