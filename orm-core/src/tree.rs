@@ -477,6 +477,15 @@ impl SelectStatement {
 pub enum InsertSource {
     /// `VALUES (...), (...)`
     Values(Vec<Vec<ExprNode>>),
+    /// `VALUES (...), (...)` of plain values, one per column, row after row: what an
+    /// INSERT of model objects holds. Rendered without a node per value, and moved into
+    /// the parameters as it is.
+    Rows {
+        /// The number of rows (`values` holds `count` times the number of columns).
+        count: usize,
+        /// The values, row after row.
+        values: Vec<Value>,
+    },
     /// `SELECT ...`
     Select(Box<SelectStatement>),
 }

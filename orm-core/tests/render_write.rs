@@ -48,6 +48,40 @@ fn insert_many_in_one_statement() {
     ));
 }
 
+/// The placeholder list of many rows is written once and then copied: the copy must be
+/// the dialect's own and numbered for this shape, whichever shape came before.
+#[test]
+fn many_rows_render_alike_from_a_fresh_or_a_remembered_list() {
+    let users: Vec<User> = (0..12)
+        .map(|i| User::new(format!("u{i}"), i, None))
+        .collect();
+    let expected = |rows: usize, placeholder: &dyn Fn(usize) -> String| {
+        let rows: Vec<String> = (0..rows)
+            .map(|r| {
+                let cells: Vec<String> = (1..=3).map(|c| placeholder(r * 3 + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        format!(
+            r#"INSERT INTO "users" ("name", "age", "bio") VALUES {}"#,
+            rows.join(", ")
+        )
+    };
+    for _ in 0..2 {
+        for rows in [12, 9, 12] {
+            let q = || User::insert_many(&users[..rows]);
+            let (sql, params) = pg(&q());
+            assert_eq!(sql, expected(rows, &|i| format!("${i}")));
+            assert_eq!(params.len(), rows * 3);
+            assert_eq!(params[3 * rows - 3], t(&format!("u{}", rows - 1)));
+            assert_eq!(lite(&q()).0, expected(rows, &|i| format!("?{i}")));
+            assert_eq!(my(&q()).0, to_mysql(&expected(rows, &|_| "?".into())));
+            let owned = q().into_statement_for(&PostgresqlDialect).unwrap();
+            assert_eq!((owned.sql, owned.params), pg(&q()));
+        }
+    }
+}
+
 #[test]
 fn insert_with_composite_key_and_skipped_field() {
     let q = UserTag::new(7, "admin", 2).insert();

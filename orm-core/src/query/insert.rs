@@ -72,16 +72,18 @@ impl<M: Table> Insert<M> {
     fn with_rows(objects: &[&M]) -> Self {
         let columns = Self::insert_columns(objects);
         let names = columns.iter().map(|i| M::TABLE.columns[*i].name).collect();
-        let rows = objects
-            .iter()
-            .map(|obj| {
+        // One flat list of values, not a node per value and a list per row: a 1,000-row
+        // insert spent a fifth of its client time building and dropping those.
+        let mut values = Vec::with_capacity(objects.len() * columns.len());
+        for obj in objects {
+            values.extend(
                 columns
                     .iter()
-                    .map(|i| ExprNode::Param(M::TABLE.columns[*i].admit(obj.column_value(*i))))
-                    .collect()
-            })
-            .collect();
-        Self::with(names, InsertSource::Values(rows))
+                    .map(|i| M::TABLE.columns[*i].admit(obj.column_value(*i))),
+            );
+        }
+        let count = objects.len();
+        Self::with(names, InsertSource::Rows { count, values })
     }
 
     /// One object. An auto-increment key of 0 is left to the database; any other value
@@ -115,6 +117,7 @@ impl<M: Table> Insert<M> {
     pub fn row_count(&self) -> usize {
         match &self.stmt.source {
             InsertSource::Values(rows) => rows.len(),
+            InsertSource::Rows { count, .. } => *count,
             InsertSource::Select(_) => 0,
         }
     }
@@ -177,17 +180,26 @@ impl<M: Table> Insert<M> {
     pub(crate) fn given_keys(&self) -> Option<Vec<i64>> {
         let auto = M::TABLE.auto_column()?.name;
         let at = self.stmt.columns.iter().position(|c| *c == auto)?;
-        let InsertSource::Values(rows) = &self.stmt.source else {
-            return None;
+        let key = |value: Option<&crate::Value>| match value {
+            Some(crate::Value::I64(k)) => Some(*k),
+            Some(crate::Value::I32(k)) => Some(i64::from(*k)),
+            Some(crate::Value::I16(k)) => Some(i64::from(*k)),
+            _ => None,
         };
-        rows.iter()
-            .map(|row| match row.get(at) {
-                Some(ExprNode::Param(crate::Value::I64(k))) => Some(*k),
-                Some(ExprNode::Param(crate::Value::I32(k))) => Some(i64::from(*k)),
-                Some(ExprNode::Param(crate::Value::I16(k))) => Some(i64::from(*k)),
-                _ => None,
-            })
-            .collect()
+        match &self.stmt.source {
+            InsertSource::Values(rows) => rows
+                .iter()
+                .map(|row| match row.get(at) {
+                    Some(ExprNode::Param(value)) => key(Some(value)),
+                    _ => None,
+                })
+                .collect(),
+            InsertSource::Rows { values, .. } => values
+                .chunks(self.stmt.columns.len())
+                .map(|row| key(row.get(at)))
+                .collect(),
+            InsertSource::Select(_) => None,
+        }
     }
 
     /// True when the rows may be skipped on a conflict.
@@ -207,15 +219,29 @@ impl<M: Table> Insert<M> {
             on_conflict,
             returning,
         } = self.stmt;
-        let InsertSource::Values(rows) = source else {
-            return Vec::new();
+        let width = columns.len();
+        let rows: Vec<InsertSource> = match source {
+            InsertSource::Values(rows) => rows
+                .into_iter()
+                .map(|row| InsertSource::Values(vec![row]))
+                .collect(),
+            InsertSource::Rows { count, values } => {
+                let mut values = values.into_iter();
+                (0..count)
+                    .map(|_| InsertSource::Rows {
+                        count: 1,
+                        values: values.by_ref().take(width).collect(),
+                    })
+                    .collect()
+            }
+            InsertSource::Select(_) => return Vec::new(),
         };
         rows.into_iter()
-            .map(|row| Insert {
+            .map(|source| Insert {
                 stmt: InsertStatement {
                     table: table.clone(),
                     columns: columns.clone(),
-                    source: InsertSource::Values(vec![row]),
+                    source,
                     on_conflict: on_conflict.clone(),
                     returning: returning.clone(),
                 },
