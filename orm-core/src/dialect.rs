@@ -147,6 +147,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Has `SELECT ... FOR UPDATE`.
     fn supports_for_update(&self) -> bool;
 
+    /// Loads rows with PostgreSQL's binary `COPY ... FROM STDIN` (see
+    /// [`Insert::into_copy_statement_for`](crate::Insert::into_copy_statement_for)).
+    fn supports_copy_in(&self) -> bool {
+        false
+    }
+
     /// The deepest JSON document this database stores and the ORM reads back: serde's
     /// limit ([`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH)), or the server's own if lower.
     /// A deeper one is refused before sending.
@@ -371,6 +377,9 @@ impl Dialect for PostgresqlDialect {
         true
     }
     fn supports_for_update(&self) -> bool {
+        true
+    }
+    fn supports_copy_in(&self) -> bool {
         true
     }
     fn supports_nulls_order(&self) -> bool {

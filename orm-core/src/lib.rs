@@ -81,7 +81,7 @@ pub use query::{
 };
 pub use replay::ReplayPositions;
 pub use row::{FromRow, OptionalFromRow, RowMap};
-pub use statement::{ColumnMatch, ExecResult, Limits, Statement};
+pub use statement::{ColumnMatch, CopyIn, ExecResult, Limits, Statement};
 pub use sync::{SyncGate, SyncPolicy};
 pub use table::{AutoKey, Maintain, SoftDeleteStamp, Table, Timestamp, VersionCounter};
 pub use transaction::{IsolationLevel, TxOptions};

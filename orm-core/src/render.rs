@@ -63,6 +63,7 @@ impl<'d> Writer<'d> {
             params: self.params,
             limits: crate::statement::Limits::default(),
             columns: crate::statement::ColumnMatch::ByPosition,
+            copy_in: None,
         })
     }
 
@@ -779,6 +780,63 @@ fn plain_values(source: &mut InsertSource) -> Result<Vec<Value>> {
             .collect(),
         InsertSource::Select(_) => Ok(Vec::new()),
     }
+}
+
+/// `COPY t (a, b) FROM STDIN (FORMAT binary)`, the rows of `s` as its parameters, row
+/// after row: no parameter limit, and the server parses no SQL per row.
+pub(crate) fn insert_copy(mut s: InsertStatement, dialect: &dyn Dialect) -> Result<Statement> {
+    if !dialect.supports_copy_in() {
+        return Err(Error::Query(format!(
+            "{} has no binary COPY (it is PostgreSQL's)",
+            dialect.name()
+        )));
+    }
+    if s.on_conflict.is_some() || !s.returning.is_empty() {
+        return Err(Error::Query(
+            "COPY cannot skip or update conflicting rows, nor return them".into(),
+        ));
+    }
+    let values = plain_values(&mut s.source)?;
+    if values.is_empty() || s.columns.is_empty() {
+        return Err(Error::Query(
+            "COPY needs one or more rows of one or more columns".into(),
+        ));
+    }
+    let mut w = Writer::new(dialect);
+    w.push("SELECT ");
+    w.list(&s.columns, |w, c| {
+        w.ident(c);
+        Ok(())
+    })?;
+    w.push(" FROM ");
+    w.table(&s.table);
+    w.push(" WHERE false");
+    let types_of = std::mem::take(&mut w.sql);
+    w.push("COPY ");
+    w.table(&s.table);
+    w.columns(&s.columns)?;
+    w.push(" FROM STDIN (FORMAT binary)");
+    // Not `finish`: COPY's rows are not bind parameters, so no parameter limit applies.
+    w.params = values;
+    let max_depth = dialect.max_json_depth();
+    if let Some((i, why)) = w
+        .params
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.refusal(max_depth).map(|why| (i, why)))
+    {
+        let width = s.columns.len();
+        return Err(Error::InvalidValue {
+            index: i % width + 1,
+            message: format!("row {}: {why}", i / width + 1),
+        });
+    }
+    Ok(Statement {
+        sql: w.sql,
+        params: w.params,
+        copy_in: Some(crate::statement::CopyIn { types_of }),
+        ..Statement::new("")
+    })
 }
 
 /// `INSERT INTO t (a, b) SELECT * FROM UNNEST($1::T[], $2::U[])`: the rows of `s`

@@ -19,6 +19,20 @@ pub struct Statement {
     /// How each row is matched to the type it decodes as: by position (queries the
     /// builders render, whose columns they chose), or by column name (raw SQL).
     pub columns: ColumnMatch,
+    /// Set when the rows travel as PostgreSQL's binary COPY
+    /// ([`Insert::into_copy_statement_for`](crate::Insert::into_copy_statement_for)):
+    /// `sql` is then the `COPY ... FROM STDIN` and `params` the rows' values, row after
+    /// row.
+    pub copy_in: Option<CopyIn>,
+}
+
+/// How a statement's parameters travel as the rows of a binary COPY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyIn {
+    /// A query whose result columns are the copied columns (`SELECT "a", "b" FROM "t"
+    /// WHERE false`): the driver learns from it each column's type, and so its binary
+    /// format, and how many values make a row.
+    pub types_of: String,
 }
 
 /// How a result row's columns are matched to the fields of the type it decodes as.
@@ -81,6 +95,7 @@ impl Statement {
             params: Vec::new(),
             limits: Limits::default(),
             columns: ColumnMatch::ByPosition,
+            copy_in: None,
         }
     }
 }

@@ -398,3 +398,60 @@ fn rows_named_column_by_column() {
         Err(Error::InvalidValue { .. })
     ));
 }
+
+/// PostgreSQL's binary COPY: the rows are the parameters, row after row, with no
+/// parameter limit; a query tells the driver the columns' types. Other dialects, and an
+/// INSERT with a conflict clause, are refused before anything is sent.
+#[test]
+fn a_copy_statement_carries_the_rows_and_a_query_for_their_types() {
+    let users = [ann(), User::new("bob", 40, None)];
+    let stmt = User::insert_many(&users)
+        .into_copy_statement_for(&PostgresqlDialect)
+        .unwrap();
+    assert_eq!(
+        stmt.sql,
+        r#"COPY "users" ("name", "age", "bio") FROM STDIN (FORMAT binary)"#
+    );
+    assert_eq!(
+        stmt.params,
+        vec![
+            t("ann"),
+            Value::I32(30),
+            t("hi"),
+            t("bob"),
+            Value::I32(40),
+            Value::Null
+        ]
+    );
+    assert_eq!(
+        stmt.copy_in,
+        Some(CopyIn {
+            types_of: r#"SELECT "name", "age", "bio" FROM "users" WHERE false"#.into()
+        })
+    );
+    // More rows than bind parameters allow: one COPY.
+    let many: Vec<User> = (0..30_000)
+        .map(|i| User::new(format!("u{i}"), i, None))
+        .collect();
+    let stmt = User::insert_many(&many)
+        .into_copy_statement_for(&PostgresqlDialect)
+        .unwrap();
+    assert_eq!(stmt.params.len(), 90_000);
+    for dialect in [&MySQLDialect as &dyn Dialect, &SqliteDialect] {
+        assert!(matches!(
+            User::insert_many(&users).into_copy_statement_for(dialect),
+            Err(Error::Query(_))
+        ));
+    }
+    assert!(matches!(
+        User::insert_many(&users)
+            .on_conflict_ignore()
+            .into_copy_statement_for(&PostgresqlDialect),
+        Err(Error::Query(_))
+    ));
+    let none: [User; 0] = [];
+    assert!(matches!(
+        User::insert_many(&none).into_copy_statement_for(&PostgresqlDialect),
+        Err(Error::Query(_))
+    ));
+}

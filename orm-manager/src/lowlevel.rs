@@ -353,22 +353,23 @@ fn unique_condition<M: Model>(obj: &M) -> Result<Condition> {
     Ok(conditions.fold(first, Condition::or))
 }
 
-/// Inserts `objects` in as few statements as the dialect's bind-parameter limit allows;
-/// returns the number of rows inserted. The statements are not wrapped in a transaction
-/// here: [`Manager::bulk_insert`](crate::Manager::bulk_insert) does that when there is
-/// more than one.
+/// Inserts `objects` in as few statements as the dialect allows; returns the number of
+/// rows inserted. The statements are not wrapped in a transaction here:
+/// [`Manager::bulk_insert`](crate::Manager::bulk_insert) does that when there is more
+/// than one.
 ///
-/// On PostgreSQL, when every column is a boolean, integer, float or text, the rows travel
-/// as one array per column (`INSERT ... SELECT * FROM UNNEST($1::T[], ...)`, 50,000 rows a
-/// statement): one prepared statement for any batch, a fraction of the parameters.
+/// On PostgreSQL the rows travel by binary `COPY ... FROM STDIN` (50,000 rows a
+/// statement, each value encoded for its column's type; see
+/// [`Insert::into_copy_statement_for`]). Elsewhere they are multi-row INSERTs filled up to
+/// the dialect's bind-parameter limit.
 pub async fn bulk_insert<E: Executor + ?Sized, M: Model>(exec: &E, objects: &[M]) -> Result<u64> {
     let dialect = exec.dialect();
-    let unnest = unnest_fits::<M>(dialect);
+    let copy = dialect.supports_copy_in();
     let mut inserted = 0;
     for chunk in objects.chunks(bulk_chunk_rows::<M>(dialect)) {
         let insert = M::insert_many(chunk);
-        inserted += if unnest {
-            let stmt = insert.into_unnest_statement_for(dialect)?;
+        inserted += if copy {
+            let stmt = insert.into_copy_statement_for(dialect)?;
             exec.execute(stmt).await?.rows_affected
         } else {
             insert.execute(exec).await?
@@ -377,22 +378,14 @@ pub async fn bulk_insert<E: Executor + ?Sized, M: Model>(exec: &E, objects: &[M]
     Ok(inserted)
 }
 
-/// Rows per UNNEST statement: big enough that the round trips vanish, small enough that
-/// one message stays a few megabytes.
-const UNNEST_ROWS: usize = 50_000;
+/// Rows per COPY statement: big enough that the round trips vanish, small enough that
+/// the values held for one stay a few megabytes.
+const COPY_ROWS: usize = 50_000;
 
-/// Every column of `M` can travel in an array of the dialect's.
-fn unnest_fits<M: Model>(dialect: &dyn Dialect) -> bool {
-    M::TABLE
-        .columns
-        .iter()
-        .all(|c| dialect.array_element(c.sql_type).is_some())
-}
-
-/// Rows per INSERT: under the dialect's parameter limit, or [`UNNEST_ROWS`].
+/// Rows per statement: [`COPY_ROWS`], or as many as fit the dialect's parameter limit.
 pub(crate) fn bulk_chunk_rows<M: Model>(dialect: &dyn Dialect) -> usize {
-    if unnest_fits::<M>(dialect) {
-        return UNNEST_ROWS;
+    if dialect.supports_copy_in() {
+        return COPY_ROWS;
     }
     (dialect.max_params() / M::TABLE.columns.len().max(1)).max(1)
 }

@@ -307,11 +307,11 @@ impl<D: Database> Manager<D> {
         lowlevel::create_from_values(&self.target(), values).await
     }
 
-    /// Inserts many objects, all or none: as few INSERT statements as the database's
-    /// bind-parameter limit allows (one for up to 65,535 values on PostgreSQL and MySQL,
-    /// 32,766 on SQLite; on PostgreSQL one per 50,000 rows, sent as a column of arrays,
-    /// when every column is a boolean, number or text), in one transaction (a savepoint
-    /// inside one) when there is more than one statement. Returns the number of rows
+    /// Inserts many objects, all or none: on PostgreSQL by binary `COPY ... FROM STDIN`,
+    /// one per 50,000 rows; elsewhere as few INSERT statements as the database's
+    /// bind-parameter limit allows (one for up to 65,535 values on MySQL, 32,766 on
+    /// SQLite); in one transaction (a savepoint inside one) when there is more than one
+    /// statement. Returns the number of rows
     /// inserted; generated keys are not read back (execute `insert_many(..)` through the
     /// Manager for those). The objects are written as they are: no hooks run, and the
     /// ORM's timestamps and version are not set (it borrows them).

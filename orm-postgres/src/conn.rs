@@ -10,6 +10,7 @@ use orm_core::{
 };
 use orm_runtime::trace::{Peer, QuerySpan};
 use orm_runtime::Call;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
@@ -179,6 +180,7 @@ impl PostgresqlConn {
         InFlight {
             conn: self,
             in_transaction: call.in_transaction,
+            own_transaction: false,
             done: false,
         }
     }
@@ -209,6 +211,9 @@ impl PostgresqlConn {
         call: Call,
     ) -> Result<ExecResult> {
         validate(stmt, self.hstore)?;
+        if let Some(copy) = &stmt.copy_in {
+            return self.run_copy_in(stmt, &copy.types_of, call).await;
+        }
         let flight = self.in_flight(call);
         let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let result = self
@@ -220,13 +225,102 @@ impl PostgresqlConn {
         result
     }
 
+    /// Sends the statement's parameters as the rows of its binary `COPY ... FROM STDIN`;
+    /// `types_of` is a query whose result columns have the copied columns' types. Behind
+    /// a transaction-mode pooler, outside a transaction, it runs in one of its own: the
+    /// statements COPY prepares must reach the server session that runs it.
+    async fn run_copy_in(
+        self: &Arc<Self>,
+        stmt: &Statement,
+        types_of: &str,
+        call: Call,
+    ) -> Result<ExecResult> {
+        let own_transaction = self.unnamed && !call.in_transaction;
+        let mut flight = self.in_flight(call);
+        flight.own_transaction = own_transaction;
+        let span = QuerySpan::start(&self.peer, stmt, call.log_values);
+        let result = async {
+            if own_transaction {
+                self.client.batch_execute("BEGIN").await.map_err(map)?;
+            }
+            let copied = self.copy_rows(stmt, types_of).await;
+            if own_transaction {
+                let end = if copied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+                self.client.batch_execute(end).await.map_err(map)?;
+            }
+            copied
+        }
+        .await;
+        flight.done(&result);
+        match result {
+            Ok(n) => {
+                span.finish(n);
+                Ok(ExecResult {
+                    rows_affected: n,
+                    last_insert_id: None,
+                })
+            }
+            Err(e) => {
+                span.fail(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Prepares `COPY` and the query that tells its column types, then streams the rows.
+    /// A value that cannot be encoded stops the copy: the sink, dropped unfinished, makes
+    /// the server abort it, so none of its rows stays.
+    async fn copy_rows(&self, stmt: &Statement, types_of: &str) -> Result<u64> {
+        let (probe, copy) = if self.unnamed {
+            // Named, but closed again when dropped here, inside the transaction.
+            let probe = Box::pin(self.client.prepare(types_of)).await.map_err(map)?;
+            let copy = Box::pin(self.client.prepare(&stmt.sql))
+                .await
+                .map_err(map)?;
+            (probe, copy)
+        } else {
+            (
+                self.prepare(types_of).await?,
+                self.prepare(&stmt.sql).await?,
+            )
+        };
+        let types: Vec<Type> = probe.columns().iter().map(|c| c.type_().clone()).collect();
+        let width = types.len();
+        if width == 0 || stmt.params.len() % width != 0 {
+            return Err(orm_core::Error::Query(format!(
+                "COPY of {width} columns cannot take {} values as whole rows",
+                stmt.params.len()
+            )));
+        }
+        let sink = self.client.copy_in(&copy).await.map_err(map)?;
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        let mut writer = std::pin::pin!(writer);
+        for (r, row) in stmt.params.chunks(width).enumerate() {
+            writer
+                .as_mut()
+                .write_raw(params(row))
+                .await
+                .map_err(|e| match map(e) {
+                    // Which row, too: the index alone names the column.
+                    orm_core::Error::InvalidValue { index, message } => {
+                        orm_core::Error::InvalidValue {
+                            index,
+                            message: format!("row {}: {message}", r + 1),
+                        }
+                    }
+                    other => other,
+                })?;
+        }
+        writer.finish().await.map_err(map)
+    }
+
     /// Runs a query and decodes every row.
     pub(crate) async fn run_fetch_all<T: FromRow>(
         self: &Arc<Self>,
         stmt: &Statement,
         call: Call,
     ) -> Result<Vec<T>> {
-        validate(stmt, self.hstore)?;
+        validate_query(stmt, self.hstore)?;
         let flight = self.in_flight(call);
         let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let result = self
@@ -249,7 +343,7 @@ impl PostgresqlConn {
         T: FromRow + Send + 'static,
         K: Send + Sync + 'static,
     {
-        validate(stmt, self.hstore)?;
+        validate_query(stmt, self.hstore)?;
         let flight = self.in_flight(call);
         let (client, peer, log_values) = (&self.client, &self.peer, call.log_values);
         let rows = self
@@ -341,6 +435,9 @@ async fn learn_hstore(client: &Client) -> Result<()> {
 struct InFlight<'a> {
     conn: &'a Arc<PostgresqlConn>,
     in_transaction: bool,
+    /// The statement runs in a transaction of its own (a COPY behind a pooler), which a
+    /// cut leaves open: it is rolled back once the cancel has been answered.
+    own_transaction: bool,
     done: bool,
 }
 
@@ -366,8 +463,13 @@ impl Drop for InFlight<'_> {
             // The connection stays open until the server has answered the cancel request:
             // PgBouncer 1.18 crashes when a client leaves while its cancel is forwarded.
             let conn = Arc::clone(self.conn);
+            let own_transaction = self.own_transaction;
             runtime.spawn(async move {
                 crate::cancel::cancel(token, conn.cancel_target.clone(), &conn.tls).await;
+                if own_transaction {
+                    let rollback = conn.client.batch_execute("ROLLBACK");
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), rollback).await;
+                }
                 drop(conn);
             });
         }
@@ -470,6 +572,16 @@ fn is_stale_plan(err: &orm_core::Error) -> bool {
 
 fn validate(stmt: &Statement, hstore: bool) -> Result<()> {
     check_params(&stmt.params, hstore)
+}
+
+/// [`validate`], for a statement whose rows are read: a COPY returns none.
+fn validate_query(stmt: &Statement, hstore: bool) -> Result<()> {
+    if stmt.copy_in.is_some() {
+        return Err(orm_core::Error::Query(
+            "a COPY returns no rows: execute it".into(),
+        ));
+    }
+    validate(stmt, hstore)
 }
 
 impl std::fmt::Debug for PostgresqlConn {

@@ -1035,3 +1035,127 @@ async fn a_write_cut_by_a_lost_connection_is_not_sent_again() {
         .expect("count on a new connection");
     assert_eq!(rows, 0, "the cut INSERT was not run again");
 }
+
+/// `bulk_insert` sends its rows by binary COPY: every value type, edge values and the
+/// extended types (arrays, hstore, typed JSON) are stored exactly as a plain INSERT
+/// stores them, through a single database and a pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_insert_copies_every_type_exactly() {
+    use orm_tests::models::{Extras, Prefs};
+    use std::collections::HashMap;
+    let single = PostgresqlDatabase::new(pg_config("copy_types")).expect("database");
+    AllTypes::create_table_async(&single, false)
+        .await
+        .expect("create");
+    Extras::create_table_async(&single, false)
+        .await
+        .expect("create");
+    let mut quiet = edge_row(String::new());
+    quiet.opt_int = None;
+    quiet.opt_text = None;
+    quiet.opt_bytes = None;
+    quiet.opt_decimal = None;
+    quiet.opt_stamp = Some(quiet.stamp);
+    quiet.opt_uuid = Some(quiet.uuid);
+    let rows = vec![
+        edge_row("Grüße, 日本語, emoji 🎉".into()),
+        quiet,
+        edge_row("x".repeat(100_000)),
+    ];
+    let extras = vec![
+        Extras::new(
+            vec!["rust".into(), String::new()],
+            vec![i64::MIN, 0, i64::MAX],
+            HashMap::from([("a".to_string(), Some("1".to_string())), ("b".into(), None)]),
+            orm_core::Json(Prefs {
+                theme: "dark".into(),
+                size: 12,
+            }),
+        ),
+        Extras::new(
+            vec![],
+            vec![],
+            HashMap::new(),
+            orm_core::Json(Prefs::default()),
+        ),
+    ];
+    copy_and_compare(orm_manager::Manager::new(single), &rows, &extras).await;
+    // The pool's connections see the same tables (the same schema).
+    let pool = PooledPostgresqlDatabase::new(pg_config("copy_types")).expect("pool");
+    AllTypes::create_table_async(&pool, false)
+        .await
+        .expect("create");
+    Extras::create_table_async(&pool, false)
+        .await
+        .expect("create");
+    copy_and_compare(orm_manager::Manager::new(pool), &rows, &extras).await;
+}
+
+async fn copy_and_compare<D: Database>(
+    objects: orm_manager::Manager<D>,
+    rows: &[AllTypes],
+    extras: &[orm_tests::models::Extras],
+) {
+    use orm_tests::models::Extras;
+    assert_eq!(objects.bulk_insert(rows).await.expect("bulk"), 3);
+    let back: Vec<AllTypes> = objects
+        .execute(AllTypes::select().order_by(AllTypes::ID))
+        .await
+        .expect("select");
+    assert_eq!(back.len(), 3);
+    for (sent, got) in rows.iter().zip(back) {
+        let mut sent = sent.clone();
+        sent.id = got.id;
+        assert_eq!(sent, got);
+    }
+    assert_eq!(objects.bulk_insert(extras).await.expect("bulk"), 2);
+    let back: Vec<Extras> = objects
+        .execute(Extras::select().order_by(Extras::ID))
+        .await
+        .expect("select");
+    assert_eq!(back.len(), 2);
+    for (sent, got) in extras.iter().zip(back) {
+        let mut sent = sent.clone();
+        sent.id = got.id;
+        assert_eq!(sent, got);
+    }
+}
+
+/// A value the column cannot hold, found while the rows are being copied (an `i64` past
+/// an INTEGER column's range, row 1,001): the copy is aborted, no row of it stays, and
+/// the same connection serves the next copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_refused_half_way_through_a_copy_stores_nothing() {
+    #[derive(orm_derive::Model, Debug, Clone, PartialEq)]
+    #[orm(table = "narrow")]
+    struct Narrow {
+        #[orm(primary_key, auto)]
+        id: i64,
+        n: i64,
+    }
+    let db = PostgresqlDatabase::new(pg_config("copy_refused")).expect("database");
+    raw_query::<()>(
+        "CREATE TABLE narrow (id BIGSERIAL PRIMARY KEY, n INTEGER NOT NULL)",
+        vec![],
+    )
+    .execute(&db)
+    .await
+    .expect("schema");
+    let objects = orm_manager::Manager::new(db.clone());
+    let mut rows: Vec<Narrow> = (0..1000).map(Narrow::new).collect();
+    rows.push(Narrow::new(i64::from(i32::MAX) + 1));
+    let err = objects.bulk_insert(&rows).await.expect_err("out of range");
+    assert!(
+        matches!(&err, Error::InvalidValue { index: 1, message } if message.starts_with("row 1001:")),
+        "{err:?}"
+    );
+    assert_eq!(objects.count(Narrow::select()).await.expect("count"), 0);
+    rows.pop();
+    assert_eq!(objects.bulk_insert(&rows).await.expect("bulk"), 1000);
+    let stored: Vec<Narrow> = objects
+        .execute(Narrow::select().order_by(Narrow::ID))
+        .await
+        .expect("rows");
+    let values: Vec<i64> = stored.iter().map(|r| r.n).collect();
+    assert_eq!(values, (0..1000).collect::<Vec<i64>>());
+}

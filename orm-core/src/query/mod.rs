@@ -367,6 +367,29 @@ impl<M: Table> Insert<M> {
         render::insert_unnest(self.into_statement(), M::TABLE, dialect)
     }
 
+    /// Renders as PostgreSQL's `COPY t (a, b) FROM STDIN (FORMAT binary)`: the rows travel
+    /// in COPY's binary format, not as bind parameters, so any number fits one statement
+    /// and the server parses no SQL per row. The driver encodes each value for its
+    /// column's type as the server reports it. An [`Error::Query`] where the dialect has
+    /// no COPY, and for an INSERT with a conflict clause or `RETURNING` (COPY has
+    /// neither). [`Manager::bulk_insert`](../../orm_manager/struct.Manager.html#method.bulk_insert)
+    /// uses it on PostgreSQL.
+    ///
+    /// ```
+    /// # use orm_core::*;
+    /// # #[derive(orm_derive::Model)]
+    /// # struct Tag { #[orm(primary_key, auto)] id: i64, name: String, uses: i32 }
+    /// let tags = [Tag::new("rust", 1), Tag::new("sql", 2)];
+    /// let stmt = Tag::insert_many(&tags).into_copy_statement_for(&PostgresqlDialect)?;
+    /// assert_eq!(stmt.sql, r#"COPY "tag" ("name", "uses") FROM STDIN (FORMAT binary)"#);
+    /// assert_eq!(stmt.params.len(), 4);
+    /// assert!(Tag::insert_many(&tags).into_copy_statement_for(&MySQLDialect).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn into_copy_statement_for(self, dialect: &dyn Dialect) -> Result<Statement> {
+        render::insert_copy(self.into_statement(), dialect)
+    }
+
     /// Runs the INSERT; returns the number of rows inserted. (Takes the query by value so
     /// the values are moved into the parameters, not copied.)
     pub fn execute<'e, E: Executor + ?Sized>(
