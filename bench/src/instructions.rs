@@ -52,6 +52,11 @@ pub const SERVER_WORKLOADS: &[Workload] = &[
         title: "insert 1,000 rows",
         iterations: 10,
     },
+    Workload {
+        key: "bulk-10000",
+        title: "bulk load 10,000 rows",
+        iterations: 2,
+    },
 ];
 
 /// The workloads counted on SQLite.
@@ -110,13 +115,14 @@ pub async fn server_child(
         return Some(pool.name());
     }
     let one = one_of(backend, url, which).await?;
-    let users = models::users(1000);
+    let users = models::users(if workload == "bulk-10000" { 10_000 } else { 1000 });
     for _ in 0..=n {
         match workload {
             "trivial-1" => assert_eq!(one.trivial(1).await, 1),
             "trivial-10000" => assert_eq!(one.trivial(10_000).await, 10_000),
             "prefetch" => assert_eq!(one.associations(100).await.0, 100),
             "insert-1000" => one.insert(&users).await,
+            "bulk-10000" => one.bulk_insert(&users).await,
             _ => return None,
         }
     }

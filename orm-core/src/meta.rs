@@ -118,6 +118,7 @@ impl ColumnMeta {
     /// let err = Tag::new("abcd").insert().render(&SqliteDialect).unwrap_err();
     /// assert!(matches!(err, Error::InvalidValue { index: 1, .. }), "{err:?}");
     /// ```
+    #[inline]
     pub fn admit(&self, value: Value) -> Value {
         if let (SqlType::Varchar(max), Value::Text(text)) = (self.sql_type, &value) {
             // No text has more characters than bytes: most need no counting.

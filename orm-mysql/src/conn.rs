@@ -20,7 +20,7 @@ use crate::config::MySQLConfig;
 use crate::error::map;
 use crate::row::MyRow;
 use crate::tls::Tls;
-use crate::value::params;
+use crate::value::{owned_params, params};
 
 pub(crate) const BACKEND: &str = "mysql";
 
@@ -256,12 +256,35 @@ impl MySQLConn {
         result
     }
 
-    pub(crate) async fn execute(&self, stmt: &Statement, call: Call) -> Result<ExecResult> {
-        let bound = params(&stmt.params)?;
+    /// Runs a statement that returns no rows. The values of a statement the driver owns
+    /// (in a transaction, or on a last attempt) are moved to mysql_async, not copied,
+    /// once the statement's span has recorded them; a borrowed statement's are copied,
+    /// and a bad one is refused before the connection is touched.
+    pub(crate) async fn execute(
+        &self,
+        mut stmt: Cow<'_, Statement>,
+        call: Call,
+    ) -> Result<ExecResult> {
+        let mut bound = match &stmt {
+            Cow::Borrowed(borrowed) => Some(params(&borrowed.params)?),
+            Cow::Owned(_) => None,
+        };
         self.needs_reset
             .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
         let mut turn = self.begin(call).await?;
-        let span = QuerySpan::start(&self.peer, stmt, call.log_values);
+        let span = QuerySpan::start(&self.peer, &stmt, call.log_values);
+        let bound = match bound.take() {
+            Some(bound) => bound,
+            None => match owned_params(std::mem::take(&mut stmt.to_mut().params)) {
+                Ok(bound) => bound,
+                Err(e) => {
+                    // Nothing was sent: the connection is as clean as before.
+                    turn.finished = true;
+                    span.fail(&e);
+                    return Err(e);
+                }
+            },
+        };
         let result = async {
             let conn = turn.session.conn()?;
             conn.exec_drop(stmt.sql.as_str(), bound).await?;

@@ -57,7 +57,7 @@ impl Driver for MySQLDriver {
         call: Call,
     ) -> Result<ExecResult> {
         let stmt = conn.limited(stmt)?;
-        conn.execute(&stmt, call).await
+        conn.execute(stmt, call).await
     }
 
     async fn fetch_all<T: FromRow + Send + 'static>(

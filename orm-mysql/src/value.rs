@@ -95,6 +95,24 @@ fn convert(index: usize, value: &Value) -> Result<MyValue> {
     })
 }
 
+/// The parameters of a statement the driver owns, moved into the driver's form: text
+/// and bytes change hands without a copy.
+pub(crate) fn owned_params(values: Vec<Value>) -> Result<Params> {
+    if values.is_empty() {
+        return Ok(Params::Empty);
+    }
+    let converted = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Text(s) => Ok(MyValue::Bytes(s.into_bytes())),
+            Value::Bytes(b) => Ok(MyValue::Bytes(b)),
+            other => convert(i + 1, &other),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Params::Positional(converted))
+}
+
 /// The statement's parameters in the driver's form.
 pub(crate) fn params(values: &[Value]) -> Result<Params> {
     if values.is_empty() {
