@@ -115,7 +115,11 @@ pub async fn server_child(
         return Some(pool.name());
     }
     let one = one_of(backend, url, which).await?;
-    let users = models::users(if workload == "bulk-10000" { 10_000 } else { 1000 });
+    let users = models::users(if workload == "bulk-10000" {
+        10_000
+    } else {
+        1000
+    });
     for _ in 0..=n {
         match workload {
             "trivial-1" => assert_eq!(one.trivial(1).await, 1),

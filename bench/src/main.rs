@@ -6,6 +6,8 @@
 //! ```sh
 //! cd bench && cargo run --release            # PG_URL / MYSQL_URL as for the tests
 //! cargo run --release --no-default-features  # without the peers: a much shorter build
+//! cargo run --release -- instructions         # only the callgrind counts
+//! cargo run --release -- sizes                # the size of a one-row query's futures
 //! ```
 
 mod compile_time;
@@ -175,6 +177,37 @@ fn main() {
             std::process::exit(2);
         };
         println!("{name}");
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("sizes") {
+        // The size of the futures a one-row query builds: each move of one is a copy
+        // (FINDINGS.md: three per call).
+        use orm_manager::orm_core::{Executor, Statement};
+        let single = PostgresqlDatabase::connect_lazy(&pg_url()).expect("PG_URL");
+        let pool = PostgresqlConfig::from_url(&pg_url()).expect("PG_URL");
+        let pool = PooledPostgresqlDatabase::new(pool).expect("pool");
+        let query = models::User::select().limit(1);
+        let sizes = [
+            (
+                "Select::fetch_all, single",
+                size_of_val(&query.fetch_all(&single)),
+            ),
+            (
+                "Executor::fetch_all, single",
+                size_of_val(&single.fetch_all::<models::User>(Statement::new("SELECT 1"))),
+            ),
+            (
+                "Executor::fetch_all, pool",
+                size_of_val(&pool.fetch_all::<models::User>(Statement::new("SELECT 1"))),
+            ),
+            (
+                "Executor::execute, single",
+                size_of_val(&single.execute(Statement::new("SELECT 1"))),
+            ),
+        ];
+        for (what, bytes) in sizes {
+            println!("{what}: {bytes} bytes");
+        }
         return;
     }
     if args.get(1).map(String::as_str) == Some("compile-time") {
