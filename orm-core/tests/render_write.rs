@@ -18,23 +18,26 @@ fn insert_one_leaves_the_auto_key_to_the_database() {
     assert_eq!(my(&q), (to_mysql(expected), params));
 }
 
+fn ann_and_bob() -> [User; 2] {
+    [ann(), User::new("bob", 40, None)]
+}
+
+/// [`ann_and_bob`]'s values, row after row, as every multi-row form binds them.
+fn ann_and_bob_values() -> Vec<Value> {
+    let row = |name, age, bio: Option<&str>| [t(name), Value::I32(age), bio.map_or(Value::Null, t)];
+    [row("ann", 30, Some("hi")), row("bob", 40, None)].concat()
+}
+
 #[test]
 fn insert_many_in_one_statement() {
-    let users = [ann(), User::new("bob", 40, None)];
+    let users = ann_and_bob();
     let q = User::insert_many(&users);
     assert_eq!(
         pg(&q),
         (
             r#"INSERT INTO "users" ("name", "age", "bio") VALUES ($1, $2, $3), ($4, $5, $6)"#
                 .into(),
-            vec![
-                t("ann"),
-                Value::I32(30),
-                t("hi"),
-                t("bob"),
-                Value::I32(40),
-                Value::Null
-            ]
+            ann_and_bob_values()
         )
     );
     assert_eq!(
@@ -404,7 +407,7 @@ fn rows_named_column_by_column() {
 /// INSERT with a conflict clause, are refused before anything is sent.
 #[test]
 fn a_copy_statement_carries_the_rows_and_a_query_for_their_types() {
-    let users = [ann(), User::new("bob", 40, None)];
+    let users = ann_and_bob();
     let stmt = User::insert_many(&users)
         .into_copy_statement_for(&PostgresqlDialect)
         .unwrap();
@@ -412,17 +415,7 @@ fn a_copy_statement_carries_the_rows_and_a_query_for_their_types() {
         stmt.sql,
         r#"COPY "users" ("name", "age", "bio") FROM STDIN (FORMAT binary)"#
     );
-    assert_eq!(
-        stmt.params,
-        vec![
-            t("ann"),
-            Value::I32(30),
-            t("hi"),
-            t("bob"),
-            Value::I32(40),
-            Value::Null
-        ]
-    );
+    assert_eq!(stmt.params, ann_and_bob_values());
     assert_eq!(
         stmt.copy_in,
         Some(CopyIn {

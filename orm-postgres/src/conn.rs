@@ -252,19 +252,7 @@ impl PostgresqlConn {
         }
         .await;
         flight.done(&result);
-        match result {
-            Ok(n) => {
-                span.finish(n);
-                Ok(ExecResult {
-                    rows_affected: n,
-                    last_insert_id: None,
-                })
-            }
-            Err(e) => {
-                span.fail(&e);
-                Err(e)
-            }
-        }
+        executed(span, result)
     }
 
     /// Prepares `COPY` and the query that tells its column types, then streams the rows.
@@ -497,6 +485,11 @@ async fn execute(
             .await
         }
     };
+    executed(span, result.map_err(map))
+}
+
+/// What a statement that returns no rows reports, and its span closed with it.
+fn executed(span: QuerySpan, result: Result<u64>) -> Result<ExecResult> {
     match result {
         Ok(n) => {
             span.finish(n);
@@ -506,7 +499,6 @@ async fn execute(
             })
         }
         Err(e) => {
-            let e = map(e);
             span.fail(&e);
             Err(e)
         }

@@ -1097,28 +1097,39 @@ async fn copy_and_compare<D: Database>(
     extras: &[orm_tests::models::Extras],
 ) {
     use orm_tests::models::Extras;
-    assert_eq!(objects.bulk_insert(rows).await.expect("bulk"), 3);
-    let back: Vec<AllTypes> = objects
-        .execute(AllTypes::select().order_by(AllTypes::ID))
-        .await
-        .expect("select");
-    assert_eq!(back.len(), 3);
+    let back = copy_and_read(&objects, rows, AllTypes::select().order_by(AllTypes::ID)).await;
     for (sent, got) in rows.iter().zip(back) {
-        let mut sent = sent.clone();
-        sent.id = got.id;
-        assert_eq!(sent, got);
+        assert_eq!(
+            AllTypes {
+                id: got.id,
+                ..sent.clone()
+            },
+            got
+        );
     }
-    assert_eq!(objects.bulk_insert(extras).await.expect("bulk"), 2);
-    let back: Vec<Extras> = objects
-        .execute(Extras::select().order_by(Extras::ID))
-        .await
-        .expect("select");
-    assert_eq!(back.len(), 2);
+    let back = copy_and_read(&objects, extras, Extras::select().order_by(Extras::ID)).await;
     for (sent, got) in extras.iter().zip(back) {
-        let mut sent = sent.clone();
-        sent.id = got.id;
-        assert_eq!(sent, got);
+        assert_eq!(
+            Extras {
+                id: got.id,
+                ..sent.clone()
+            },
+            got
+        );
     }
+}
+
+/// Bulk-inserts `rows`, then reads every row of their table back.
+async fn copy_and_read<D: Database, M: orm_core::Model + Send + Sync + 'static>(
+    objects: &orm_manager::Manager<D>,
+    rows: &[M],
+    all: Select<M, M>,
+) -> Vec<M> {
+    let stored = objects.bulk_insert(rows).await.expect("bulk");
+    assert_eq!(stored, rows.len() as u64);
+    let back = objects.execute(all).await.expect("select");
+    assert_eq!(back.len(), rows.len());
+    back
 }
 
 /// A value the column cannot hold, found while the rows are being copied (an `i64` past
