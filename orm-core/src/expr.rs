@@ -285,7 +285,7 @@ impl AsExpr<String> for &str {
     type Source = ();
     #[inline]
     fn into_expr(self) -> ExprNode {
-        ExprNode::Param(Value::Text(self.to_owned()))
+        ExprNode::Param(Value::Text(self.into()))
     }
 }
 
@@ -500,14 +500,14 @@ pub trait ExprExt: Expression {
     where
         BaseOf<Self>: Text,
     {
-        like(self, Value::Text(pattern.into()), false, false)
+        like(self, Value::Text(pattern.into().into()), false, false)
     }
     /// Case-insensitive LIKE: `ILIKE` on PostgreSQL, `LOWER(x) LIKE LOWER(p)` elsewhere.
     fn ilike(self, pattern: impl Into<String>) -> Condition<Self::Source>
     where
         BaseOf<Self>: Text,
     {
-        like(self, Value::Text(pattern.into()), true, false)
+        like(self, Value::Text(pattern.into().into()), true, false)
     }
     /// Case-insensitive substring match; `%` and `_` in `needle` match themselves.
     fn contains(self, needle: &str) -> Condition<Self::Source>
@@ -515,7 +515,7 @@ pub trait ExprExt: Expression {
         BaseOf<Self>: Text,
     {
         let pattern = format!("%{}%", escape_like(needle));
-        like(self, Value::Text(pattern), true, true)
+        like(self, Value::Text(pattern.into()), true, true)
     }
     /// Case-insensitive prefix match; `%` and `_` in `prefix` match themselves.
     fn startswith(self, prefix: &str) -> Condition<Self::Source>
@@ -523,7 +523,7 @@ pub trait ExprExt: Expression {
         BaseOf<Self>: Text,
     {
         let pattern = format!("{}%", escape_like(prefix));
-        like(self, Value::Text(pattern), true, true)
+        like(self, Value::Text(pattern.into()), true, true)
     }
     /// Case-insensitive suffix match; `%` and `_` in `suffix` match themselves.
     fn endswith(self, suffix: &str) -> Condition<Self::Source>
@@ -531,7 +531,7 @@ pub trait ExprExt: Expression {
         BaseOf<Self>: Text,
     {
         let pattern = format!("%{}", escape_like(suffix));
-        like(self, Value::Text(pattern), true, true)
+        like(self, Value::Text(pattern.into()), true, true)
     }
     /// Ascending order.
     fn asc(self) -> OrderItem {
@@ -986,11 +986,11 @@ pub trait HStoreExt: Expression<Type = Self::Store> {
     type Store: ColumnType<Base = HStore>;
     /// The value at `key`; NULL when missing.
     fn hstore_get(self, key: &str) -> Expr<Option<String>, Self::Source> {
-        ext(self, ExtOp::HStoreGet, Some(Value::Text(key.to_owned())))
+        ext(self, ExtOp::HStoreGet, Some(Value::Text(key.into())))
     }
     /// `key` is present.
     fn hstore_has_key(self, key: &str) -> Condition<Self::Source> {
-        ext(self, ExtOp::HStoreHasKey, Some(Value::Text(key.to_owned())))
+        ext(self, ExtOp::HStoreHasKey, Some(Value::Text(key.into())))
     }
     /// Holds every pair of `pairs`.
     fn hstore_contains(self, pairs: &HStore) -> Condition<Self::Source> {
@@ -1010,7 +1010,7 @@ pub trait HStoreExt: Expression<Type = Self::Store> {
     }
     /// Only the pairs of `keys`.
     fn hstore_slice(self, keys: &[&str]) -> Expr<HStore, Self::Source> {
-        let keys = keys.iter().map(|k| Value::Text(k.to_string())).collect();
+        let keys = keys.iter().map(|k| Value::Text((*k).into())).collect();
         ext(
             self,
             ExtOp::HStoreSlice,
@@ -1047,6 +1047,6 @@ impl<T: Field> From<T> for Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Value {
-        Value::Text(v.to_owned())
+        Value::Text(v.into())
     }
 }

@@ -89,7 +89,7 @@ pub use tree::{ExprNode, ExtOp, JsonArg, JsonOp, Nulls, OrderItem, RowLock};
 #[cfg(feature = "json")]
 pub use types::Json;
 pub use types::{ArrayElement, ColumnType, Field, RowReader};
-pub use value::{ElementType, SqlType, Value, MAX_JSON_DEPTH};
+pub use value::{CompactString, ElementType, SqlType, Value, MAX_JSON_DEPTH};
 
 /// Items generated code refers to; not part of the public API.
 #[doc(hidden)]

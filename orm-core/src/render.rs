@@ -385,13 +385,13 @@ impl<'d> Writer<'d> {
         };
         self.push(syntax.prefix);
         if syntax.swapped {
-            self.param(Value::Text(value));
+            self.param(Value::Text(value.into()));
             self.push(syntax.infix);
             self.expr(doc)?;
         } else {
             self.expr(doc)?;
             self.push(syntax.infix);
-            self.param(Value::Text(value));
+            self.param(Value::Text(value.into()));
         }
         self.push(syntax.suffix);
         Ok(())

@@ -210,7 +210,17 @@ field!(i32, SqlType::Int, I32, read_i32);
 field!(i64, SqlType::BigInt, I64, read_i64);
 field!(f32, SqlType::Real, F32, read_f32);
 field!(f64, SqlType::Double, F64, read_f64);
-field!(String, SqlType::Text, Text, read_string);
+impl Field for String {
+    const SQL_TYPE: SqlType = SqlType::Text;
+    #[inline]
+    fn to_value(&self) -> Value {
+        Value::Text(self.as_str().into())
+    }
+    #[inline]
+    fn decode<R: RowReader + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>> {
+        row.read_string(idx)
+    }
+}
 field!(Vec<u8>, SqlType::Bytes, Bytes, read_bytes);
 #[cfg(feature = "chrono")]
 field!(chrono::NaiveDate, SqlType::Date, Date, read_date);
@@ -270,7 +280,7 @@ array_element!(i32, Int, I32 => Ok, I16 => |v: i16| Ok(i32::from(v)));
 array_element!(i64, BigInt, I64 => Ok, I32 => |v: i32| Ok(i64::from(v)), I16 => |v: i16| Ok(i64::from(v)));
 array_element!(f32, Real, F32 => Ok);
 array_element!(f64, Double, F64 => Ok, F32 => |v: f32| Ok(f64::from(v)));
-array_element!(String, Text, Text => Ok);
+array_element!(String, Text, Text => |v: crate::CompactString| Ok(v.into_string()));
 
 impl<T: ArrayElement> Field for Vec<T> {
     const SQL_TYPE: SqlType = SqlType::Array(T::ELEMENT);

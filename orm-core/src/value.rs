@@ -1,5 +1,7 @@
 //! Owned parameter values and the SQL types columns are declared with.
 
+pub use compact_str::CompactString;
+
 /// A value bound as a statement parameter, or read dynamically from a row.
 ///
 /// Queries keep their parameters in this owned form so that a query can be built anywhere
@@ -28,8 +30,18 @@ pub enum Value {
     F32(f32),
     /// DOUBLE PRECISION.
     F64(f64),
-    /// TEXT / VARCHAR.
-    Text(String),
+    /// TEXT / VARCHAR, as a [`CompactString`]: held inline up to 24 bytes, so the text
+    /// most statements carry (names, codes, keys) costs no allocation to build, copy or
+    /// free; on the heap beyond. Build one with `.into()` from a `&str` or a `String` (a
+    /// `String` keeps its allocation); it dereferences to `str`.
+    ///
+    /// ```
+    /// use orm_core::{CompactString, Value};
+    /// let name: CompactString = "ann".into();
+    /// assert!(!name.is_heap_allocated());
+    /// assert_eq!(Value::Text(name), Value::from("ann"));
+    /// ```
+    Text(CompactString),
     /// BYTEA / BLOB.
     Bytes(Vec<u8>),
     /// DATE.

@@ -33,7 +33,7 @@ fn pg_where(cond: Condition<impl scope::Names<Article>>) -> (String, Vec<Value>)
 fn texts(items: &[&str]) -> Value {
     Value::Array(
         ElementType::Text,
-        items.iter().map(|s| Value::Text(s.to_string())).collect(),
+        items.iter().map(|s| Value::Text((*s).into())).collect(),
     )
 }
 

@@ -31,7 +31,7 @@ impl Key {
             Value::I16(v) => Key::Int(i64::from(*v)),
             Value::I32(v) => Key::Int(i64::from(*v)),
             Value::I64(v) => Key::Int(*v),
-            Value::Text(s) => Key::Text(s.clone()),
+            Value::Text(s) => Key::Text(s.to_string()),
             Value::Bytes(b) => Key::Bytes(b.clone()),
             other => Key::Other(format!("{other:?}")),
         })

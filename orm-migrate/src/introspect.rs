@@ -290,7 +290,7 @@ fn action(text: &str) -> FkAction {
 
 fn optional_text(row: &RowMap, column: &str) -> Option<String> {
     match row.get(column)? {
-        Value::Text(s) => Some(s.clone()),
+        Value::Text(s) => Some(s.to_string()),
         Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
         Value::I64(n) => Some(n.to_string()),
         Value::I32(n) => Some(n.to_string()),

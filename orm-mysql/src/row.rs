@@ -237,7 +237,7 @@ impl RowReader for MyRow<'_> {
             MyValue::Double(v) => Value::F64(*v),
             MyValue::Bytes(b) if binary => Value::Bytes(b.clone()),
             MyValue::Bytes(b) => match std::str::from_utf8(b) {
-                Ok(s) => Value::Text(s.to_owned()),
+                Ok(s) => Value::Text(s.into()),
                 Err(_) => Value::Bytes(b.clone()),
             },
             #[cfg(feature = "chrono")]

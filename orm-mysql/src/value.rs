@@ -105,7 +105,7 @@ pub(crate) fn owned_params(values: Vec<Value>) -> Result<Params> {
         .into_iter()
         .enumerate()
         .map(|(i, v)| match v {
-            Value::Text(s) => Ok(MyValue::Bytes(s.into_bytes())),
+            Value::Text(s) => Ok(MyValue::Bytes(s.into_string().into_bytes())),
             Value::Bytes(b) => Ok(MyValue::Bytes(b)),
             other => convert(i + 1, &other),
         })

@@ -132,10 +132,9 @@ impl RowReader for PgRow<'_> {
             Type::INT8_ARRAY => each(self.get::<Vec<Option<i64>>>(idx, "Vec<i64>")?, Value::I64),
             Type::FLOAT4_ARRAY => each(self.get::<Vec<Option<f32>>>(idx, "Vec<f32>")?, Value::F32),
             Type::FLOAT8_ARRAY => each(self.get::<Vec<Option<f64>>>(idx, "Vec<f64>")?, Value::F64),
-            _ => each(
-                self.get::<Vec<Option<String>>>(idx, "an array")?,
-                Value::Text,
-            ),
+            _ => each(self.get::<Vec<Option<String>>>(idx, "an array")?, |s| {
+                Value::Text(s.into())
+            }),
         })
     }
 
@@ -223,7 +222,7 @@ impl RowReader for PgRow<'_> {
                 or_null(self.read_array(idx)?, |items| Value::Array(element, items))
             }
             ref t if t.name() == "hstore" => or_null(self.read_hstore(idx)?, Value::HStore),
-            _ => or_null(self.read_string(idx)?, Value::Text),
+            _ => or_null(self.read_string(idx)?, |s| Value::Text(s.into())),
         })
     }
 }

@@ -488,7 +488,7 @@ fn ask_sync<D: SyncExecutor>(db: &D, sql: &'static str) -> Result<Option<String>
 /// The `position` column of the first row: text, or NULL for none.
 fn position(rows: &[RowMap]) -> Option<String> {
     match rows.first()?.get("position")? {
-        Value::Text(text) => Some(text.clone()),
+        Value::Text(text) => Some(text.to_string()),
         Value::Bytes(bytes) => String::from_utf8(bytes.clone()).ok(),
         _ => None,
     }

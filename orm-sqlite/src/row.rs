@@ -191,7 +191,7 @@ impl RowReader for SqliteRow<'_, '_> {
             ValueRef::Integer(v) => Value::I64(v),
             ValueRef::Real(v) => Value::F64(v),
             ValueRef::Text(t) => match std::str::from_utf8(t) {
-                Ok(s) => Value::Text(s.to_owned()),
+                Ok(s) => Value::Text(s.into()),
                 Err(_) => Value::Bytes(t.to_vec()),
             },
             ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
