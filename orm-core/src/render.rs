@@ -38,12 +38,7 @@ impl<'d> Writer<'d> {
 
     /// The statement; fails when a parameter could not be encoded.
     pub(crate) fn finish(self) -> Result<Statement> {
-        if let Some((i, why)) = self
-            .params
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| v.refusal(self.dialect.max_json_depth()).map(|why| (i, why)))
-        {
+        if let Some((i, why)) = self.first_refusal() {
             return Err(Error::InvalidValue {
                 index: i + 1,
                 message: why,
@@ -65,6 +60,15 @@ impl<'d> Writer<'d> {
             columns: crate::statement::ColumnMatch::ByPosition,
             copy_in: None,
         })
+    }
+
+    /// The first parameter that must not be sent, with why (see `Value::refusal`).
+    fn first_refusal(&self) -> Option<(usize, String)> {
+        let max_depth = self.dialect.max_json_depth();
+        self.params
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| v.refusal(max_depth).map(|why| (i, why)))
     }
 
     pub(crate) fn push(&mut self, s: &str) {
@@ -775,7 +779,7 @@ fn plain_values(source: &mut InsertSource) -> Result<Vec<Value>> {
             .flatten()
             .map(|node| {
                 node.into_param()
-                    .map_err(|_| Error::Query("UNNEST takes plain values only".into()))
+                    .map_err(|_| Error::Query("UNNEST and COPY take plain values only".into()))
             })
             .collect(),
         InsertSource::Select(_) => Ok(Vec::new()),
@@ -818,13 +822,7 @@ pub(crate) fn insert_copy(mut s: InsertStatement, dialect: &dyn Dialect) -> Resu
     w.push(" FROM STDIN (FORMAT binary)");
     // Not `finish`: COPY's rows are not bind parameters, so no parameter limit applies.
     w.params = values;
-    let max_depth = dialect.max_json_depth();
-    if let Some((i, why)) = w
-        .params
-        .iter()
-        .enumerate()
-        .find_map(|(i, v)| v.refusal(max_depth).map(|why| (i, why)))
-    {
+    if let Some((i, why)) = w.first_refusal() {
         let width = s.columns.len();
         return Err(Error::InvalidValue {
             index: i % width + 1,

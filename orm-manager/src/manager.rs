@@ -311,10 +311,10 @@ impl<D: Database> Manager<D> {
     /// one per 50,000 rows; elsewhere as few INSERT statements as the database's
     /// bind-parameter limit allows (one for up to 65,535 values on MySQL, 32,766 on
     /// SQLite); in one transaction (a savepoint inside one) when there is more than one
-    /// statement. Returns the number of rows
-    /// inserted; generated keys are not read back (execute `insert_many(..)` through the
-    /// Manager for those). The objects are written as they are: no hooks run, and the
-    /// ORM's timestamps and version are not set (it borrows them).
+    /// statement. Returns the number of rows inserted; generated keys are not read back
+    /// (execute `insert_many(..)` through the Manager for those). The objects are
+    /// written as they are: no hooks run, and the ORM's timestamps and version are not
+    /// set (it borrows them).
     ///
     /// ```no_run
     /// # use orm_manager::prelude::*;

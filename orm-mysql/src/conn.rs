@@ -265,7 +265,7 @@ impl MySQLConn {
         mut stmt: Cow<'_, Statement>,
         call: Call,
     ) -> Result<ExecResult> {
-        let mut bound = match &stmt {
+        let borrowed = match &stmt {
             Cow::Borrowed(borrowed) => Some(params(&borrowed.params)?),
             Cow::Owned(_) => None,
         };
@@ -273,7 +273,7 @@ impl MySQLConn {
             .fetch_or(changes_session(&stmt.sql), Ordering::AcqRel);
         let mut turn = self.begin(call).await?;
         let span = QuerySpan::start(&self.peer, &stmt, call.log_values);
-        let bound = match bound.take() {
+        let bound = match borrowed {
             Some(bound) => bound,
             None => match owned_params(std::mem::take(&mut stmt.to_mut().params)) {
                 Ok(bound) => bound,

@@ -95,33 +95,32 @@ fn convert(index: usize, value: &Value) -> Result<MyValue> {
     })
 }
 
+/// The statement's parameters in the driver's form.
+pub(crate) fn params(values: &[Value]) -> Result<Params> {
+    positional(values.iter(), convert)
+}
+
 /// The parameters of a statement the driver owns, moved into the driver's form: text
 /// and bytes change hands without a copy.
 pub(crate) fn owned_params(values: Vec<Value>) -> Result<Params> {
-    if values.is_empty() {
-        return Ok(Params::Empty);
-    }
-    let converted = values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::Text(s) => Ok(MyValue::Bytes(s.into_string().into_bytes())),
-            Value::Bytes(b) => Ok(MyValue::Bytes(b)),
-            other => convert(i + 1, &other),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Params::Positional(converted))
+    positional(values.into_iter(), |i, v| match v {
+        Value::Text(s) => Ok(MyValue::Bytes(s.into_string().into_bytes())),
+        Value::Bytes(b) => Ok(MyValue::Bytes(b)),
+        other => convert(i, &other),
+    })
 }
 
-/// The statement's parameters in the driver's form.
-pub(crate) fn params(values: &[Value]) -> Result<Params> {
-    if values.is_empty() {
+/// Each value converted by `each` (given its 1-based index), in order.
+fn positional<V>(
+    values: impl ExactSizeIterator<Item = V>,
+    each: impl Fn(usize, V) -> Result<MyValue>,
+) -> Result<Params> {
+    if values.len() == 0 {
         return Ok(Params::Empty);
     }
     let converted = values
-        .iter()
         .enumerate()
-        .map(|(i, v)| convert(i + 1, v))
+        .map(|(i, v)| each(i + 1, v))
         .collect::<Result<Vec<_>>>()?;
     Ok(Params::Positional(converted))
 }

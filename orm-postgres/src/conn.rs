@@ -245,8 +245,16 @@ impl PostgresqlConn {
             }
             let copied = self.copy_rows(stmt, types_of).await;
             if own_transaction {
-                let end = if copied.is_ok() { "COMMIT" } else { "ROLLBACK" };
-                self.client.batch_execute(end).await.map_err(map)?;
+                match &copied {
+                    Ok(_) => self.client.batch_execute("COMMIT").await.map_err(map)?,
+                    // The copy's error is the one to report; a connection that cannot
+                    // even roll back is not used again.
+                    Err(_) => {
+                        if self.client.batch_execute("ROLLBACK").await.is_err() {
+                            self.retired.store(true, Ordering::Release);
+                        }
+                    }
+                }
             }
             copied
         }

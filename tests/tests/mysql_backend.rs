@@ -750,3 +750,30 @@ async fn a_transaction_left_idle_is_ended_by_the_server() {
         .expect("a new connection answers");
     assert_eq!(rows, 0, "the idle transaction's work was rolled back");
 }
+
+/// Inside a transaction the driver owns each statement and moves its values to
+/// mysql_async; a value it refuses there (NaN) is refused before anything is sent, and the
+/// transaction's connection goes on: the next statement and the commit succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_refused_inside_a_transaction_leaves_it_usable() {
+    let db = MySQLDatabase::new(mysql_config("owned_refused")).expect("database");
+    AllTypes::create_table_async(&db, false)
+        .await
+        .expect("create");
+    let objects = orm_manager::Manager::new(db.clone());
+    objects
+        .atomic(|tx| async move {
+            let mut nan = edge_row("nan".into());
+            nan.double = f64::NAN;
+            let err = tx.create(nan).await.expect_err("NaN");
+            assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+            tx.create(edge_row("kept".into())).await.map(drop)
+        })
+        .await
+        .expect("the transaction goes on and commits");
+    let texts: Vec<String> = objects
+        .execute(AllTypes::select().columns(AllTypes::TEXT))
+        .await
+        .expect("rows");
+    assert_eq!(texts, ["kept"]);
+}
